@@ -1,0 +1,403 @@
+//! Meetings with their attendance, guests and resolution tasks; each user action is one transaction.
+use chrono::{NaiveDate, NaiveTime};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+
+use crate::db::audit::{self, Actor};
+use crate::domain::meeting::{AttendanceCounts, MeetingDraft};
+
+/// A line of the meeting list: enough to see at a glance what happened.
+#[derive(Debug, Clone, FromRow)]
+pub struct MeetingSummary {
+    pub id: i64,
+    pub held_on: NaiveDate,
+    pub kind: String,
+    pub topic: String,
+    pub rating: Option<String>,
+    pub present: i64,
+    pub excused: i64,
+    pub unexcused: i64,
+    pub exempt: i64,
+}
+
+impl MeetingSummary {
+    pub fn counts(&self) -> AttendanceCounts {
+        AttendanceCounts {
+            present: self.present,
+            excused: self.excused,
+            unexcused: self.unexcused,
+            exempt: self.exempt,
+        }
+    }
+}
+
+/// Per-member rows where there are any, else the four counts copied from a paper book.
+const COUNTS: &str = "coalesce(m.present, a.present, 0)::bigint as present,
+    coalesce(m.excused, a.excused, 0)::bigint as excused,
+    coalesce(m.unexcused, a.unexcused, 0)::bigint as unexcused,
+    coalesce(m.exempt, a.exempt, 0)::bigint as exempt";
+const COUNTS_JOIN: &str = "left join lateral (
+    select count(*) filter (where status = 'present') as present,
+           count(*) filter (where status = 'excused') as excused,
+           count(*) filter (where status = 'unexcused') as unexcused,
+           count(*) filter (where status = 'exempt') as exempt
+    from attendance where meeting_id = m.id) a on true";
+
+pub async fn list_for_cell(db: impl PgExecutor<'_>, cell_id: i64, limit: i64) -> sqlx::Result<Vec<MeetingSummary>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select m.id, m.held_on, m.kind, m.topic, m.rating, {COUNTS}
+         from meetings m {COUNTS_JOIN}
+         where m.cell_id = $1 order by m.held_on desc, m.id desc limit $2"
+    )))
+    .bind(cell_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Everything stored about one meeting.
+#[derive(Debug, Clone, FromRow)]
+pub struct Meeting {
+    pub id: i64,
+    pub cell_id: i64,
+    pub held_on: NaiveDate,
+    pub kind: String,
+    pub topic: String,
+    pub content: String,
+    pub resolution: String,
+    pub location: String,
+    pub started_at: Option<NaiveTime>,
+    pub ended_at: Option<NaiveTime>,
+    pub rating: Option<String>,
+    pub score: Option<i16>,
+    pub score_detail: Option<Value>,
+    pub chair_id: Option<i64>,
+    pub minute_taker_id: Option<i64>,
+    pub version: i32,
+    pub present: i64,
+    pub excused: i64,
+    pub unexcused: i64,
+    pub exempt: i64,
+    /// True for paper-book history: counts without per-member rows.
+    pub counts_only: bool,
+}
+
+impl Meeting {
+    pub fn counts(&self) -> AttendanceCounts {
+        AttendanceCounts {
+            present: self.present,
+            excused: self.excused,
+            unexcused: self.unexcused,
+            exempt: self.exempt,
+        }
+    }
+
+    /// Points given for one criterion of the 100-point helper.
+    pub fn score_part(&self, key: &str) -> Option<u8> {
+        self.score_detail.as_ref()?.get(key)?.as_u64().map(|p| p as u8)
+    }
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meeting>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select m.id, m.cell_id, m.held_on, m.kind, m.topic, m.content, m.resolution, m.location, m.started_at,
+                m.ended_at, m.rating, m.score, m.score_detail, m.chair_id, m.minute_taker_id, m.version,
+                m.present is not null as counts_only, {COUNTS}
+         from meetings m {COUNTS_JOIN} where m.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttendanceRow {
+    pub member_id: i64,
+    pub full_name: String,
+    pub status: String,
+}
+
+pub async fn attendance(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<AttendanceRow>> {
+    let mut rows: Vec<AttendanceRow> = sqlx::query_as(
+        "select a.member_id, m.full_name, a.status from attendance a join members m on m.id = a.member_id
+         where a.meeting_id = $1",
+    )
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await?;
+    crate::db::members::sort_by_vietnamese_name(&mut rows, |r| &r.full_name);
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Task {
+    pub id: i64,
+    pub meeting_id: i64,
+    pub assignee_id: i64,
+    pub assignee_name: String,
+    pub description: String,
+    pub due_on: Option<NaiveDate>,
+    pub status: String,
+    pub done_on: Option<NaiveDate>,
+}
+
+impl Task {
+    pub fn is_overdue(&self, today: &NaiveDate) -> bool {
+        self.status == "open" && self.due_on.is_some_and(|d| d < *today)
+    }
+}
+
+const TASK_COLUMNS: &str = "t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
+    t.status, t.done_on";
+
+pub async fn tasks(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<Task>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id
+         where t.meeting_id = $1 order by t.id"
+    )))
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A cell's open tasks, the most urgent first.
+pub async fn open_tasks_for_cell(db: impl PgExecutor<'_>, cell_id: i64) -> sqlx::Result<Vec<Task>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id
+         join meetings m on m.id = t.meeting_id
+         where m.cell_id = $1 and t.status = 'open' order by t.due_on nulls last, t.id"
+    )))
+    .bind(cell_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The cell a task belongs to (for the scope check), if the task exists.
+pub async fn task_cell(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as("select m.cell_id, m.id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1")
+        .bind(task_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Marks a task done today; marking it twice changes nothing.
+pub async fn complete_task(pool: &PgPool, actor: &Actor, task_id: i64, today: NaiveDate) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query("update tasks set status = 'done', done_on = $2 where id = $1 and status = 'open'")
+        .bind(task_id)
+        .bind(today)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 1 {
+        let before = serde_json::json!({"status": "open"});
+        let after = serde_json::json!({"status": "done", "done_on": today});
+        audit::record(&mut tx, actor, "update", "task", task_id, Some(before), Some(after)).await?;
+    }
+    tx.commit().await
+}
+
+/// Guests recorded at a meeting.
+pub async fn guests(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<crate::db::officials::Official>> {
+    sqlx::query_as(
+        "select o.id, o.code, o.full_name, o.\"group\" from meeting_guests g join officials o on o.id = g.official_id
+         where g.meeting_id = $1 order by o.full_name",
+    )
+    .bind(meeting_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Regular meetings of a cell held in the month of `day`, other than `except`.
+pub async fn regular_in_month(
+    db: impl PgExecutor<'_>,
+    cell_id: i64,
+    day: NaiveDate,
+    except: Option<i64>,
+) -> sqlx::Result<Vec<(i64, NaiveDate)>> {
+    sqlx::query_as(
+        "select id, held_on from meetings
+         where cell_id = $1 and kind = 'regular' and date_trunc('month', held_on) = date_trunc('month', $2::date)
+           and id is distinct from $3
+         order by held_on",
+    )
+    .bind(cell_id)
+    .bind(day)
+    .bind(except)
+    .fetch_all(db)
+    .await
+}
+
+/// The outcome of saving a new meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New(i64),
+    /// The same form (idempotency key) was already saved: nothing was written again.
+    AlreadySaved(i64),
+}
+
+impl Created {
+    pub fn id(self) -> i64 {
+        match self {
+            Created::New(id) | Created::AlreadySaved(id) => id,
+        }
+    }
+}
+
+/// Saves a new meeting with its attendance, guests and tasks in one transaction.
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    cell_id: i64,
+    idempotency_key: &str,
+    draft: &MeetingDraft,
+) -> sqlx::Result<Created> {
+    let mut tx = pool.begin().await?;
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "insert into meetings (cell_id, held_on, kind, topic, content, resolution, location, started_at, ended_at,
+                               rating, score, score_detail, chair_id, minute_taker_id, idempotency_key, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         on conflict (idempotency_key) do nothing
+         returning id",
+    )
+    .bind(cell_id)
+    .bind(draft.held_on)
+    .bind(draft.kind.as_str())
+    .bind(&draft.topic)
+    .bind(&draft.content)
+    .bind(&draft.resolution)
+    .bind(&draft.location)
+    .bind(draft.started_at)
+    .bind(draft.ended_at)
+    .bind(draft.rating.map(|r| r.as_str()))
+    .bind(draft.score().map(i16::from))
+    .bind(score_json(draft))
+    .bind(draft.chair_id)
+    .bind(draft.minute_taker_id)
+    .bind(idempotency_key)
+    .bind(actor.user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = inserted else {
+        tx.rollback().await?;
+        let id = sqlx::query_scalar("select id from meetings where idempotency_key = $1")
+            .bind(idempotency_key)
+            .fetch_one(pool)
+            .await?;
+        return Ok(Created::AlreadySaved(id));
+    };
+    write_children(&mut tx, id, draft).await?;
+    let after = snapshot(&mut tx, id).await?;
+    audit::record(&mut tx, actor, "create", "meeting", id, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(Created::New(id))
+}
+
+/// The outcome of saving an edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Updated {
+    Saved,
+    /// Someone else saved the meeting after this edit began: nothing was written.
+    Conflict,
+}
+
+/// Saves an edit made from `version`; refuses it if the meeting has changed since.
+pub async fn update(pool: &PgPool, actor: &Actor, id: i64, version: i32, draft: &MeetingDraft) -> sqlx::Result<Updated> {
+    let mut tx = pool.begin().await?;
+    let before = snapshot(&mut tx, id).await?;
+    let changed = sqlx::query(
+        "update meetings set held_on = $3, kind = $4, topic = $5, content = $6, resolution = $7, location = $8,
+                started_at = $9, ended_at = $10, rating = $11, score = $12, score_detail = $13, chair_id = $14,
+                minute_taker_id = $15, present = null, excused = null, unexcused = null, exempt = null,
+                version = version + 1, updated_at = now()
+         where id = $1 and version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(draft.held_on)
+    .bind(draft.kind.as_str())
+    .bind(&draft.topic)
+    .bind(&draft.content)
+    .bind(&draft.resolution)
+    .bind(&draft.location)
+    .bind(draft.started_at)
+    .bind(draft.ended_at)
+    .bind(draft.rating.map(|r| r.as_str()))
+    .bind(draft.score().map(i16::from))
+    .bind(score_json(draft))
+    .bind(draft.chair_id)
+    .bind(draft.minute_taker_id)
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(Updated::Conflict);
+    }
+    sqlx::query("delete from attendance where meeting_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("delete from meeting_guests where meeting_id = $1").bind(id).execute(&mut *tx).await?;
+    let kept: Vec<i64> = draft.tasks.iter().filter_map(|t| t.id).collect();
+    sqlx::query("delete from tasks where meeting_id = $1 and id <> all($2)")
+        .bind(id)
+        .bind(&kept)
+        .execute(&mut *tx)
+        .await?;
+    write_children(&mut tx, id, draft).await?;
+    let after = snapshot(&mut tx, id).await?;
+    audit::record(&mut tx, actor, "update", "meeting", id, Some(before), Some(after)).await?;
+    tx.commit().await?;
+    Ok(Updated::Saved)
+}
+
+fn score_json(draft: &MeetingDraft) -> Option<Value> {
+    draft
+        .score_detail
+        .as_ref()
+        .map(|d| Value::Object(d.iter().map(|(k, p)| (k.clone(), Value::from(*p))).collect()))
+}
+
+async fn write_children(tx: &mut PgConnection, id: i64, draft: &MeetingDraft) -> sqlx::Result<()> {
+    let (members, statuses): (Vec<i64>, Vec<&str>) =
+        draft.attendance.iter().map(|(m, s)| (*m, s.as_str())).unzip();
+    sqlx::query("insert into attendance (meeting_id, member_id, status) select $1, * from unnest($2::bigint[], $3::text[])")
+        .bind(id)
+        .bind(&members)
+        .bind(&statuses)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("insert into meeting_guests (meeting_id, official_id) select $1, unnest($2::bigint[])")
+        .bind(id)
+        .bind(&draft.guests)
+        .execute(&mut *tx)
+        .await?;
+    for t in &draft.tasks {
+        let sql = match t.id {
+            Some(_) => {
+                "update tasks set assignee_id = $3, description = $4, due_on = $5 where id = $2 and meeting_id = $1"
+            }
+            None => "insert into tasks (meeting_id, assignee_id, description, due_on) values ($1, $3, $4, $5)",
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(t.id)
+            .bind(t.assignee_id)
+            .bind(&t.description)
+            .bind(t.due_on)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The whole meeting as JSON, for the audit trail's before and after.
+async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
+    sqlx::query_scalar(
+        "select to_jsonb(m) - 'idempotency_key'
+            || jsonb_build_object(
+                'attendance', (select jsonb_object_agg(member_id, status) from attendance where meeting_id = m.id),
+                'guests', (select jsonb_agg(official_id order by official_id) from meeting_guests where meeting_id = m.id),
+                'tasks', (select jsonb_agg(to_jsonb(t) order by t.id) from tasks t where t.meeting_id = m.id))
+         from meetings m where m.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+}

@@ -1,0 +1,65 @@
+//! Members and who is on a cell's roll on a given day (DOMAIN.md §8).
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgExecutor};
+
+use crate::db::search_key;
+
+/// One member on a cell's roll on one day.
+#[derive(Debug, Clone, FromRow)]
+pub struct RollMember {
+    pub id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub official_on: Option<NaiveDate>,
+    /// Exempt from activities that day (DOMAIN.md §2).
+    pub exempt: bool,
+}
+
+impl RollMember {
+    /// Official member on `day` (else probationary).
+    pub fn is_official_on(&self, day: &NaiveDate) -> bool {
+        self.official_on.is_some_and(|o| o <= *day)
+    }
+}
+
+/// The members on `cell_id`'s roll on `day`, in Vietnamese name order.
+pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx::Result<Vec<RollMember>> {
+    let mut members: Vec<RollMember> = sqlx::query_as(
+        "with candidates as (
+            select id from members where cell_id = $1
+            union select member_id from member_transfers where cell_id = $1
+         )
+         select m.id, m.code, m.full_name, m.official_on,
+                exists(select 1 from exemptions e where e.member_id = m.id and e.valid_from <= $2
+                       and (e.valid_to is null or e.valid_to >= $2)) as exempt
+         from candidates c join members m on m.id = c.id
+         where m.joined_on <= $2 and (m.left_on is null or m.left_on > $2)
+           and coalesce((select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $2
+                         order by t.effective_on desc limit 1), m.cell_id) = $1",
+    )
+    .bind(cell_id)
+    .bind(day)
+    .fetch_all(db)
+    .await?;
+    sort_by_vietnamese_name(&mut members, |m| &m.full_name);
+    Ok(members)
+}
+
+/// Vietnamese lists order people by given name (the last word), then by the full name.
+pub fn sort_by_vietnamese_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
+    items.sort_by_cached_key(|item| {
+        let key = search_key(name(item));
+        let given = key.rsplit(' ').next().unwrap_or_default().to_string();
+        (given, key, name(item).to_string())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn vietnamese_name_order_is_by_given_name() {
+        let mut names = vec!["Nguyễn Văn Bình", "Đặng Thị An", "Lý Văn Anh", "Hoàng Thị Ánh"];
+        super::sort_by_vietnamese_name(&mut names, |n| n);
+        assert_eq!(names, vec!["Đặng Thị An", "Lý Văn Anh", "Hoàng Thị Ánh", "Nguyễn Văn Bình"]);
+    }
+}

@@ -1,0 +1,56 @@
+//! Sign-in sessions, stored in PostgreSQL so that several instances can serve the same users.
+use rand::RngCore;
+use sqlx::PgExecutor;
+
+/// A session lasts at most this long after sign-in, and ends after this long unused.
+pub const ABSOLUTE_HOURS: i32 = 12;
+pub const IDLE_MINUTES: i32 = 120;
+
+/// A fresh random token, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored key of a token: its SHA-256, so that reading the table does not give live sessions.
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts a session for `user_id`; returns the cookie token.
+pub async fn create(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<String> {
+    let token = new_token();
+    sqlx::query("insert into sessions (id_hash, user_id, csrf_token) values ($1, $2, $3)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(new_token())
+        .execute(db)
+        .await?;
+    Ok(token)
+}
+
+/// The user and CSRF token of a live session, touching it so that idle expiry counts from now.
+pub async fn lookup(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as(
+        "update sessions set last_seen_at = now()
+         where id_hash = $1
+           and created_at > now() - make_interval(hours => $2)
+           and last_seen_at > now() - make_interval(mins => $3)
+         returning user_id, csrf_token",
+    )
+    .bind(token_hash(token))
+    .bind(ABSOLUTE_HOURS)
+    .bind(IDLE_MINUTES)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from sessions where id_hash = $1")
+        .bind(token_hash(token))
+        .execute(db)
+        .await?;
+    Ok(())
+}

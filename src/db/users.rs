@@ -1,0 +1,107 @@
+//! Users: a role bound to a unit, an argon2id password.
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHash};
+use sqlx::{FromRow, PgExecutor, PgPool};
+
+use crate::db::audit::{self, Actor};
+use crate::domain::Role;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: i64,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).expect("the database only holds known roles")
+    }
+}
+
+const COLUMNS: &str = "id, username, display_name, role, unit_id, disabled";
+
+pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Hashes with argon2id on a blocking thread: hashing is deliberately slow and must not stall the runtime.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    })
+    .await?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, so that an unknown user name costs as much time as a known one.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(crate::db::sessions::new_token().as_bytes())
+        .expect("hashing a random token")
+        .to_string()
+});
+
+/// The user with this name and password, if enabled.
+pub async fn authenticate(pool: &PgPool, username: &str, password: &str) -> sqlx::Result<Option<User>> {
+    let row: Option<(i64, String)> = sqlx::query_as("select id, password_hash from users where username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?;
+    let known = row.is_some();
+    let (id, hash) = match row {
+        Some(r) => r,
+        None => (0, tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.unwrap_or_default()),
+    };
+    if !verify_password(password.to_string(), hash).await || !known {
+        return Ok(None);
+    }
+    Ok(by_id(pool, id).await?.filter(|u| !u.disabled))
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+    pub unit_id: i64,
+}
+
+pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::Result<i64> {
+    let hash = hash_password(new.password.to_string()).await?;
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into users (username, display_name, password_hash, role, unit_id)
+         values ($1, $2, $3, $4, $5) returning id",
+    )
+    .bind(new.username)
+    .bind(new.display_name)
+    .bind(&hash)
+    .bind(new.role.as_str())
+    .bind(new.unit_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let after = serde_json::json!({
+        "username": new.username, "display_name": new.display_name,
+        "role": new.role.as_str(), "unit_id": new.unit_id,
+    });
+    audit::record(&mut tx, actor, "create", "user", id, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}

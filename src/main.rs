@@ -1,0 +1,146 @@
+//! The `chibo` command: serve, migrate, demo, user.
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+
+use chibo::db::{self, audit::Actor, users};
+use chibo::demo::{self, Scale};
+use chibo::domain::Role;
+
+#[derive(Parser)]
+#[command(name = "chibo", version, about = "Sổ sinh hoạt chi bộ — party cell meeting records")]
+struct Cli {
+    /// PostgreSQL connection string
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the web application
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
+    /// Apply pending database migrations
+    Migrate,
+    /// Load demo data for Tuyên Quang into an empty, migrated database
+    Demo {
+        #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
+        scale: ScaleArg,
+        /// Only print the demo logins
+        #[arg(long)]
+        print_logins: bool,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Small,
+    Province,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user bound to a unit
+    Add {
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// admin, province_viewer, district_viewer, committee_clerk or cell_secretary
+        #[arg(long)]
+        role: String,
+        /// Code of the user's unit (their scope is its subtree)
+        #[arg(long)]
+        unit: String,
+        /// Password (or set CHIBO_PASSWORD)
+        #[arg(long, env = "CHIBO_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "chibo=info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Command::Demo { print_logins: true, .. } = cli.command {
+        demo::print_logins();
+        return Ok(());
+    }
+    let url = cli.database_url.context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/chibo)")?;
+    let pool = db::connect(&url).await.context("cannot connect to the database at DATABASE_URL")?;
+    match cli.command {
+        Command::Serve { port, host } => {
+            db::migrate(&pool).await?;
+            let secure = std::env::var("CHIBO_SECURE_COOKIES").is_ok_and(|v| v == "1");
+            let app = chibo::app(chibo::AppState::new(pool, secure));
+            let addr = SocketAddr::new(host, port);
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            tracing::info!("chibo is serving at http://{addr}");
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            db::migrate(&pool).await?;
+            println!("migrations applied");
+        }
+        Command::Demo { scale, .. } => {
+            let scale = match scale {
+                ScaleArg::Small => Scale::Small,
+                ScaleArg::Province => Scale::Province,
+            };
+            let started = std::time::Instant::now();
+            let summary = demo::load(&pool, scale).await?;
+            println!("{summary}");
+            println!("loaded in {:.1} s", started.elapsed().as_secs_f64());
+            demo::print_logins();
+        }
+        Command::User { command: UserCommand::Add { username, name, role, unit, password } } => {
+            let Some(role) = Role::parse(&role) else {
+                bail!("unknown role {role:?}: use admin, province_viewer, district_viewer, committee_clerk or cell_secretary");
+            };
+            let unit = db::units::by_code(&pool, &unit).await?.with_context(|| format!("no unit with code {unit:?}"))?;
+            if password.chars().count() < 8 {
+                bail!("the password must have at least 8 characters");
+            }
+            let new = users::NewUser { username: &username, display_name: &name, password: &password, role, unit_id: unit.id };
+            let id = users::create(&pool, &Actor::cli(), new).await?;
+            println!("user {username} created (id {id})");
+        }
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,72 @@
+//! A cell's home: this month's status, the roster, open and overdue tasks.
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use chrono::NaiveDate;
+
+use super::meetings::load_cell;
+use super::view::Layout;
+use super::{AppResult, AppState, CurrentUser};
+use crate::db::meetings::{self, Task};
+use crate::db::members::{self, RollMember};
+use crate::db::units::{self, Unit};
+use crate::domain::time;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/cells/{code}", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "cells/home.html")]
+struct HomePage {
+    layout: Layout,
+    cell: Unit,
+    month: String,
+    this_month: Vec<meetings::MeetingSummary>,
+    roster: Vec<RollMember>,
+    tasks: Vec<Task>,
+    today: NaiveDate,
+    can_edit: bool,
+    can_see_names: bool,
+}
+
+impl HomePage {
+    fn overdue_count(&self) -> usize {
+        self.tasks.iter().filter(|t| t.is_overdue(&self.today)).count()
+    }
+
+    fn regular_logged(&self) -> bool {
+        self.this_month.iter().any(|m| m.kind == "regular")
+    }
+
+    fn exempt_count(&self) -> usize {
+        self.roster.iter().filter(|m| m.exempt).count()
+    }
+}
+
+async fn home(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Html<String>> {
+    let cell = load_cell(&state, &user, &code).await?;
+    let pool = state.pool();
+    let today = time::today();
+    let month_start = time::month_start(today);
+    let this_month = meetings::list_for_cell(pool, cell.id, 40)
+        .await?
+        .into_iter()
+        .filter(|m| m.held_on >= month_start)
+        .collect();
+    let ancestors = units::ancestors(pool, cell.id, today).await?;
+    let page = HomePage {
+        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
+        month: time::format_month(today),
+        this_month,
+        roster: members::roll(pool, cell.id, today.min(cell.valid_to.unwrap_or(today))).await?,
+        tasks: meetings::open_tasks_for_cell(pool, cell.id).await?,
+        today,
+        can_edit: user.role().can_edit_meetings(),
+        can_see_names: user.role().can_see_names(),
+        cell,
+    };
+    Ok(Html(page.render()?))
+}

@@ -1,0 +1,366 @@
+//! The log-meeting form: what the browser sends, and its checks, turning it into a `MeetingDraft` or into
+//! messages next to the fields (DOMAIN.md §6, §8). Pure: every check is unit-testable without a database.
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::db::members::RollMember;
+use crate::db::units::Unit;
+use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating, TaskDraft};
+use crate::domain::time::{format_date, format_month, parse_date, parse_time};
+
+/// The form as typed, kept as text so that a refused form comes back exactly as the user left it.
+#[derive(Debug, Clone, Default)]
+pub struct RawMeeting {
+    pub held_on: String,
+    pub kind: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub location: String,
+    pub topic: String,
+    pub content: String,
+    pub resolution: String,
+    pub chair: String,
+    pub minute_taker: String,
+    pub rating: String,
+    pub score: BTreeMap<String, String>,
+    /// member id → status, as sent
+    pub attendance: BTreeMap<String, String>,
+    pub guests: Vec<String>,
+    pub tasks: Vec<RawTask>,
+    pub confirm_second: bool,
+    pub idempotency_key: String,
+    pub version: String,
+    pub csrf: Option<String>,
+    /// "save", or "add_task" to get one more empty task row without saving
+    pub action: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RawTask {
+    pub id: String,
+    pub description: String,
+    pub assignee: String,
+    pub due: String,
+}
+
+impl RawMeeting {
+    /// Reads the urlencoded pairs; unknown keys are ignored.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> RawMeeting {
+        let mut raw = RawMeeting::default();
+        let mut tasks: BTreeMap<usize, RawTask> = BTreeMap::new();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "held_on" => raw.held_on = value,
+                "kind" => raw.kind = value,
+                "started_at" => raw.started_at = value,
+                "ended_at" => raw.ended_at = value,
+                "location" => raw.location = value,
+                "topic" => raw.topic = value,
+                "content" => raw.content = value,
+                "resolution" => raw.resolution = value,
+                "chair" => raw.chair = value,
+                "minute_taker" => raw.minute_taker = value,
+                "rating" => raw.rating = value,
+                "guest" => raw.guests.push(value),
+                "confirm_second" => raw.confirm_second = value == "1",
+                "idempotency_key" => raw.idempotency_key = value,
+                "version" => raw.version = value,
+                "csrf" => raw.csrf = Some(value),
+                "action" => raw.action = value,
+                _ => {
+                    if let Some(member) = key.strip_prefix("att.") {
+                        raw.attendance.insert(member.to_string(), value);
+                    } else if let Some(criterion) = key.strip_prefix("score.") {
+                        raw.score.insert(criterion.to_string(), value);
+                    } else if let Some((n, field)) = key.strip_prefix("task.").and_then(|k| k.split_once('.'))
+                        && let Ok(n) = n.parse::<usize>()
+                        && n < 100
+                    {
+                        let task = tasks.entry(n).or_default();
+                        match field {
+                            "id" => task.id = value,
+                            "description" => task.description = value,
+                            "assignee" => task.assignee = value,
+                            "due" => task.due = value,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        raw.tasks = tasks.into_values().collect();
+        raw
+    }
+
+    /// The date typed, if it is a date.
+    pub fn held_on(&self) -> Option<NaiveDate> {
+        parse_date(&self.held_on)
+    }
+}
+
+/// A problem with one field: `field` is the id of the control the message belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// One criterion of the 100-point helper.
+#[derive(Debug, Clone)]
+pub struct Criterion {
+    pub key: String,
+    pub label: String,
+    pub max_points: u8,
+}
+
+/// What the checks need to know beyond the form.
+pub struct FormContext<'a> {
+    pub today: NaiveDate,
+    pub cell: &'a Unit,
+    /// The roll on the date typed (or today, if no date could be read).
+    pub roll: &'a [RollMember],
+    pub criteria: &'a [Criterion],
+    /// Officials who may be recorded as guests.
+    pub guest_ids: &'a [i64],
+    /// Other regular meetings of the cell in the month of the date typed.
+    pub other_regular: &'a [(i64, NaiveDate)],
+    /// Existing task ids of the meeting being edited.
+    pub task_ids: &'a [i64],
+}
+
+pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+
+    let held_on = match raw.held_on() {
+        None if raw.held_on.trim().is_empty() => {
+            err("held_on", "Nhập ngày sinh hoạt.".into());
+            None
+        }
+        None => {
+            err("held_on", "Ngày sinh hoạt không đúng dạng ngày/tháng/năm, ví dụ 27/11/2026.".into());
+            None
+        }
+        Some(d) if d > ctx.today => {
+            err(
+                "held_on",
+                format!("Ngày sinh hoạt không thể sau hôm nay ({}).", format_date(ctx.today)),
+            );
+            None
+        }
+        Some(d) if d < ctx.cell.valid_from => {
+            err(
+                "held_on",
+                format!(
+                    "Chi bộ được thành lập ngày {}; ngày sinh hoạt không thể trước ngày đó.",
+                    format_date(ctx.cell.valid_from)
+                ),
+            );
+            None
+        }
+        Some(d) if ctx.cell.valid_to.is_some_and(|to| d > to) => {
+            let to = ctx.cell.valid_to.expect("checked");
+            err(
+                "held_on",
+                format!("Chi bộ đã thôi hoạt động từ sau ngày {}; không thể ghi sinh hoạt sau ngày đó.", format_date(to)),
+            );
+            None
+        }
+        Some(d) => Some(d),
+    };
+
+    let kind = MeetingKind::parse(&raw.kind);
+    if kind.is_none() {
+        err("kind", "Chọn loại sinh hoạt.".into());
+    }
+
+    let started_at = parse_time(&raw.started_at);
+    let ended_at = parse_time(&raw.ended_at);
+    if started_at.is_none() {
+        err("started_at", "Nhập giờ bắt đầu theo dạng giờ:phút, ví dụ 08:00.".into());
+    }
+    match (started_at, ended_at) {
+        (_, None) => err("ended_at", "Nhập giờ kết thúc theo dạng giờ:phút, ví dụ 10:00.".into()),
+        (Some(s), Some(e)) if e <= s => err(
+            "ended_at",
+            format!("Giờ kết thúc phải sau giờ bắt đầu ({}).", s.format("%H:%M")),
+        ),
+        _ => {}
+    }
+
+    let topic = raw.topic.trim();
+    if topic.is_empty() {
+        err("topic", "Nhập chủ đề buổi sinh hoạt.".into());
+    }
+
+    // The roster: exactly one status for each member on the roll that day.
+    let on_roll: HashMap<String, &RollMember> = ctx.roll.iter().map(|m| (m.id.to_string(), m)).collect();
+    let missing: Vec<&str> = ctx
+        .roll
+        .iter()
+        .filter(|m| !raw.attendance.contains_key(&m.id.to_string()))
+        .map(|m| m.full_name.as_str())
+        .collect();
+    let extra = raw.attendance.keys().filter(|k| !on_roll.contains_key(*k)).count();
+    let mut attendance = Vec::new();
+    if held_on.is_some() && (!missing.is_empty() || extra > 0) {
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("chưa có: {}", missing.join(", ")));
+        }
+        if extra > 0 {
+            parts.push(format!("{extra} người không thuộc chi bộ ngày đó"));
+        }
+        err(
+            "roster",
+            format!(
+                "Danh sách điểm danh không khớp với danh sách đảng viên của chi bộ ngày {} ({}). \
+                 Danh sách dưới đây đã được cập nhật theo ngày đó; hãy kiểm tra lại rồi lưu.",
+                held_on.map(format_date).unwrap_or_default(),
+                parts.join("; ")
+            ),
+        );
+    } else {
+        for m in ctx.roll {
+            let sent = raw.attendance.get(&m.id.to_string()).map(String::as_str).unwrap_or_default();
+            match AttendanceStatus::parse(sent) {
+                Some(AttendanceStatus::Exempt) if !m.exempt => err(
+                    &format!("att-{}", m.id),
+                    format!("{} không được miễn sinh hoạt ngày đó; chọn có mặt hoặc vắng.", m.full_name),
+                ),
+                Some(s) => attendance.push((m.id, s)),
+                None => err(&format!("att-{}", m.id), format!("Chọn tình trạng tham dự của {}.", m.full_name)),
+            }
+        }
+    }
+
+    let member_ref = |field: &str, v: &str, errs: &mut Vec<FieldError>| -> Option<i64> {
+        if v.trim().is_empty() {
+            return None;
+        }
+        match v.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id)) {
+            Some(id) => Some(id),
+            None => {
+                errs.push(FieldError { field: field.into(), message: "Chọn một đảng viên của chi bộ.".into() });
+                None
+            }
+        }
+    };
+    let chair_id = member_ref("chair", &raw.chair, &mut errors);
+    let minute_taker_id = member_ref("minute_taker", &raw.minute_taker, &mut errors);
+    let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+
+    let rating = match raw.rating.as_str() {
+        "" => {
+            if kind == Some(MeetingKind::Regular) {
+                err("rating", "Chọn xếp loại chất lượng buổi sinh hoạt mà chi bộ đã biểu quyết.".into());
+            }
+            None
+        }
+        r => {
+            let parsed = Rating::parse(r);
+            if parsed.is_none() {
+                err("rating", "Chọn một trong các mức xếp loại.".into());
+            }
+            parsed
+        }
+    };
+
+    let mut score_detail = Vec::new();
+    for c in ctx.criteria {
+        let typed = raw.score.get(&c.key).map(|s| s.trim()).unwrap_or_default();
+        if typed.is_empty() {
+            continue;
+        }
+        match typed.parse::<u8>().ok().filter(|p| *p <= c.max_points) {
+            Some(p) => score_detail.push((c.key.clone(), p)),
+            None => err(
+                &format!("score-{}", c.key),
+                format!("Điểm “{}” là số từ 0 đến {}.", c.label, c.max_points),
+            ),
+        }
+    }
+    let score_detail = (score_detail.len() == ctx.criteria.len()).then_some(score_detail);
+
+    let mut guests = Vec::new();
+    for g in &raw.guests {
+        match g.parse::<i64>().ok().filter(|id| ctx.guest_ids.contains(id)) {
+            Some(id) if !guests.contains(&id) => guests.push(id),
+            Some(_) => {}
+            None => err("guests", "Khách mời phải là cán bộ trong danh sách.".into()),
+        }
+    }
+
+    let mut tasks = Vec::new();
+    let known_tasks: HashSet<i64> = ctx.task_ids.iter().copied().collect();
+    for (n, t) in raw.tasks.iter().enumerate() {
+        let description = t.description.trim();
+        if description.is_empty() && t.assignee.trim().is_empty() && t.due.trim().is_empty() {
+            continue;
+        }
+        if description.is_empty() {
+            err(&format!("task-{n}-description"), "Nhập nội dung nhiệm vụ.".into());
+        }
+        let assignee = t.assignee.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id));
+        if assignee.is_none() {
+            err(&format!("task-{n}-assignee"), "Chọn đảng viên thực hiện nhiệm vụ.".into());
+        }
+        let due_on = match t.due.trim() {
+            "" => None,
+            s => match parse_date(s) {
+                Some(d) if held_on.is_some_and(|h| d < h) => {
+                    err(&format!("task-{n}-due"), "Hạn hoàn thành không thể trước ngày sinh hoạt.".into());
+                    None
+                }
+                Some(d) => Some(d),
+                None => {
+                    err(&format!("task-{n}-due"), "Hạn hoàn thành không đúng dạng ngày/tháng/năm.".into());
+                    None
+                }
+            },
+        };
+        let id = t.id.parse::<i64>().ok().filter(|id| known_tasks.contains(id));
+        if let Some(assignee_id) = assignee {
+            tasks.push(TaskDraft { id, assignee_id, description: description.to_string(), due_on });
+        }
+    }
+
+    if kind == Some(MeetingKind::Regular)
+        && let (Some(d), Some((_, first))) = (held_on, ctx.other_regular.first())
+        && !raw.confirm_second
+    {
+        err(
+            "confirm_second",
+            format!(
+                "Tháng {} chi bộ đã có buổi sinh hoạt định kỳ ngày {}. Nếu đây đúng là một buổi định kỳ nữa, \
+                 hãy đánh dấu ô xác nhận rồi lưu lại.",
+                format_month(d),
+                format_date(*first)
+            ),
+        );
+    }
+
+    let (Some(held_on), Some(kind), Some(started_at), Some(ended_at)) = (held_on, kind, started_at, ended_at) else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(MeetingDraft {
+        held_on,
+        kind,
+        started_at,
+        ended_at,
+        location: raw.location.trim().to_string(),
+        topic: topic.to_string(),
+        content: raw.content.trim().to_string(),
+        resolution: raw.resolution.trim().to_string(),
+        chair_id,
+        minute_taker_id,
+        rating,
+        score_detail,
+        attendance,
+        guests,
+        tasks,
+    })
+}

@@ -1,0 +1,524 @@
+//! Handlers of the meeting pages.
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::form::{Criterion, FieldError, FormContext, RawMeeting, RawTask, validate};
+use crate::db::meetings::{self, Meeting, Task, Updated};
+use crate::db::members::{self, RollMember};
+use crate::db::officials::{self, Official};
+use crate::db::units::{self, Unit};
+use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating};
+use crate::domain::time;
+use crate::web::view::Layout;
+use crate::web::{AppError, AppResult, AppState, CurrentUser};
+
+/// The cell named in the path, if the user may see it.
+pub(crate) async fn load_cell(state: &AppState, user: &CurrentUser, code: &str) -> AppResult<Unit> {
+    let cell = units::by_code(state.pool(), code).await?.filter(Unit::is_cell).ok_or(AppError::NotFound)?;
+    user.require_scope(state, cell.id).await?;
+    Ok(cell)
+}
+
+/// The meeting with this id and its cell, if the user may see them.
+async fn load_meeting(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<(Meeting, Unit)> {
+    let meeting = meetings::get(state.pool(), id).await?.ok_or(AppError::NotFound)?;
+    user.require_scope(state, meeting.cell_id).await?;
+    let cell = units::by_id(state.pool(), meeting.cell_id).await?;
+    Ok((meeting, cell))
+}
+
+async fn criteria(state: &AppState) -> AppResult<Vec<Criterion>> {
+    let rows: Vec<(String, String, i16)> =
+        sqlx::query_as("select key, label_vi, max_points from rating_criteria order by position")
+            .fetch_all(state.pool())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, label, max)| Criterion { key, label, max_points: max as u8 })
+        .collect())
+}
+
+/// Everything the form needs around the typed values, read for the date typed (or today).
+struct Surroundings {
+    day: NaiveDate,
+    roll: Vec<RollMember>,
+    criteria: Vec<Criterion>,
+    guests: Vec<Official>,
+    other_regular: Vec<(i64, NaiveDate)>,
+    task_ids: Vec<i64>,
+    ancestors: Vec<Unit>,
+}
+
+async fn surroundings(state: &AppState, cell: &Unit, meeting_id: Option<i64>, raw: &RawMeeting) -> AppResult<Surroundings> {
+    let pool = state.pool();
+    let today = time::today();
+    let day = raw.held_on().filter(|d| cell.is_open_on(*d)).unwrap_or(today.min(cell.valid_to.unwrap_or(today)));
+    let ancestors = units::ancestors(pool, cell.id, today).await?;
+    let ancestor_ids: Vec<i64> = ancestors.iter().map(|u| u.id).collect();
+    let task_ids = match meeting_id {
+        Some(id) => meetings::tasks(pool, id).await?.into_iter().map(|t| t.id).collect(),
+        None => Vec::new(),
+    };
+    Ok(Surroundings {
+        day,
+        roll: members::roll(pool, cell.id, day).await?,
+        criteria: criteria(state).await?,
+        guests: officials::guest_candidates(pool, cell.id, &ancestor_ids, day, meeting_id).await?,
+        other_regular: meetings::regular_in_month(pool, cell.id, day, meeting_id).await?,
+        task_ids,
+        ancestors,
+    })
+}
+
+fn check(cell: &Unit, raw: &RawMeeting, s: &Surroundings) -> Result<MeetingDraft, Vec<FieldError>> {
+    let guest_ids: Vec<i64> = s.guests.iter().map(|g| g.id).collect();
+    validate(
+        raw,
+        &FormContext {
+            today: time::today(),
+            cell,
+            roll: &s.roll,
+            criteria: &s.criteria,
+            guest_ids: &guest_ids,
+            other_regular: &s.other_regular,
+            task_ids: &s.task_ids,
+        },
+    )
+}
+
+pub struct RosterRow {
+    pub id: i64,
+    pub name: String,
+    pub exempt: bool,
+    pub official: bool,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "meetings/form.html")]
+struct FormPage {
+    layout: Layout,
+    cell: Unit,
+    action: String,
+    editing: bool,
+    raw: RawMeeting,
+    errors: Vec<FieldError>,
+    roster: Vec<RosterRow>,
+    roster_day: String,
+    criteria: Vec<Criterion>,
+    guests: Vec<Official>,
+    tasks: Vec<RawTask>,
+    show_confirm: bool,
+    kinds: &'static [MeetingKind],
+    statuses: &'static [AttendanceStatus],
+    ratings: &'static [Rating],
+    present_count: usize,
+    expected_count: usize,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+
+    fn att_error(&self, member_id: &i64) -> Option<&str> {
+        self.error(&format!("att-{member_id}"))
+    }
+
+    fn score_error(&self, key: &str) -> Option<&str> {
+        self.error(&format!("score-{key}"))
+    }
+
+    fn task_error(&self, n: &usize, field: &str) -> Option<&str> {
+        self.error(&format!("task-{n}-{field}"))
+    }
+
+    fn has_guest(&self, id: &i64) -> bool {
+        self.raw.guests.iter().any(|g| *g == id.to_string())
+    }
+
+    fn score_value(&self, key: &str) -> &str {
+        self.raw.score.get(key).map(String::as_str).unwrap_or_default()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_form(
+    state: &AppState,
+    user: &CurrentUser,
+    cell: Unit,
+    meeting_id: Option<i64>,
+    raw: RawMeeting,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let s = surroundings(state, &cell, meeting_id, &raw).await?;
+    let roster: Vec<RosterRow> = s
+        .roll
+        .iter()
+        .map(|m| RosterRow {
+            id: m.id,
+            name: m.full_name.clone(),
+            exempt: m.exempt,
+            official: m.is_official_on(&s.day),
+            status: raw
+                .attendance
+                .get(&m.id.to_string())
+                .filter(|v| AttendanceStatus::parse(v).is_some())
+                .cloned()
+                .unwrap_or_else(|| if m.exempt { "exempt" } else { "present" }.to_string()),
+        })
+        .collect();
+    let present_count = roster.iter().filter(|r| r.status == "present").count();
+    let expected_count = roster.iter().filter(|r| r.status != "exempt").count();
+    let mut tasks = raw.tasks.clone();
+    let min_rows = if raw.action == "add_task" { tasks.len() + 1 } else { 3 };
+    while tasks.len() < min_rows.max(tasks.len()) {
+        tasks.push(RawTask::default());
+    }
+    let show_confirm = raw.confirm_second || !s.other_regular.is_empty();
+    let page = FormPage {
+        layout: Layout::new(user).with_units(&s.ancestors, user.user.unit_id),
+        action: match meeting_id {
+            Some(id) => format!("/meetings/{id}"),
+            None => format!("/cells/{}/meetings", cell.code),
+        },
+        editing: meeting_id.is_some(),
+        cell,
+        raw,
+        errors,
+        roster,
+        roster_day: time::format_date(s.day),
+        criteria: s.criteria,
+        guests: s.guests,
+        tasks,
+        show_confirm,
+        kinds: MeetingKind::ALL,
+        statuses: AttendanceStatus::ALL,
+        ratings: Rating::ALL,
+        present_count,
+        expected_count,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let cell = load_cell(&state, &user, &code).await?;
+    user.require_edit(&state, cell.id).await?;
+    let raw = RawMeeting {
+        held_on: time::today().format("%Y-%m-%d").to_string(),
+        kind: "regular".into(),
+        idempotency_key: crate::db::sessions::new_token(),
+        ..RawMeeting::default()
+    };
+    render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let cell = load_cell(&state, &user, &code).await?;
+    user.require_edit(&state, cell.id).await?;
+    let raw = RawMeeting::from_pairs(pairs);
+    user.check_csrf(raw.csrf.as_deref())?;
+    let key = raw.idempotency_key.trim();
+    if key.is_empty() || key.len() > 100 {
+        return Err(AppError::BadRequest("idempotency key".into()));
+    }
+    // The same form sent again (double tap, resend after a lost answer): show what the first one saved.
+    let saved: Option<i64> = sqlx::query_scalar("select id from meetings where idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(state.pool())
+        .await?;
+    if let Some(id) = saved {
+        return Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response());
+    }
+    if raw.action == "add_task" {
+        return render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK).await;
+    }
+    let s = surroundings(&state, &cell, None, &raw).await?;
+    match check(&cell, &raw, &s) {
+        Err(errors) => render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Ok(draft) => {
+            let created = meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
+            Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+    let (meeting, cell) = load_meeting(&state, &user, id).await?;
+    user.require_edit(&state, cell.id).await?;
+    let raw = raw_from_meeting(&state, &meeting).await?;
+    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await
+}
+
+/// The stored meeting as the form shows it.
+async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting> {
+    let pool = state.pool();
+    let fmt_time = |t: Option<chrono::NaiveTime>| t.map(time::format_time).unwrap_or_default();
+    let id_or_blank = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    Ok(RawMeeting {
+        held_on: m.held_on.format("%Y-%m-%d").to_string(),
+        kind: m.kind.clone(),
+        started_at: fmt_time(m.started_at),
+        ended_at: fmt_time(m.ended_at),
+        location: m.location.clone(),
+        topic: m.topic.clone(),
+        content: m.content.clone(),
+        resolution: m.resolution.clone(),
+        chair: id_or_blank(m.chair_id),
+        minute_taker: id_or_blank(m.minute_taker_id),
+        rating: m.rating.clone().unwrap_or_default(),
+        score: criteria(state)
+            .await?
+            .into_iter()
+            .filter_map(|c| m.score_part(&c.key).map(|p| (c.key, p.to_string())))
+            .collect(),
+        attendance: meetings::attendance(pool, m.id)
+            .await?
+            .into_iter()
+            .map(|a| (a.member_id.to_string(), a.status))
+            .collect(),
+        guests: meetings::guests(pool, m.id).await?.into_iter().map(|g| g.id.to_string()).collect(),
+        tasks: meetings::tasks(pool, m.id)
+            .await?
+            .into_iter()
+            .map(|t| RawTask {
+                id: t.id.to_string(),
+                description: t.description,
+                assignee: t.assignee_id.to_string(),
+                due: t.due_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        confirm_second: false,
+        idempotency_key: String::new(),
+        version: m.version.to_string(),
+        csrf: None,
+        action: String::new(),
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let (_, cell) = load_meeting(&state, &user, id).await?;
+    user.require_edit(&state, cell.id).await?;
+    let mut raw = RawMeeting::from_pairs(pairs);
+    user.check_csrf(raw.csrf.as_deref())?;
+    let version: i32 = raw.version.parse().map_err(|_| AppError::BadRequest("version".into()))?;
+    if raw.action == "add_task" {
+        return render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await;
+    }
+    let s = surroundings(&state, &cell, Some(id), &raw).await?;
+    let draft = match check(&cell, &raw, &s) {
+        Err(errors) => {
+            return render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Ok(draft) => draft,
+    };
+    match meetings::update(state.pool(), &user.actor(), id, version, &draft).await? {
+        Updated::Saved => Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response()),
+        Updated::Conflict => {
+            let conflict = FieldError {
+                field: "version".into(),
+                message: "Biên bản này vừa được người khác sửa và lưu trong lúc bạn đang sửa, nên thay đổi của bạn \
+                          CHƯA được lưu (để không ghi đè mất nội dung của họ). Những gì bạn nhập vẫn còn dưới đây; \
+                          hãy mở biên bản trong thẻ khác để xem bản mới nhất, rồi sửa lại."
+                    .into(),
+            };
+            // keep the version the user started from, so that saving again is refused again until they reload
+            raw.version = version.to_string();
+            render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetings/list.html")]
+struct ListPage {
+    layout: Layout,
+    cell: Unit,
+    meetings: Vec<meetings::MeetingSummary>,
+    can_edit: bool,
+}
+
+pub async fn list(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Html<String>> {
+    let cell = load_cell(&state, &user, &code).await?;
+    let ancestors = units::ancestors(state.pool(), cell.id, time::today()).await?;
+    let page = ListPage {
+        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
+        meetings: meetings::list_for_cell(state.pool(), cell.id, 500).await?,
+        can_edit: user.role().can_edit_meetings(),
+        cell,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// A meeting's record as the pages show it.
+pub struct MeetingView {
+    pub meeting: Meeting,
+    pub cell: Unit,
+    pub ancestors: Vec<Unit>,
+    pub attendance: Vec<meetings::AttendanceRow>,
+    pub guests: Vec<Official>,
+    pub tasks: Vec<Task>,
+    pub chair: Option<String>,
+    pub minute_taker: Option<String>,
+}
+
+impl MeetingView {
+    async fn load(state: &AppState, meeting: Meeting, cell: Unit) -> AppResult<MeetingView> {
+        let pool = state.pool();
+        let attendance = meetings::attendance(pool, meeting.id).await?;
+        let name_of = |id: Option<i64>| {
+            id.and_then(|id| attendance.iter().find(|a| a.member_id == id)).map(|a| a.full_name.clone())
+        };
+        Ok(MeetingView {
+            chair: name_of(meeting.chair_id),
+            minute_taker: name_of(meeting.minute_taker_id),
+            ancestors: units::ancestors(pool, cell.id, meeting.held_on).await?,
+            guests: meetings::guests(pool, meeting.id).await?,
+            tasks: meetings::tasks(pool, meeting.id).await?,
+            attendance,
+            meeting,
+            cell,
+        })
+    }
+
+    pub fn kind_label(&self) -> &'static str {
+        MeetingKind::parse(&self.meeting.kind).map(MeetingKind::label_vi).unwrap_or_default()
+    }
+
+    pub fn rating_label(&self) -> &'static str {
+        self.meeting.rating.as_deref().and_then(Rating::parse).map(Rating::label_vi).unwrap_or("Chưa xếp loại")
+    }
+
+    /// Names of the members with this status, comma-separated.
+    pub fn names(&self, status: &str) -> String {
+        let names: Vec<&str> =
+            self.attendance.iter().filter(|a| a.status == status).map(|a| a.full_name.as_str()).collect();
+        names.join(", ")
+    }
+
+    pub fn status_label(&self, status: &str) -> &'static str {
+        AttendanceStatus::parse(status).map(AttendanceStatus::label_vi).unwrap_or_default()
+    }
+
+    pub fn group_label(&self, group: &str) -> &'static str {
+        crate::demo::names::OFFICIAL_GROUPS
+            .iter()
+            .find(|(code, _)| *code == group)
+            .map(|(_, label)| *label)
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meetings/show.html")]
+struct ShowPage {
+    layout: Layout,
+    v: MeetingView,
+    saved: bool,
+    can_edit: bool,
+    can_see_names: bool,
+    today: NaiveDate,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Html<String>> {
+    let (meeting, cell) = load_meeting(&state, &user, id).await?;
+    let v = MeetingView::load(&state, meeting, cell).await?;
+    let page = ShowPage {
+        layout: Layout::new(&user).with_units(&v.ancestors, user.user.unit_id),
+        saved: q.saved.is_some(),
+        can_edit: user.role().can_edit_meetings(),
+        can_see_names: user.role().can_see_names(),
+        today: time::today(),
+        v,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "meetings/minutes.html")]
+struct MinutesPage {
+    v: MeetingView,
+    place: String,
+    issuer: String,
+    official_count: usize,
+    probationary_count: usize,
+}
+
+/// The biên bản, laid out as a Party document for A4 printing.
+pub async fn minutes(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
+    if !user.role().can_see_names() {
+        return Err(AppError::Forbidden);
+    }
+    let (meeting, cell) = load_meeting(&state, &user, id).await?;
+    let roll = members::roll(state.pool(), cell.id, meeting.held_on).await?;
+    let official_count = roll.iter().filter(|m| m.is_official_on(&meeting.held_on)).count();
+    let v = MeetingView::load(&state, meeting, cell).await?;
+    let parent = v.ancestors.iter().rev().nth(1);
+    let issuer = parent.map(|p| p.name.to_uppercase()).unwrap_or_default();
+    let place = parent
+        .map(|p| {
+            p.name
+                .trim_start_matches("Đảng bộ ")
+                .trim_start_matches("xã ")
+                .trim_start_matches("phường ")
+                .trim_start_matches("thị trấn ")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let page = MinutesPage { probationary_count: roll.len() - official_count, official_count, place, issuer, v };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct TaskDoneForm {
+    csrf: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn task_done(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TaskDoneForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
+    user.require_edit(&state, cell_id).await?;
+    meetings::complete_task(state.pool(), &user.actor(), id, time::today()).await?;
+    // only a path on this site, never an address elsewhere
+    let next = form
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| format!("/meetings/{meeting_id}"));
+    Ok(Redirect::to(&next).into_response())
+}

@@ -1,0 +1,79 @@
+//! The HTTP side: one module per area, each exposing `router()`; the middleware stack is here.
+pub mod auth;
+mod cells;
+pub mod error;
+mod health;
+mod meetings;
+mod units;
+mod view;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use auth::CurrentUser;
+pub use error::{AppError, AppResult};
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+pub struct App {
+    pub pool: PgPool,
+    /// Mark cookies `Secure`: on when chibo is served over https (CHIBO_SECURE_COOKIES=1).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, secure_cookies: bool) -> AppState {
+        AppState(Arc::new(App { pool, secure_cookies }))
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.0.pool
+    }
+}
+
+/// The whole application: routes, static files and the middleware stack.
+pub fn app(state: AppState) -> Router {
+    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(units::router())
+        .merge(cells::router())
+        .merge(meetings::router())
+        .nest_service("/static", ServeDir::new(static_dir))
+        .fallback(|| async { AppError::NotFound })
+        .layer(axum::middleware::from_fn(auth::same_origin_only))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(20),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
