@@ -12,7 +12,10 @@ pub struct Actor {
 impl Actor {
     /// Changes made from the command line (demo, import, user add).
     pub fn cli() -> Actor {
-        Actor { user_id: None, ip: Some("cli".into()) }
+        Actor {
+            user_id: None,
+            ip: Some("cli".into()),
+        }
     }
 }
 

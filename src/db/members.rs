@@ -23,7 +23,11 @@ impl RollMember {
 }
 
 /// The members on `cell_id`'s roll on `day`, in Vietnamese name order.
-pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx::Result<Vec<RollMember>> {
+pub async fn roll(
+    db: impl PgExecutor<'_>,
+    cell_id: i64,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<RollMember>> {
     let mut members: Vec<RollMember> = sqlx::query_as(
         "with candidates as (
             select id from members where cell_id = $1
@@ -58,8 +62,21 @@ pub fn sort_by_vietnamese_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
 mod tests {
     #[test]
     fn vietnamese_name_order_is_by_given_name() {
-        let mut names = vec!["Nguyễn Văn Bình", "Đặng Thị An", "Lý Văn Anh", "Hoàng Thị Ánh"];
+        let mut names = vec![
+            "Nguyễn Văn Bình",
+            "Đặng Thị An",
+            "Lý Văn Anh",
+            "Hoàng Thị Ánh",
+        ];
         super::sort_by_vietnamese_name(&mut names, |n| n);
-        assert_eq!(names, vec!["Đặng Thị An", "Lý Văn Anh", "Hoàng Thị Ánh", "Nguyễn Văn Bình"]);
+        assert_eq!(
+            names,
+            vec![
+                "Đặng Thị An",
+                "Lý Văn Anh",
+                "Hoàng Thị Ánh",
+                "Nguyễn Văn Bình"
+            ]
+        );
     }
 }

@@ -16,7 +16,10 @@ pub fn new_token() -> String {
 /// The stored key of a token: its SHA-256, so that reading the table does not give live sessions.
 fn token_hash(token: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Starts a session for `user_id`; returns the cookie token.

@@ -26,17 +26,21 @@ impl Unit {
 const COLUMNS: &str = "id, code, kind, name, valid_from, valid_to, cell_type";
 
 pub async fn by_code(db: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<Unit>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from units where code = $1")))
-        .bind(code)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from units where code = $1"
+    )))
+    .bind(code)
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Unit> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from units where id = $1")))
-        .bind(id)
-        .fetch_one(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from units where id = $1"
+    )))
+    .bind(id)
+    .fetch_one(db)
+    .await
 }
 
 /// SQL for the parent of unit `u` on day `$d` (DOMAIN.md §4): its latest move on or before that day, else the
@@ -56,7 +60,12 @@ macro_rules! parent_on {
 }
 
 /// Is `unit_id` inside the subtree of `scope_id` as the tree stands on `day`?
-pub async fn is_within(db: impl PgExecutor<'_>, scope_id: i64, unit_id: i64, day: NaiveDate) -> sqlx::Result<bool> {
+pub async fn is_within(
+    db: impl PgExecutor<'_>,
+    scope_id: i64,
+    unit_id: i64,
+    day: NaiveDate,
+) -> sqlx::Result<bool> {
     let sql = concat!(
         "with recursive up(id, depth) as (
             select $2::bigint, 0
@@ -79,7 +88,11 @@ pub async fn is_within(db: impl PgExecutor<'_>, scope_id: i64, unit_id: i64, day
 }
 
 /// The chain of units from the root down to `unit_id` on `day` (for breadcrumbs and document headers).
-pub async fn ancestors(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Unit>> {
+pub async fn ancestors(
+    db: impl PgExecutor<'_>,
+    unit_id: i64,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<Unit>> {
     let sql = concat!(
         "with recursive up(id, depth) as (
             select $1::bigint, 0
@@ -94,11 +107,19 @@ pub async fn ancestors(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) ->
         select u.id, u.code, u.kind, u.name, u.valid_from, u.valid_to, u.cell_type
         from up join units u on u.id = up.id order by up.depth desc"
     );
-    sqlx::query_as(sql).bind(unit_id).bind(day).fetch_all(db).await
+    sqlx::query_as(sql)
+        .bind(unit_id)
+        .bind(day)
+        .fetch_all(db)
+        .await
 }
 
 /// The units directly under `unit_id` on `day`, open that day.
-pub async fn children(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Unit>> {
+pub async fn children(
+    db: impl PgExecutor<'_>,
+    unit_id: i64,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<Unit>> {
     let sql = concat!(
         "select u.id, u.code, u.kind, u.name, u.valid_from, u.valid_to, u.cell_type from units u
          where ",
@@ -106,5 +127,9 @@ pub async fn children(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> 
         " = $1 and u.valid_from <= $2 and (u.valid_to is null or u.valid_to >= $2)
          order by u.kind, u.name"
     );
-    sqlx::query_as(sql).bind(unit_id).bind(day).fetch_all(db).await
+    sqlx::query_as(sql)
+        .bind(unit_id)
+        .bind(day)
+        .fetch_all(db)
+        .await
 }

@@ -25,10 +25,12 @@ impl User {
 const COLUMNS: &str = "id, username, display_name, role, unit_id, disabled";
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from users where id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Hashes with argon2id on a blocking thread: hashing is deliberately slow and must not stall the runtime.
@@ -44,7 +46,11 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -59,15 +65,25 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// The user with this name and password, if enabled.
-pub async fn authenticate(pool: &PgPool, username: &str, password: &str) -> sqlx::Result<Option<User>> {
-    let row: Option<(i64, String)> = sqlx::query_as("select id, password_hash from users where username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?;
+pub async fn authenticate(
+    pool: &PgPool,
+    username: &str,
+    password: &str,
+) -> sqlx::Result<Option<User>> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("select id, password_hash from users where username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
     let known = row.is_some();
     let (id, hash) = match row {
         Some(r) => r,
-        None => (0, tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.unwrap_or_default()),
+        None => (
+            0,
+            tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
+                .await
+                .unwrap_or_default(),
+        ),
     };
     if !verify_password(password.to_string(), hash).await || !known {
         return Ok(None);

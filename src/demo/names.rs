@@ -26,8 +26,8 @@ pub const DISTRICTS: &[District] = &[
         code: "LB",
         name: "Huyện Lâm Bình",
         communes: &[
-            "Thị trấn Lăng Can", "Xã Bình An", "Xã Hồng Quang", "Xã Khuôn Hà", "Xã Phúc Sơn",
-            "Xã Minh Quang", "Xã Thổ Bình", "Xã Thượng Lâm",
+            "Xã Xuân Lập", "Thị trấn Lăng Can", "Xã Bình An", "Xã Hồng Quang", "Xã Khuôn Hà",
+            "Xã Phúc Yên", "Xã Thổ Bình", "Xã Thượng Lâm",
         ],
     },
     District {

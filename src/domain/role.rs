@@ -44,12 +44,18 @@ impl Role {
 
     /// May this role change meetings and tasks of cells in its scope?
     pub fn can_edit_meetings(self) -> bool {
-        matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)
+        matches!(
+            self,
+            Role::Admin | Role::CommitteeClerk | Role::CellSecretary
+        )
     }
 
     /// May this role see members' names? Only committee level and below, and administrators.
     pub fn can_see_names(self) -> bool {
-        matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)
+        matches!(
+            self,
+            Role::Admin | Role::CommitteeClerk | Role::CellSecretary
+        )
     }
 }
 

@@ -33,8 +33,15 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 
 /// The last day of `d`'s month.
 pub fn month_end(d: NaiveDate) -> NaiveDate {
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1).expect("valid month").pred_opt().expect("has a predecessor")
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .expect("valid month")
+        .pred_opt()
+        .expect("has a predecessor")
 }
 
 /// Parses a date typed by a user: `dd/mm/yyyy` (how Vietnamese write it) or ISO `yyyy-mm-dd` (what

@@ -38,7 +38,9 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session_token(&parts.headers).ok_or(AppError::NotSignedIn)?;
-        let (user_id, csrf) = sessions::lookup(state.pool(), &token).await?.ok_or(AppError::NotSignedIn)?;
+        let (user_id, csrf) = sessions::lookup(state.pool(), &token)
+            .await?
+            .ok_or(AppError::NotSignedIn)?;
         let user = users::by_id(state.pool(), user_id)
             .await?
             .filter(|u| !u.disabled)
@@ -57,7 +59,10 @@ impl CurrentUser {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { user_id: Some(self.user.id), ip: self.ip.clone() }
+        Actor {
+            user_id: Some(self.user.id),
+            ip: self.ip.clone(),
+        }
     }
 
     /// Refuses a state-changing form that does not carry this session's token.
@@ -65,7 +70,8 @@ impl CurrentUser {
         let sent = sent.unwrap_or_default().as_bytes();
         let ours = self.csrf.as_bytes();
         // constant time: the comparison must not tell an attacker how much of a guess was right
-        let same = sent.len() == ours.len() && sent.iter().zip(ours).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = sent.len() == ours.len()
+            && sent.iter().zip(ours).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if same { Ok(()) } else { Err(AppError::Csrf) }
     }
 
@@ -126,7 +132,13 @@ struct LoginPage {
 }
 
 async fn login_page() -> AppResult<Html<String>> {
-    Ok(Html(LoginPage { username: String::new(), error: None }.render()?))
+    Ok(Html(
+        LoginPage {
+            username: String::new(),
+            error: None,
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -146,20 +158,39 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Ap
     .fetch_one(pool)
     .await?;
     let refuse = |error| -> AppResult<Response> {
-        let page = LoginPage { username: form.username.clone(), error: Some(error) };
-        Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        let page = LoginPage {
+            username: form.username.clone(),
+            error: Some(error),
+        };
+        Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page.render()?),
+        )
+            .into_response())
     };
     if failures >= MAX_FAILURES {
-        return refuse("Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.");
+        return refuse(
+            "Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.",
+        );
     }
     let Some(user) = users::authenticate(pool, &username, &form.password).await? else {
-        sqlx::query("insert into login_failures (username) values ($1)").bind(&username).execute(pool).await?;
+        sqlx::query("insert into login_failures (username) values ($1)")
+            .bind(&username)
+            .execute(pool)
+            .await?;
         return refuse("Tên đăng nhập hoặc mật khẩu không đúng.");
     };
-    sqlx::query("delete from login_failures where username = $1").bind(&username).execute(pool).await?;
+    sqlx::query("delete from login_failures where username = $1")
+        .bind(&username)
+        .execute(pool)
+        .await?;
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing
     let token = sessions::create(pool, user.id).await?;
-    let secure = if state.0.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.0.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         sessions::ABSOLUTE_HOURS * 3600

@@ -34,7 +34,10 @@ struct HomePage {
 
 impl HomePage {
     fn overdue_count(&self) -> usize {
-        self.tasks.iter().filter(|t| t.is_overdue(&self.today)).count()
+        self.tasks
+            .iter()
+            .filter(|t| t.is_overdue(&self.today))
+            .count()
     }
 
     fn regular_logged(&self) -> bool {
@@ -46,7 +49,11 @@ impl HomePage {
     }
 }
 
-async fn home(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Html<String>> {
+async fn home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
     let cell = load_cell(&state, &user, &code).await?;
     let pool = state.pool();
     let today = time::today();

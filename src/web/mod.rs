@@ -29,7 +29,10 @@ pub struct App {
 
 impl AppState {
     pub fn new(pool: PgPool, secure_cookies: bool) -> AppState {
-        AppState(Arc::new(App { pool, secure_cookies }))
+        AppState(Arc::new(App {
+            pool,
+            secure_cookies,
+        }))
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -11,13 +11,19 @@ use crate::db::units::{self, Unit};
 use crate::domain::time;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(start)).route("/units/{code}", get(show))
+    Router::new()
+        .route("/", get(start))
+        .route("/units/{code}", get(show))
 }
 
 /// Everyone starts at their own unit: a secretary at their cell, a committee at its cells.
 async fn start(State(state): State<AppState>, user: CurrentUser) -> AppResult<Redirect> {
     let unit = units::by_id(state.pool(), user.user.unit_id).await?;
-    Ok(Redirect::to(&if unit.is_cell() { format!("/cells/{}", unit.code) } else { format!("/units/{}", unit.code) }))
+    Ok(Redirect::to(&if unit.is_cell() {
+        format!("/cells/{}", unit.code)
+    } else {
+        format!("/units/{}", unit.code)
+    }))
 }
 
 #[derive(Template)]
@@ -28,9 +34,15 @@ struct UnitPage {
     children: Vec<Unit>,
 }
 
-async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
     let pool = state.pool();
-    let unit = units::by_code(pool, &code).await?.ok_or(AppError::NotFound)?;
+    let unit = units::by_code(pool, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
     user.require_scope(&state, unit.id).await?;
     if unit.is_cell() {
         return Ok(Redirect::to(&format!("/cells/{}", unit.code)).into_response());

@@ -26,12 +26,19 @@ impl Layout {
 
     /// Breadcrumbs from the top of the user's scope down to `chain`'s last unit.
     pub fn with_units(mut self, chain: &[Unit], scope_unit_id: i64) -> Layout {
-        let start = chain.iter().position(|u| u.id == scope_unit_id).unwrap_or(0);
+        let start = chain
+            .iter()
+            .position(|u| u.id == scope_unit_id)
+            .unwrap_or(0);
         self.crumbs = chain[start..]
             .iter()
             .map(|u| Crumb {
                 label: u.name.clone(),
-                href: if u.is_cell() { format!("/cells/{}", u.code) } else { format!("/units/{}", u.code) },
+                href: if u.is_cell() {
+                    format!("/cells/{}", u.code)
+                } else {
+                    format!("/units/{}", u.code)
+                },
             })
             .collect();
         self

@@ -11,7 +11,10 @@ use super::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/cells/{code}/meetings", get(pages::list).post(pages::create))
+        .route(
+            "/cells/{code}/meetings",
+            get(pages::list).post(pages::create),
+        )
         .route("/cells/{code}/meetings/new", get(pages::new_form))
         .route("/meetings/{id}", get(pages::show).post(pages::update))
         .route("/meetings/{id}/edit", get(pages::edit_form))

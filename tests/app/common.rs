@@ -1,0 +1,282 @@
+//! A small province for tests, signed-in clients that drive the real router, and helpers to read pages.
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chibo::db::audit::Actor;
+use chibo::db::users::{self, NewUser};
+use chibo::domain::Role;
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "matkhau-123";
+/// A day safely in the past, in an ordinary month of the fixture.
+pub const DAY: &str = "2026-10-08";
+
+pub struct TestApp {
+    pub pool: PgPool,
+    router: Router,
+}
+
+/// The fixture: province P → committee XL (Xuân Lập) → cells A (Khuổi Trang, opened 2020-01-01) and B (Nà Mỏ).
+/// A has five members (Triệu Văn Em exempt since 2021); Đặng Văn Giang moved from A to B on 2026-06-01.
+pub async fn seed(pool: &PgPool) {
+    sqlx::raw_sql(
+        "insert into units (code, kind, name, parent_id, valid_from, cell_type) values
+            ('P', 'province', 'Đảng bộ tỉnh Tuyên Quang', null, '1991-10-01', null);
+         insert into units (code, kind, name, parent_id, valid_from, cell_type)
+            select 'XL', 'committee', 'Đảng bộ xã Xuân Lập', id, '2000-01-01', null from units where code = 'P';
+         insert into units (code, kind, name, parent_id, valid_from, cell_type)
+            select c, 'cell', n, (select id from units where code = 'XL'), f::date, 'village'
+            from (values ('A', 'Chi bộ thôn Khuổi Trang', '2020-01-01'), ('B', 'Chi bộ thôn Nà Mỏ', '2000-01-01')) v(c, n, f);
+         insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id)
+            select c, n, lower(n), g, '1970-05-01', 'Tày', '2010-03-01', '2011-03-01', (select id from units where code = u)
+            from (values ('M1', 'Nguyễn Văn An', 'male', 'A'), ('M2', 'Hoàng Thị Bình', 'female', 'A'),
+                         ('M3', 'Ma Văn Cường', 'male', 'A'), ('M4', 'Lý Thị Dung', 'female', 'A'),
+                         ('M5', 'Triệu Văn Em', 'male', 'A'), ('M6', 'Đặng Văn Giang', 'male', 'A'),
+                         ('M7', 'Bàn Văn Phúc', 'male', 'B'), ('M8', 'Nông Thị Hoa', 'female', 'B')) v(c, n, g, u);
+         insert into exemptions (member_id, valid_from) select id, '2021-01-01' from members where code = 'M5';
+         insert into member_transfers (member_id, cell_id, effective_on)
+            select m.id, u.id, '2026-06-01' from members m, units u where m.code = 'M6' and u.code = 'B';
+         insert into officials (code, full_name, \"group\", unit_id)
+            select 'O1', 'Hà Văn Quyết', 'grassroots_committee', id from units where code = 'XL';",
+    )
+    .execute(pool)
+    .await
+    .expect("fixture");
+}
+
+impl TestApp {
+    pub async fn new(pool: PgPool) -> TestApp {
+        seed(&pool).await;
+        for (username, role, unit) in [
+            ("sec_a", Role::CellSecretary, "A"),
+            ("sec_b", Role::CellSecretary, "B"),
+            ("clerk", Role::CommitteeClerk, "XL"),
+            ("viewer", Role::ProvinceViewer, "P"),
+        ] {
+            let unit_id: i64 = sqlx::query_scalar("select id from units where code = $1")
+                .bind(unit)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let new = NewUser {
+                username,
+                display_name: username,
+                password: PASSWORD,
+                role,
+                unit_id,
+            };
+            users::create(&pool, &Actor::cli(), new).await.unwrap();
+        }
+        let router = chibo::app(chibo::AppState::new(pool.clone(), false));
+        TestApp { pool, router }
+    }
+
+    pub fn anonymous(&self) -> Client<'_> {
+        Client {
+            app: self,
+            cookie: None,
+        }
+    }
+
+    pub async fn login(&self, username: &str) -> Client<'_> {
+        let mut client = self.anonymous();
+        let page = client
+            .post("/login", &[("username", username), ("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {username} failed: {}",
+            page.body
+        );
+        client
+    }
+
+    pub async fn member_id(&self, name: &str) -> i64 {
+        sqlx::query_scalar("select id from members where full_name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Row counts of every table a meeting save writes to: equal before and after means nothing was written.
+    pub async fn written(&self) -> [i64; 5] {
+        [
+            self.count("meetings").await,
+            self.count("attendance").await,
+            self.count("tasks").await,
+            self.count("meeting_guests").await,
+            self.count("audit_log").await,
+        ]
+    }
+}
+
+pub struct Client<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl<'a> Client<'a> {
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        if let Some(c) = res.headers().get(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let pair = c.split(';').next().unwrap().to_string();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    pub fn cookie(&self) -> Option<&str> {
+        self.cookie.as_deref()
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let mut req = Request::get(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        path: &str,
+        form: &[(K, V)],
+    ) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "localhost");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Page {
+    /// The value of the input named `name` (first one).
+    pub fn input(&self, name: &str) -> Option<String> {
+        let at = self.body.find(&format!("name=\"{name}\""))?;
+        let rest = &self.body[at..];
+        let v = rest.find("value=\"")? + 7;
+        let end = rest[v..].find('"')?;
+        Some(rest[v..v + end].to_string())
+    }
+
+    /// Every form value the page would send as it stands: hidden and text inputs, checked radios and boxes,
+    /// selected options, textareas (enough for the pages of chibo).
+    pub fn form_values(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for tag in self.body.split('<').skip(1) {
+            let attr = |a: &str| {
+                let key = format!(" {a}=\"");
+                tag.find(&key).map(|i| {
+                    let v = &tag[i + key.len()..];
+                    v[..v.find('"').unwrap()].to_string()
+                })
+            };
+            let checked = tag.contains(" checked");
+            if tag.starts_with("input ") {
+                let (Some(name), ty) =
+                    (attr("name"), attr("type").unwrap_or_else(|| "text".into()))
+                else {
+                    continue;
+                };
+                let value = attr("value").unwrap_or_default();
+                match ty.as_str() {
+                    "radio" | "checkbox" if !checked => {}
+                    "submit" => {}
+                    _ => out.push((name, unescape(&value))),
+                }
+            } else if tag.starts_with("textarea ")
+                && let Some(name) = attr("name")
+            {
+                let text = tag.split_once('>').map(|(_, t)| t).unwrap_or_default();
+                out.push((name, unescape(text)));
+            }
+        }
+        out
+    }
+
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in self.body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        unescape(&out.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Sets `key` in a form, replacing any value it had.
+pub fn set(form: &mut Vec<(String, String)>, key: &str, value: &str) {
+    form.retain(|(k, _)| k != key);
+    form.push((key.to_string(), value.to_string()));
+}

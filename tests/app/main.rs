@@ -1,0 +1,5 @@
+//! Integration tests: HTTP through the real router against a real PostgreSQL (one database per test).
+mod common;
+mod demo;
+mod meetings;
+mod security;

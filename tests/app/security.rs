@@ -1,0 +1,192 @@
+//! No route is open: sign-in first, then only the units in one's scope, and forms only from this site.
+use axum::http::StatusCode;
+use sqlx::PgPool;
+
+use crate::common::{DAY, PASSWORD, TestApp, set};
+
+#[sqlx::test]
+async fn pages_need_a_signed_in_user(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut anon = app.anonymous();
+    for path in [
+        "/",
+        "/cells/A",
+        "/cells/A/meetings",
+        "/cells/A/meetings/new",
+        "/units/P",
+    ] {
+        let page = anon.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
+    }
+    let before = app.written().await;
+    let page = anon.post("/cells/A/meetings", &[("topic", "x")]).await;
+    assert_eq!(page.location.as_deref(), Some("/login"));
+    assert_eq!(app.written().await, before);
+    assert_eq!(anon.get("/healthz").await.status, StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn a_secretary_cannot_read_or_change_another_cell(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    // a meeting with a task in cell B, logged by B's secretary
+    let mut sec_b = app.login("sec_b").await;
+    let mut form = sec_b.get("/cells/B/meetings/new").await.form_values();
+    for (k, v) in [
+        ("held_on", DAY),
+        ("started_at", "19:00"),
+        ("ended_at", "21:00"),
+        ("topic", "Họp chi bộ Nà Mỏ"),
+        ("rating", "good"),
+    ] {
+        set(&mut form, k, v);
+    }
+    let phuc = app.member_id("Bàn Văn Phúc").await;
+    set(&mut form, "task.0.description", "Nhiệm vụ của Nà Mỏ");
+    set(&mut form, "task.0.assignee", &phuc.to_string());
+    let created = sec_b.post("/cells/B/meetings", &form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
+    let meeting = created
+        .location
+        .unwrap()
+        .trim_start_matches("/meetings/")
+        .trim_end_matches("?saved=1")
+        .to_string();
+    let task: i64 = sqlx::query_scalar("select id from tasks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    let mut sec_a = app.login("sec_a").await;
+    let csrf = sec_a.get("/cells/A").await.input("csrf").unwrap();
+    for path in [
+        "/cells/B".to_string(),
+        "/cells/B/meetings".into(),
+        "/cells/B/meetings/new".into(),
+        format!("/meetings/{meeting}"),
+        format!("/meetings/{meeting}/edit"),
+        format!("/meetings/{meeting}/minutes"),
+        "/units/XL".into(),
+    ] {
+        let page = sec_a.get(&path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!page.text().contains("Bàn Văn Phúc"), "{path} shows a name");
+    }
+    let before = app.written().await;
+    let mut stolen = form.clone();
+    set(&mut stolen, "csrf", &csrf);
+    set(&mut stolen, "idempotency_key", "another-key");
+    assert_eq!(
+        sec_a.post("/cells/B/meetings", &stolen).await.status,
+        StatusCode::FORBIDDEN
+    );
+    set(&mut stolen, "version", "1");
+    assert_eq!(
+        sec_a
+            .post(&format!("/meetings/{meeting}"), &stolen)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let done = sec_a
+        .post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(done.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.written().await, before, "nothing changed in cell B");
+    let status: String = sqlx::query_scalar("select status from tasks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "open");
+}
+
+#[sqlx::test]
+async fn a_provincial_viewer_sees_no_names_and_changes_nothing(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut viewer = app.login("viewer").await;
+    let home = viewer.get("/cells/A").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let text = home.text();
+    assert!(!text.contains("Nguyễn Văn An"), "{text}");
+    assert!(
+        text.contains("Danh sách đảng viên (5, 1 miễn sinh hoạt)"),
+        "{text}"
+    );
+    assert_eq!(
+        viewer.get("/cells/A/meetings/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[sqlx::test]
+async fn a_form_without_the_session_token_or_from_another_site_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let mut form = sec.get("/cells/A/meetings/new").await.form_values();
+    for (k, v) in [
+        ("held_on", DAY),
+        ("started_at", "19:00"),
+        ("ended_at", "21:00"),
+        ("topic", "x"),
+        ("rating", "good"),
+    ] {
+        set(&mut form, k, v);
+    }
+    let before = app.written().await;
+    let mut no_token = form.clone();
+    set(&mut no_token, "csrf", "forged");
+    let page = sec.post("/cells/A/meetings", &no_token).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.text().contains("Biểu mẫu đã hết hạn"));
+    assert_eq!(app.written().await, before);
+}
+
+#[sqlx::test]
+async fn sign_in_locks_after_five_wrong_passwords_and_cycles_the_session(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut anon = app.anonymous();
+    let page = anon
+        .post("/login", &[("username", "sec_a"), ("password", "sai")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text()
+            .contains("Tên đăng nhập hoặc mật khẩu không đúng.")
+    );
+    assert_eq!(
+        page.input("username").as_deref(),
+        Some("sec_a"),
+        "the user name is kept"
+    );
+    for _ in 0..4 {
+        anon.post("/login", &[("username", "sec_a"), ("password", "sai")])
+            .await;
+    }
+    let sixth = anon
+        .post("/login", &[("username", "sec_a"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(sixth.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(sixth.text().contains("tạm khóa"), "{}", sixth.text());
+
+    let first = app.login("sec_b").await.cookie().map(str::to_string);
+    let second = app.login("sec_b").await.cookie().map(str::to_string);
+    assert!(
+        first.is_some() && first != second,
+        "every sign-in gets a new session id"
+    );
+}
+
+#[sqlx::test]
+async fn sign_out_ends_the_session(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let stolen = sec.cookie().unwrap().to_string();
+    let csrf = sec.get("/cells/A").await.input("csrf").unwrap();
+    let out = sec.post("/logout", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    let count: i64 = sqlx::query_scalar("select count(*) from sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "{stolen} no longer opens anything");
+}
