@@ -2,8 +2,6 @@
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgExecutor};
 
-use crate::db::search_key;
-
 /// One member on a cell's roll on one day.
 #[derive(Debug, Clone, FromRow)]
 pub struct RollMember {
@@ -51,32 +49,5 @@ pub async fn roll(
 
 /// Vietnamese lists order people by given name (the last word), then by the full name.
 pub fn sort_by_vietnamese_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
-    items.sort_by_cached_key(|item| {
-        let key = search_key(name(item));
-        let given = key.rsplit(' ').next().unwrap_or_default().to_string();
-        (given, key, name(item).to_string())
-    });
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn vietnamese_name_order_is_by_given_name() {
-        let mut names = vec![
-            "Nguyễn Văn Bình",
-            "Đặng Thị An",
-            "Lý Văn Anh",
-            "Hoàng Thị Ánh",
-        ];
-        super::sort_by_vietnamese_name(&mut names, |n| n);
-        assert_eq!(
-            names,
-            vec![
-                "Đặng Thị An",
-                "Lý Văn Anh",
-                "Hoàng Thị Ánh",
-                "Nguyễn Văn Bình"
-            ]
-        );
-    }
+    items.sort_by_cached_key(|item| crate::domain::text::name_order_key(name(item)));
 }

@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: no I/O here, so everything is unit-tested directly.
 pub mod meeting;
 pub mod role;
+pub mod text;
 pub mod time;
 
 pub use meeting::{AttendanceStatus, MeetingKind, Rating};
