@@ -176,6 +176,16 @@ impl<'a> Client<'a> {
         path: &str,
         form: &[(K, V)],
     ) -> Page {
+        self.post_from(None, path, form).await
+    }
+
+    /// Posts as a browser would from a page of `origin` (None: no Origin header, as curl sends).
+    pub async fn post_from<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        origin: Option<&str>,
+        path: &str,
+        form: &[(K, V)],
+    ) -> Page {
         let body = form
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
@@ -186,6 +196,9 @@ impl<'a> Client<'a> {
             .header(header::HOST, "localhost");
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
         }
         self.send(req.body(Body::from(body)).unwrap()).await
     }

@@ -139,6 +139,18 @@ async fn a_form_without_the_session_token_or_from_another_site_is_refused(pool: 
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.text().contains("Biểu mẫu đã hết hạn"));
     assert_eq!(app.written().await, before);
+
+    // the right token, but the browser says the form comes from another site
+    let cross = sec
+        .post_from(Some("http://evil.example"), "/cells/A/meetings", &form)
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.written().await, before);
+    // the same form from this site saves
+    let same = sec
+        .post_from(Some("http://localhost"), "/cells/A/meetings", &form)
+        .await;
+    assert_eq!(same.status, StatusCode::SEE_OTHER, "{}", same.text());
 }
 
 #[sqlx::test]
