@@ -221,7 +221,7 @@ async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
         "the running count follows the radios"
     );
     screenshot(&c, "phone-log-meeting").await;
-    c.find(Locator::Css("button[value=save]"))
+    c.find(Locator::Css("button.primary[value=save]"))
         .await
         .unwrap()
         .click()

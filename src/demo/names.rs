@@ -313,13 +313,3 @@ pub const COURSES: &[&str] = &[
     "Bồi dưỡng kỹ năng nâng cao chất lượng sinh hoạt chi bộ",
     "Bồi dưỡng nghiệp vụ công tác dân vận ở cơ sở",
 ];
-
-/// Official groups as (code, Vietnamese label) pairs.
-pub const OFFICIAL_GROUPS: &[(&str, &str)] = &[
-    ("provincial_standing", "Ủy viên Ban Thường vụ Tỉnh ủy"),
-    ("provincial_committee", "Tỉnh ủy viên"),
-    ("district_standing", "Ủy viên Ban Thường vụ Huyện ủy"),
-    ("district_committee", "Huyện ủy viên"),
-    ("advisory_staff", "Cán bộ cơ quan tham mưu"),
-    ("grassroots_committee", "Đảng ủy viên cơ sở"),
-];

@@ -140,6 +140,18 @@ mod tests {
     }
 }
 
+code_enum!(
+    /// The groups of officials that Regulation 18 assigns to attend cell meetings.
+    OfficialGroup {
+        ProvincialStanding = "provincial_standing" / "Ủy viên Ban Thường vụ Tỉnh ủy" / "Provincial standing committee",
+        ProvincialCommittee = "provincial_committee" / "Tỉnh ủy viên" / "Provincial committee",
+        DistrictStanding = "district_standing" / "Ủy viên Ban Thường vụ Huyện ủy" / "District standing committee",
+        DistrictCommittee = "district_committee" / "Huyện ủy viên" / "District committee",
+        AdvisoryStaff = "advisory_staff" / "Cán bộ cơ quan tham mưu" / "Advisory staff",
+        GrassrootsCommittee = "grassroots_committee" / "Đảng ủy viên cơ sở" / "Grassroots committee",
+    }
+);
+
 /// A meeting as the secretary submitted it, after every check of the form has passed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetingDraft {

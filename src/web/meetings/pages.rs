@@ -534,10 +534,8 @@ impl MeetingView {
     }
 
     pub fn group_label(&self, group: &str) -> &'static str {
-        crate::demo::names::OFFICIAL_GROUPS
-            .iter()
-            .find(|(code, _)| *code == group)
-            .map(|(_, label)| *label)
+        crate::domain::meeting::OfficialGroup::parse(group)
+            .map(|g| g.label_vi())
             .unwrap_or_default()
     }
 }

@@ -1,0 +1,190 @@
+//! The `chibo` command as an administrator uses it: migrate, demo, user add, serve with /healthz and a
+//! graceful stop on SIGTERM.
+use sqlx::PgPool;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHIBO: &str = env!("CARGO_BIN_EXE_chibo");
+
+/// The URL of the test's own database: DATABASE_URL's server with the database sqlx::test made.
+fn url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("a database name")
+        .to_string();
+    let (server, _) = base.rsplit_once('/').expect("a URL with a database");
+    format!("{server}/{db}")
+}
+
+fn chibo(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(CHIBO)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("chibo runs")
+}
+
+/// A server process, killed if the test fails before stopping it.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
+    let url = url_of(&pool);
+    let out = chibo(&url, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = chibo(&url, &["demo", "--scale", "small"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("khuoitrang") && stdout.contains("chibo2026"),
+        "the logins are printed: {stdout}"
+    );
+
+    // into a database that is not empty, the demo refuses and says why
+    let out = chibo(&url, &["demo", "--scale", "small"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only into an empty database"));
+
+    let out = chibo(
+        &url,
+        &[
+            "user",
+            "add",
+            "namson",
+            "--name",
+            "Bí thư chi bộ",
+            "--role",
+            "cell_secretary",
+            "--unit",
+            "TQ-LB-01-02",
+            "--password",
+            "mat-khau-dai",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let role: String = sqlx::query_scalar("select role from users where username = 'namson'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "cell_secretary");
+    let hash: String =
+        sqlx::query_scalar("select password_hash from users where username = 'namson'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        hash.starts_with("$argon2id$"),
+        "argon2id, never the password itself"
+    );
+
+    let out = chibo(
+        &url,
+        &[
+            "user",
+            "add",
+            "x",
+            "--name",
+            "X",
+            "--role",
+            "king",
+            "--unit",
+            "TQ",
+            "--password",
+            "mat-khau-dai",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
+    let url = url_of(&pool);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Server(
+        Command::new(CHIBO)
+            .args(["serve", "--port", &port.to_string()])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if let Some(r) = http_get(port, "/healthz") {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "chibo serve did not answer");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"),
+        "{health}"
+    );
+    let migrated: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(migrated >= 1, "serve migrates on start");
+
+    let login = http_get(port, "/login").unwrap();
+    assert!(login.contains("Đăng nhập"));
+    assert!(
+        login.to_lowercase().contains("content-security-policy"),
+        "security headers are sent"
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = server.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chibo serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a graceful stop exits 0: {status}");
+}
