@@ -3,16 +3,12 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 
-use chibo::db::{self, audit::Actor, users};
+use chibo::db::{self, audit::Actor, credentials, users};
 use chibo::demo::{self, Scale};
 use chibo::domain::Role;
 
 #[derive(Parser)]
-#[command(
-    name = "chibo",
-    version,
-    about = "Sổ sinh hoạt chi bộ — party cell meeting records"
-)]
+#[command(name = "chibo", version, about = "Sổ sinh hoạt chi bộ — party cell meeting records")]
 struct Cli {
     /// PostgreSQL connection string
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
@@ -71,6 +67,15 @@ enum UserCommand {
         #[arg(long, env = "CHIBO_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Print a one-time link (good for 24 hours) with which the user sets a new password
+    Reset {
+        username: String,
+        /// The address users open chibo at
+        #[arg(long, env = "CHIBO_BASE_URL", default_value = "http://127.0.0.1:3000")]
+        base_url: String,
+    },
+    /// Disable a user and end their sessions
+    Disable { username: String },
 }
 
 #[tokio::main]
@@ -82,35 +87,24 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    if let Command::Demo {
-        print_logins: true, ..
-    } = cli.command
-    {
+    if let Command::Demo { print_logins: true, .. } = cli.command {
         demo::print_logins();
         return Ok(());
     }
-    let url = cli
-        .database_url
-        .context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/chibo)")?;
-    let pool = db::connect(&url)
-        .await
-        .context("cannot connect to the database at DATABASE_URL")?;
+    let url = cli.database_url.context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/chibo)")?;
+    let pool = db::connect(&url).await.context("cannot connect to the database at DATABASE_URL")?;
     match cli.command {
         Command::Serve { port, host } => {
             db::migrate(&pool).await?;
             let secure = std::env::var("CHIBO_SECURE_COOKIES").is_ok_and(|v| v == "1");
             let app = chibo::app(chibo::AppState::new(pool, secure));
             let addr = SocketAddr::new(host, port);
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             tracing::info!("chibo is serving at http://{addr}");
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             tracing::info!("stopped");
         }
         Command::Migrate => {
@@ -128,26 +122,16 @@ async fn main() -> anyhow::Result<()> {
             println!("loaded in {:.1} s", started.elapsed().as_secs_f64());
             demo::print_logins();
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    username,
-                    name,
-                    role,
-                    unit,
-                    password,
-                },
-        } => {
+        Command::User { command: UserCommand::Add { username, name, role, unit, password } } => {
             let Some(role) = Role::parse(&role) else {
                 bail!(
                     "unknown role {role:?}: use admin, province_viewer, district_viewer, committee_clerk or cell_secretary"
                 );
             };
-            let unit = db::units::by_code(&pool, &unit)
-                .await?
-                .with_context(|| format!("no unit with code {unit:?}"))?;
-            if password.chars().count() < 8 {
-                bail!("the password must have at least 8 characters");
+            let unit =
+                db::units::by_code(&pool, &unit).await?.with_context(|| format!("no unit with code {unit:?}"))?;
+            if password.chars().count() < chibo::web::MIN_PASSWORD {
+                bail!("the password must have at least {} characters", chibo::web::MIN_PASSWORD);
             }
             let new = users::NewUser {
                 username: &username,
@@ -158,6 +142,16 @@ async fn main() -> anyhow::Result<()> {
             };
             let id = users::create(&pool, &Actor::cli(), new).await?;
             println!("user {username} created (id {id})");
+        }
+        Command::User { command: UserCommand::Reset { username, base_url } } => {
+            let user = users::by_username(&pool, &username).await?.with_context(|| format!("no user {username:?}"))?;
+            let token = credentials::create_reset(&pool, &Actor::cli(), &user).await?;
+            println!("{}/reset/{token}", base_url.trim_end_matches('/'));
+        }
+        Command::User { command: UserCommand::Disable { username } } => {
+            let user = users::by_username(&pool, &username).await?.with_context(|| format!("no user {username:?}"))?;
+            credentials::disable(&pool, &Actor::cli(), &user).await?;
+            println!("user {username} disabled; their sessions ended");
         }
     }
     Ok(())

@@ -34,11 +34,7 @@ impl Drop for TempDir {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start_driver() -> Driver {
@@ -54,17 +50,10 @@ async fn start_driver() -> Driver {
         .spawn()
         .expect("chromedriver starts");
     let profile = std::env::temp_dir().join(format!("chibo-chromium-{port}"));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _profile: TempDir(profile),
-    };
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: TempDir(profile) };
     // poll until it accepts connections
     let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -87,11 +76,7 @@ async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
         }
     });
     let caps = caps.as_object().unwrap().clone();
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a chromium session")
+    ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url).await.expect("a chromium session")
 }
 
 /// The app on a free loopback port, serving the given database.
@@ -100,12 +85,7 @@ async fn serve(pool: PgPool) -> String {
     let addr = listener.local_addr().unwrap();
     let app = chibo::app(chibo::AppState::new(pool, false));
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     format!("http://{addr}")
 }
@@ -128,45 +108,21 @@ async fn screenshot(c: &Client, name: &str) {
 
 #[sqlx::test]
 async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small)
-        .await
-        .unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;
 
     c.goto(&format!("{base}/login")).await.unwrap();
-    wait_for(&c, "#username")
-        .await
-        .send_keys("khuoitrang")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(chibo::demo::DEMO_PASSWORD)
-        .await
-        .unwrap();
+    wait_for(&c, "#username").await.send_keys("khuoitrang").await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(chibo::demo::DEMO_PASSWORD).await.unwrap();
     screenshot(&c, "phone-login").await;
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
 
     let status = wait_for(&c, "#month-status").await.text().await.unwrap();
-    assert!(
-        status.contains("Chưa ghi sinh hoạt định kỳ tháng"),
-        "{status}"
-    );
+    assert!(status.contains("Chưa ghi sinh hoạt định kỳ tháng"), "{status}");
     screenshot(&c, "phone-cell-home").await;
-    c.find(Locator::LinkText("Ghi biên bản sinh hoạt"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Ghi biên bản sinh hoạt")).await.unwrap().click().await.unwrap();
 
     wait_for(&c, "#meeting-form").await;
     // time inputs take their value from script: typing into them depends on the browser's locale
@@ -176,82 +132,28 @@ async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
     )
     .await
     .unwrap();
-    c.find(Locator::Css("#topic"))
-        .await
-        .unwrap()
-        .send_keys("Triển khai làm nhà vệ sinh hợp vệ sinh")
-        .await
-        .unwrap();
-    let members = c
-        .find_all(Locator::Css(".member:not(.exempt)"))
-        .await
-        .unwrap();
+    c.find(Locator::Css("#topic")).await.unwrap().send_keys("Triển khai làm nhà vệ sinh hợp vệ sinh").await.unwrap();
+    let members = c.find_all(Locator::Css(".member:not(.exempt)")).await.unwrap();
     assert!(members.len() >= 3, "the demo cell has members");
     let expected = members.len();
-    members[0]
-        .find(Locator::Css("input[value=excused]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    members[1]
-        .find(Locator::Css("input[value=unexcused]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=rating][value=good]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let tally = c
-        .find(Locator::Css("#tally"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(
-        tally,
-        format!("{}/{expected} có mặt", expected - 2),
-        "the running count follows the radios"
-    );
+    members[0].find(Locator::Css("input[value=excused]")).await.unwrap().click().await.unwrap();
+    members[1].find(Locator::Css("input[value=unexcused]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("input[name=rating][value=good]")).await.unwrap().click().await.unwrap();
+    let tally = c.find(Locator::Css("#tally")).await.unwrap().text().await.unwrap();
+    assert_eq!(tally, format!("{}/{expected} có mặt", expected - 2), "the running count follows the radios");
     screenshot(&c, "phone-log-meeting").await;
-    c.find(Locator::Css("button.primary[value=save]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("button.primary[value=save]")).await.unwrap().click().await.unwrap();
 
     let notice = wait_for(&c, ".notice").await.text().await.unwrap();
-    assert!(
-        notice.contains("Đã lưu biên bản sinh hoạt chi bộ tháng"),
-        "{notice}"
-    );
+    assert!(notice.contains("Đã lưu biên bản sinh hoạt chi bộ tháng"), "{notice}");
     screenshot(&c, "phone-meeting-saved").await;
 
-    c.find(Locator::LinkText("Các buổi sinh hoạt"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::LinkText("Các buổi sinh hoạt")).await.unwrap().click().await.unwrap();
     let first = wait_for(&c, ".meeting-item").await.text().await.unwrap();
     let today = chibo::domain::time::format_date(chibo::domain::time::today());
     assert!(first.contains(&today), "{first}");
-    assert!(
-        first.contains("Triển khai làm nhà vệ sinh hợp vệ sinh"),
-        "{first}"
-    );
-    let counts = format!(
-        "{}/{expected} có mặt · 1 vắng có lý do · 1 vắng không lý do",
-        expected - 2
-    );
+    assert!(first.contains("Triển khai làm nhà vệ sinh hợp vệ sinh"), "{first}");
+    let counts = format!("{}/{expected} có mặt · 1 vắng có lý do · 1 vắng không lý do", expected - 2);
     assert!(first.contains(&counts), "expected {counts:?} in {first:?}");
     screenshot(&c, "phone-meeting-list").await;
     c.close().await.unwrap();

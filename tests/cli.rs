@@ -10,21 +10,13 @@ const CHIBO: &str = env!("CARGO_BIN_EXE_chibo");
 /// The URL of the test's own database: DATABASE_URL's server with the database sqlx::test made.
 fn url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("a database name")
-        .to_string();
+    let db = pool.connect_options().get_database().expect("a database name").to_string();
     let (server, _) = base.rsplit_once('/').expect("a URL with a database");
     format!("{server}/{db}")
 }
 
 fn chibo(url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(CHIBO)
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("chibo runs")
+    Command::new(CHIBO).args(args).env("DATABASE_URL", url).output().expect("chibo runs")
 }
 
 /// A server process, killed if the test fails before stopping it.
@@ -50,23 +42,12 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
     let url = url_of(&pool);
     let out = chibo(&url, &["migrate"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let out = chibo(&url, &["demo", "--scale", "small"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("khuoitrang") && stdout.contains("chibo2026"),
-        "the logins are printed: {stdout}"
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("khuoitrang") && stdout.contains("chibo-2026"), "the logins are printed: {stdout}");
 
     // into a database that is not empty, the demo refuses and says why
     let out = chibo(&url, &["demo", "--scale", "small"]);
@@ -89,41 +70,17 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
             "mat-khau-dai",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let role: String = sqlx::query_scalar("select role from users where username = 'namson'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let role: String =
+        sqlx::query_scalar("select role from users where username = 'namson'").fetch_one(&pool).await.unwrap();
     assert_eq!(role, "cell_secretary");
     let hash: String =
-        sqlx::query_scalar("select password_hash from users where username = 'namson'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert!(
-        hash.starts_with("$argon2id$"),
-        "argon2id, never the password itself"
-    );
+        sqlx::query_scalar("select password_hash from users where username = 'namson'").fetch_one(&pool).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"), "argon2id, never the password itself");
 
     let out = chibo(
         &url,
-        &[
-            "user",
-            "add",
-            "x",
-            "--name",
-            "X",
-            "--role",
-            "king",
-            "--unit",
-            "TQ",
-            "--password",
-            "mat-khau-dai",
-        ],
+        &["user", "add", "x", "--name", "X", "--role", "king", "--unit", "TQ", "--password", "mat-khau-dai"],
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
@@ -132,11 +89,7 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
     let url = url_of(&pool);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut server = Server(
         Command::new(CHIBO)
             .args(["serve", "--port", &port.to_string()])
@@ -154,36 +107,21 @@ async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
         assert!(Instant::now() < deadline, "chibo serve did not answer");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(
-        health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"),
-        "{health}"
-    );
-    let migrated: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert!(health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"), "{health}");
+    let migrated: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations").fetch_one(&pool).await.unwrap();
     assert!(migrated >= 1, "serve migrates on start");
 
     let login = http_get(port, "/login").unwrap();
     assert!(login.contains("Đăng nhập"));
-    assert!(
-        login.to_lowercase().contains("content-security-policy"),
-        "security headers are sent"
-    );
+    assert!(login.to_lowercase().contains("content-security-policy"), "security headers are sent");
 
-    Command::new("kill")
-        .args(["-TERM", &server.0.id().to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(s) = server.0.try_wait().unwrap() {
             break s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "chibo serve did not stop on SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "chibo serve did not stop on SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "a graceful stop exits 0: {status}");

@@ -1,6 +1,8 @@
-//! The audit trail: every create, update and delete, with who, when, from where, before and after.
+//! The audit trail: every create, update and delete, with who, when, from where, before and after, and the
+//! unit it concerns (so that each user browses the changes within their scope). Append-only in the database.
+use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::{FromRow, PgConnection, PgExecutor};
 
 /// Who is acting and from where, carried into every write.
 #[derive(Debug, Clone)]
@@ -12,34 +14,69 @@ pub struct Actor {
 impl Actor {
     /// Changes made from the command line (demo, import, user add).
     pub fn cli() -> Actor {
-        Actor {
-            user_id: None,
-            ip: Some("cli".into()),
-        }
+        Actor { user_id: None, ip: Some("cli".into()) }
     }
 }
 
-pub async fn record(
-    tx: &mut PgConnection,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    entity_id: impl ToString,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> sqlx::Result<()> {
+/// One change to record.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: String,
+    /// The unit the change concerns (a meeting's cell, a user's unit).
+    pub unit_id: Option<i64>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub async fn record(tx: &mut PgConnection, actor: &Actor, change: Change<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into audit_log (user_id, ip, action, entity, entity_id, before, after)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into audit_log (user_id, ip, action, entity, entity_id, unit_id, before, after)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(actor.user_id)
     .bind(&actor.ip)
-    .bind(action)
-    .bind(entity)
-    .bind(entity_id.to_string())
-    .bind(before)
-    .bind(after)
+    .bind(change.action)
+    .bind(change.entity)
+    .bind(change.entity_id)
+    .bind(change.unit_id)
+    .bind(change.before)
+    .bind(change.after)
     .execute(tx)
     .await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub username: Option<String>,
+    pub ip: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub unit_name: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// The latest changes to units inside `unit_ids`, newest first, before the entry `before_id` (for paging).
+pub async fn browse(
+    db: impl PgExecutor<'_>,
+    unit_ids: &[i64],
+    before_id: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<Entry>> {
+    sqlx::query_as(
+        "select a.id, a.at, u.username, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
+         from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
+         where a.unit_id = any($1) and ($2::bigint is null or a.id < $2)
+         order by a.id desc limit $3",
+    )
+    .bind(unit_ids)
+    .bind(before_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }

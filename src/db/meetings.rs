@@ -3,7 +3,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 
-use crate::db::audit::{self, Actor};
+use crate::db::audit::{self, Actor, Change};
 use crate::domain::meeting::{AttendanceCounts, MeetingDraft};
 
 /// A line of the meeting list: enough to see at a glance what happened.
@@ -43,11 +43,7 @@ const COUNTS_JOIN: &str = "left join lateral (
            count(*) filter (where status = 'exempt') as exempt
     from attendance where meeting_id = m.id) a on true";
 
-pub async fn list_for_cell(
-    db: impl PgExecutor<'_>,
-    cell_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<MeetingSummary>> {
+pub async fn list_for_cell(db: impl PgExecutor<'_>, cell_id: i64, limit: i64) -> sqlx::Result<Vec<MeetingSummary>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select m.id, m.held_on, m.kind, m.topic, m.rating, {COUNTS}
          from meetings m {COUNTS_JOIN}
@@ -98,11 +94,7 @@ impl Meeting {
 
     /// Points given for one criterion of the 100-point helper.
     pub fn score_part(&self, key: &str) -> Option<u8> {
-        self.score_detail
-            .as_ref()?
-            .get(key)?
-            .as_u64()
-            .map(|p| p as u8)
+        self.score_detail.as_ref()?.get(key)?.as_u64().map(|p| p as u8)
     }
 }
 
@@ -125,10 +117,7 @@ pub struct AttendanceRow {
     pub status: String,
 }
 
-pub async fn attendance(
-    db: impl PgExecutor<'_>,
-    meeting_id: i64,
-) -> sqlx::Result<Vec<AttendanceRow>> {
+pub async fn attendance(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<AttendanceRow>> {
     let mut rows: Vec<AttendanceRow> = sqlx::query_as(
         "select a.member_id, m.full_name, a.status from attendance a join members m on m.id = a.member_id
          where a.meeting_id = $1",
@@ -158,8 +147,7 @@ impl Task {
     }
 }
 
-const TASK_COLUMNS: &str =
-    "t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
+const TASK_COLUMNS: &str = "t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
     t.status, t.done_on";
 
 pub async fn tasks(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<Task>> {
@@ -193,31 +181,32 @@ pub async fn task_cell(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Op
 }
 
 /// Marks a task done today; marking it twice changes nothing.
-pub async fn complete_task(
-    pool: &PgPool,
-    actor: &Actor,
-    task_id: i64,
-    today: NaiveDate,
-) -> sqlx::Result<()> {
+pub async fn complete_task(pool: &PgPool, actor: &Actor, task_id: i64, today: NaiveDate) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "update tasks set status = 'done', done_on = $2 where id = $1 and status = 'open'",
-    )
-    .bind(task_id)
-    .bind(today)
-    .execute(&mut *tx)
-    .await?;
+    let done = sqlx::query("update tasks set status = 'done', done_on = $2 where id = $1 and status = 'open'")
+        .bind(task_id)
+        .bind(today)
+        .execute(&mut *tx)
+        .await?;
     if done.rows_affected() == 1 {
+        let cell_id: Option<i64> =
+            sqlx::query_scalar("select m.cell_id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1")
+                .bind(task_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let before = serde_json::json!({"status": "open"});
         let after = serde_json::json!({"status": "done", "done_on": today});
         audit::record(
             &mut tx,
             actor,
-            "update",
-            "task",
-            task_id,
-            Some(before),
-            Some(after),
+            Change {
+                action: "update",
+                entity: "task",
+                entity_id: task_id.to_string(),
+                unit_id: cell_id,
+                before: Some(before),
+                after: Some(after),
+            },
         )
         .await?;
     }
@@ -225,10 +214,7 @@ pub async fn complete_task(
 }
 
 /// Guests recorded at a meeting.
-pub async fn guests(
-    db: impl PgExecutor<'_>,
-    meeting_id: i64,
-) -> sqlx::Result<Vec<crate::db::officials::Official>> {
+pub async fn guests(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<crate::db::officials::Official>> {
     sqlx::query_as(
         "select o.id, o.code, o.full_name, o.\"group\" from meeting_guests g join officials o on o.id = g.official_id
          where g.meeting_id = $1 order by o.full_name",
@@ -318,7 +304,19 @@ pub async fn create(
     };
     write_children(&mut tx, id, draft).await?;
     let after = snapshot(&mut tx, id).await?;
-    audit::record(&mut tx, actor, "create", "meeting", id, None, Some(after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "meeting",
+            entity_id: id.to_string(),
+            unit_id: Some(cell_id),
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Created::New(id))
 }
@@ -369,14 +367,8 @@ pub async fn update(
         tx.rollback().await?;
         return Ok(Updated::Conflict);
     }
-    sqlx::query("delete from attendance where meeting_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from meeting_guests where meeting_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("delete from attendance where meeting_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("delete from meeting_guests where meeting_id = $1").bind(id).execute(&mut *tx).await?;
     let kept: Vec<i64> = draft.tasks.iter().filter_map(|t| t.id).collect();
     sqlx::query("delete from tasks where meeting_id = $1 and id <> all($2)")
         .bind(id)
@@ -385,14 +377,19 @@ pub async fn update(
         .await?;
     write_children(&mut tx, id, draft).await?;
     let after = snapshot(&mut tx, id).await?;
+    let cell_id: i64 =
+        sqlx::query_scalar("select cell_id from meetings where id = $1").bind(id).fetch_one(&mut *tx).await?;
     audit::record(
         &mut tx,
         actor,
-        "update",
-        "meeting",
-        id,
-        Some(before),
-        Some(after),
+        Change {
+            action: "update",
+            entity: "meeting",
+            entity_id: id.to_string(),
+            unit_id: Some(cell_id),
+            before: Some(before),
+            after: Some(after),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -400,42 +397,30 @@ pub async fn update(
 }
 
 fn score_json(draft: &MeetingDraft) -> Option<Value> {
-    draft.score_detail.as_ref().map(|d| {
-        Value::Object(
-            d.iter()
-                .map(|(k, p)| (k.clone(), Value::from(*p)))
-                .collect(),
-        )
-    })
+    draft.score_detail.as_ref().map(|d| Value::Object(d.iter().map(|(k, p)| (k.clone(), Value::from(*p))).collect()))
 }
 
 async fn write_children(tx: &mut PgConnection, id: i64, draft: &MeetingDraft) -> sqlx::Result<()> {
-    let (members, statuses): (Vec<i64>, Vec<&str>) = draft
-        .attendance
-        .iter()
-        .map(|(m, s)| (*m, s.as_str()))
-        .unzip();
-    sqlx::query("insert into attendance (meeting_id, member_id, status) select $1, * from unnest($2::bigint[], $3::text[])")
-        .bind(id)
-        .bind(&members)
-        .bind(&statuses)
-        .execute(&mut *tx)
-        .await?;
+    let (members, statuses): (Vec<i64>, Vec<&str>) = draft.attendance.iter().map(|(m, s)| (*m, s.as_str())).unzip();
     sqlx::query(
-        "insert into meeting_guests (meeting_id, official_id) select $1, unnest($2::bigint[])",
+        "insert into attendance (meeting_id, member_id, status) select $1, * from unnest($2::bigint[], $3::text[])",
     )
     .bind(id)
-    .bind(&draft.guests)
+    .bind(&members)
+    .bind(&statuses)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("insert into meeting_guests (meeting_id, official_id) select $1, unnest($2::bigint[])")
+        .bind(id)
+        .bind(&draft.guests)
+        .execute(&mut *tx)
+        .await?;
     for t in &draft.tasks {
         let sql = match t.id {
             Some(_) => {
                 "update tasks set assignee_id = $3, description = $4, due_on = $5 where id = $2 and meeting_id = $1"
             }
-            None => {
-                "insert into tasks (meeting_id, assignee_id, description, due_on) values ($1, $3, $4, $5)"
-            }
+            None => "insert into tasks (meeting_id, assignee_id, description, due_on) values ($1, $3, $4, $5)",
         };
         sqlx::query(sql)
             .bind(id)

@@ -21,11 +21,7 @@ impl RollMember {
 }
 
 /// The members on `cell_id`'s roll on `day`, in Vietnamese name order.
-pub async fn roll(
-    db: impl PgExecutor<'_>,
-    cell_id: i64,
-    day: NaiveDate,
-) -> sqlx::Result<Vec<RollMember>> {
+pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx::Result<Vec<RollMember>> {
     let mut members: Vec<RollMember> = sqlx::query_as(
         "with candidates as (
             select id from members where cell_id = $1

@@ -14,12 +14,9 @@ pub fn new_token() -> String {
 }
 
 /// The stored key of a token: its SHA-256, so that reading the table does not give live sessions.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Starts a session for `user_id`; returns the cookie token.
@@ -51,9 +48,6 @@ pub async fn lookup(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from sessions where id_hash = $1")
-        .bind(token_hash(token))
-        .execute(db)
-        .await?;
+    sqlx::query("delete from sessions where id_hash = $1").bind(token_hash(token)).execute(db).await?;
     Ok(())
 }

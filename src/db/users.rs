@@ -3,7 +3,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 use sqlx::{FromRow, PgExecutor, PgPool};
 
-use crate::db::audit::{self, Actor};
+use crate::db::audit::{self, Actor, Change};
 use crate::domain::Role;
 
 #[derive(Debug, Clone, FromRow)]
@@ -25,12 +25,10 @@ impl User {
 const COLUMNS: &str = "id, username, display_name, role, unit_id, disabled";
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from users where id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Hashes with argon2id on a blocking thread: hashing is deliberately slow and must not stall the runtime.
@@ -46,11 +44,7 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
     .await
     .unwrap_or(false)
@@ -65,25 +59,15 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// The user with this name and password, if enabled.
-pub async fn authenticate(
-    pool: &PgPool,
-    username: &str,
-    password: &str,
-) -> sqlx::Result<Option<User>> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("select id, password_hash from users where username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await?;
+pub async fn authenticate(pool: &PgPool, username: &str, password: &str) -> sqlx::Result<Option<User>> {
+    let row: Option<(i64, String)> = sqlx::query_as("select id, password_hash from users where username = $1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?;
     let known = row.is_some();
     let (id, hash) = match row {
         Some(r) => r,
-        None => (
-            0,
-            tokio::task::spawn_blocking(|| DUMMY_HASH.clone())
-                .await
-                .unwrap_or_default(),
-        ),
+        None => (0, tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.unwrap_or_default()),
     };
     if !verify_password(password.to_string(), hash).await || !known {
         return Ok(None);
@@ -117,7 +101,36 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::R
         "username": new.username, "display_name": new.display_name,
         "role": new.role.as_str(), "unit_id": new.unit_id,
     });
-    audit::record(&mut tx, actor, "create", "user", id, None, Some(after)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "user",
+            entity_id: id.to_string(),
+            unit_id: Some(new.unit_id),
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where username = $1")))
+        .bind(username)
+        .fetch_optional(db)
+        .await
+}
+
+/// Users whose unit is one of `unit_ids`, by user name.
+pub async fn in_units(db: impl PgExecutor<'_>, unit_ids: &[i64]) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from users where unit_id = any($1) order by username"
+    )))
+    .bind(unit_ids)
+    .fetch_all(db)
+    .await
 }

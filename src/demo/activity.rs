@@ -37,10 +37,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
         ),
         attendance: CopyBuffer::new("attendance", "meeting_id, member_id, status"),
         guests: CopyBuffer::new("meeting_guests", "meeting_id, official_id"),
-        tasks: CopyBuffer::new(
-            "tasks",
-            "meeting_id, assignee_id, description, due_on, status, done_on",
-        ),
+        tasks: CopyBuffer::new("tasks", "meeting_id, assignee_id, description, due_on, status, done_on"),
         trainings: CopyBuffer::new("trainings", "member_id, trained_on, course"),
         cell_classifications: CopyBuffer::new("cell_classifications", "cell_id, year, level"),
         member_classifications: CopyBuffer::new("member_classifications", "member_id, year, level"),
@@ -51,13 +48,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
     let mut add_official = |rng: &mut StdRng, b: &mut Buffers, unit: usize, group: &'static str| {
         let id = officials.len() as i64 + 1;
         let name = super::person_name(rng);
-        b.officials.row(&[
-            &id,
-            &format!("CB{id:05}"),
-            &name,
-            &group,
-            &(unit as i64 + 1),
-        ]);
+        b.officials.row(&[&id, &format!("CB{id:05}"), &name, &group, &(unit as i64 + 1)]);
         officials.push((unit, Official { id, group }));
     };
     for _ in 0..12 {
@@ -67,11 +58,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
         add_official(rng, &mut b, 0, "provincial_committee");
     }
     for &d in &s.districts {
-        for (group, n) in [
-            ("district_standing", 4),
-            ("district_committee", 8),
-            ("advisory_staff", 3),
-        ] {
+        for (group, n) in [("district_standing", 4), ("district_committee", 8), ("advisory_staff", 3)] {
             for _ in 0..n {
                 add_official(rng, &mut b, d, group);
             }
@@ -96,15 +83,12 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             .filter(|(u, o)| *u == cell.committee && o.group == "grassroots_committee")
             .map(|(_, o)| o)
             .collect();
-        let district = s
-            .districts
-            .iter()
-            .find(|&&d| s.units[d].code.len() == 5 && unit.code.starts_with(&s.units[d].code));
+        let district =
+            s.districts.iter().find(|&&d| s.units[d].code.len() == 5 && unit.code.starts_with(&s.units[d].code));
         let higher: Vec<&Official> = officials
             .iter()
             .filter(|(u, o)| {
-                (Some(u) == district && o.group.starts_with("district"))
-                    || (*u == 0 && rng.random_bool(0.02))
+                (Some(u) == district && o.group.starts_with("district")) || (*u == 0 && rng.random_bool(0.02))
             })
             .map(|(_, o)| o)
             .collect();
@@ -115,48 +99,29 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 continue;
             }
             if let Some(g) = grassroots.get(ci % grassroots.len().max(1)) {
-                b.assignments
-                    .row(&[&g.id, &cell_id, &(year as i16), &10i16]);
+                b.assignments.row(&[&g.id, &cell_id, &(year as i16), &10i16]);
                 assigned.push((year, g, 0.75));
             }
-            if !higher.is_empty()
-                && rng.random_bool(0.3)
-                && (year < 2025 || !higher[0].group.starts_with("district"))
-            {
+            if !higher.is_empty() && rng.random_bool(0.3) && (year < 2025 || !higher[0].group.starts_with("district")) {
                 let h = higher[rng.random_range(0..higher.len())];
                 b.assignments.row(&[&h.id, &cell_id, &(year as i16), &2i16]);
-                assigned.push((
-                    year,
-                    h,
-                    if h.group == "district_standing" {
-                        0.2
-                    } else {
-                        0.15
-                    },
-                ));
+                assigned.push((year, h, if h.group == "district_standing" { 0.2 } else { 0.15 }));
             }
         }
 
         let mut month = date(2020, 1, 1);
         while month <= today {
             let (y, m) = (month.year(), month.month());
-            let next = if m == 12 {
-                date(y + 1, 1, 1)
-            } else {
-                date(y, m + 1, 1)
-            };
+            let next = if m == 12 { date(y + 1, 1, 1) } else { date(y, m + 1, 1) };
             let is_current_month = next > today;
             let open = unit.valid_from <= month && closes.is_none_or(|c| c >= month);
             // the demo cell leaves this month for the secretary to log
-            let skip = !open
-                || (is_current_month && ci == s.demo_cell)
-                || rng.random_bool(if cell.weak { 0.3 } else { 0.01 });
+            let skip =
+                !open || (is_current_month && ci == s.demo_cell) || rng.random_bool(if cell.weak { 0.3 } else { 0.01 });
             let held_on = date(y, m, rng.random_range(3..=12));
             if !skip && held_on <= today && closes.is_none_or(|c| held_on <= c) {
                 meeting_id += 1;
-                write_meeting(
-                    rng, &mut b, s, ci, meeting_id, held_on, "regular", &assigned, today,
-                );
+                write_meeting(rng, &mut b, s, ci, meeting_id, held_on, "regular", &assigned, today);
             }
             let thematic_month = m % 3 == 2;
             let thematic_day = date(y, m, rng.random_range(15..=25));
@@ -167,17 +132,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 && rng.random_bool(if cell.weak { 0.5 } else { 0.9 })
             {
                 meeting_id += 1;
-                write_meeting(
-                    rng,
-                    &mut b,
-                    s,
-                    ci,
-                    meeting_id,
-                    thematic_day,
-                    "thematic",
-                    &assigned,
-                    today,
-                );
+                write_meeting(rng, &mut b, s, ci, meeting_id, thematic_day, "thematic", &assigned, today);
             }
             month = next;
         }
@@ -185,13 +140,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
         // secretaries trained (about 96 %), annual classifications for finished years
         for &(sec, _, _) in &cell.secretaries {
             if rng.random_bool(0.96) {
-                let trained = date(
-                    rng.random_range(2012..=2021),
-                    rng.random_range(1..=12),
-                    rng.random_range(1..=28),
-                );
-                b.trainings
-                    .row(&[&s.members[sec].id, &trained, &pick(rng, names::COURSES)]);
+                let trained = date(rng.random_range(2012..=2021), rng.random_range(1..=12), rng.random_range(1..=28));
+                b.trainings.row(&[&s.members[sec].id, &trained, &pick(rng, names::COURSES)]);
             }
         }
         for year in first_year..today.year() {
@@ -200,13 +150,11 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 continue;
             }
             let level = classify(rng, if cell.weak { 0.45 } else { 0.9 });
-            b.cell_classifications
-                .row(&[&cell_id, &(year as i16), &level]);
+            b.cell_classifications.row(&[&cell_id, &(year as i16), &level]);
             for &mi in &cell.members {
                 let m = &s.members[mi];
                 if m.cell_on(dec31) == Some(cell.unit) {
-                    b.member_classifications
-                        .row(&[&m.id, &(year as i16), &classify(rng, 0.88)]);
+                    b.member_classifications.row(&[&m.id, &(year as i16), &classify(rng, 0.88)]);
                 }
             }
         }
@@ -242,17 +190,9 @@ fn write_meeting(
 ) {
     let cell = &s.cells[ci];
     let unit = &s.units[cell.unit];
-    let roll: Vec<usize> = cell
-        .members
-        .iter()
-        .copied()
-        .filter(|&m| s.members[m].cell_on(held_on) == Some(cell.unit))
-        .collect();
-    let (p_present, p_excused) = if cell.weak {
-        (0.80, 0.12)
-    } else {
-        (0.915, 0.06)
-    };
+    let roll: Vec<usize> =
+        cell.members.iter().copied().filter(|&m| s.members[m].cell_on(held_on) == Some(cell.unit)).collect();
+    let (p_present, p_excused) = if cell.weak { (0.80, 0.12) } else { (0.915, 0.06) };
     let statuses: Vec<(usize, &'static str)> = roll
         .iter()
         .map(|&m| {
@@ -278,10 +218,7 @@ fn write_meeting(
             "Đánh giá kết quả thực hiện nghị quyết tháng trước; thảo luận nhiệm vụ tháng tới.",
         )
     } else {
-        (
-            pick(rng, names::THEMATIC_TOPICS),
-            "Sinh hoạt chuyên đề theo kế hoạch của cấp ủy.",
-        )
+        (pick(rng, names::THEMATIC_TOPICS), "Sinh hoạt chuyên đề theo kế hoạch của cấp ủy.")
     };
     let rating = (kind == "regular").then(|| {
         let r: f64 = rng.random();
@@ -302,11 +239,7 @@ fn write_meeting(
         "average" => rng.random_range(50..=69),
         _ => rng.random_range(35..=49),
     });
-    let start_hour = if unit.cell_type == Some("village") {
-        19
-    } else {
-        14
-    };
+    let start_hour = if unit.cell_type == Some("village") { 19 } else { 14 };
     let started = NaiveTime::from_hms_opt(start_hour, 30, 0).expect("valid time");
     let ended = started + chrono::Duration::minutes(rng.random_range(90..=150));
     let secretary = cell
@@ -315,27 +248,15 @@ fn write_meeting(
         .find(|(_, from, to)| *from <= held_on && to.is_none_or(|t| held_on <= t))
         .map(|(m, _, _)| s.members[*m].id)
         .filter(|id| roll.iter().any(|&m| s.members[m].id == *id));
-    let minute_taker = cell
-        .deputy
-        .map(|m| s.members[m].id)
-        .filter(|id| roll.iter().any(|&m| s.members[m].id == *id));
+    let minute_taker = cell.deputy.map(|m| s.members[m].id).filter(|id| roll.iter().any(|&m| s.members[m].id == *id));
     // 2020 comes from the paper books: four counts, no per-member rows
     let paper = held_on.year() == 2020;
     let counts: [Option<i32>; 4] = if paper {
-        [
-            Some(count("present")),
-            Some(count("excused")),
-            Some(count("unexcused")),
-            Some(count("exempt")),
-        ]
+        [Some(count("present")), Some(count("excused")), Some(count("unexcused")), Some(count("exempt"))]
     } else {
         [None; 4]
     };
-    let location = if unit.cell_type == Some("village") {
-        "Nhà văn hóa thôn"
-    } else {
-        "Hội trường cơ quan"
-    };
+    let location = if unit.cell_type == Some("village") { "Nhà văn hóa thôn" } else { "Hội trường cơ quan" };
     b.meetings.row(&[
         &id,
         &format!("DEMO-{id}"),
@@ -369,25 +290,14 @@ fn write_meeting(
     }
     // resolution tasks for the last twelve months
     if kind == "regular" && (today - held_on).num_days() < 365 {
-        let present: Vec<usize> = statuses
-            .iter()
-            .filter(|(_, s)| *s == "present")
-            .map(|(m, _)| *m)
-            .collect();
+        let present: Vec<usize> = statuses.iter().filter(|(_, s)| *s == "present").map(|(m, _)| *m).collect();
         for _ in 0..rng.random_range(1..=3).min(present.len()) {
             let who = present[rng.random_range(0..present.len())];
             let due = held_on + Days::new(30);
             let done = due < today && rng.random_bool(0.85);
             let done_on = done.then(|| due - Days::new(rng.random_range(0..20)));
             let status = if done { "done" } else { "open" };
-            b.tasks.row(&[
-                &id,
-                &s.members[who].id,
-                &pick(rng, names::TASKS),
-                &due,
-                &status,
-                &done_on,
-            ]);
+            b.tasks.row(&[&id, &s.members[who].id, &pick(rng, names::TASKS), &due, &status, &done_on]);
         }
     }
 }

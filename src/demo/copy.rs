@@ -70,12 +70,7 @@ impl<T: CopyValue> CopyValue for Option<T> {
 
 impl CopyBuffer {
     pub fn new(table: &'static str, columns: &'static str) -> CopyBuffer {
-        CopyBuffer {
-            table,
-            columns,
-            text: String::new(),
-            rows: 0,
-        }
+        CopyBuffer { table, columns, text: String::new(), rows: 0 }
     }
 
     pub fn row(&mut self, values: &[&dyn CopyValue]) {

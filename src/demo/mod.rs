@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
-use crate::db::audit::{self, Actor};
+use crate::db::audit::{self, Actor, Change};
 use crate::db::{search_key, users};
 use crate::domain::{Role, time};
 use copy::CopyBuffer;
@@ -27,33 +27,13 @@ pub enum Scale {
 /// One demo login per role: (user name, display name, role, unit code).
 pub const DEMO_LOGINS: &[(&str, &str, Role, &str)] = &[
     ("admin", "Quản trị hệ thống", Role::Admin, "TQ"),
-    (
-        "bantochuc",
-        "Ban Tổ chức Tỉnh ủy",
-        Role::ProvinceViewer,
-        "TQ",
-    ),
-    (
-        "lambinh",
-        "Huyện ủy Lâm Bình",
-        Role::DistrictViewer,
-        "TQ-LB",
-    ),
-    (
-        "xuanlap",
-        "Văn phòng Đảng ủy xã Xuân Lập",
-        Role::CommitteeClerk,
-        "TQ-LB-01",
-    ),
-    (
-        "khuoitrang",
-        "Bí thư chi bộ thôn Khuổi Trang",
-        Role::CellSecretary,
-        "TQ-LB-01-01",
-    ),
+    ("bantochuc", "Ban Tổ chức Tỉnh ủy", Role::ProvinceViewer, "TQ"),
+    ("lambinh", "Huyện ủy Lâm Bình", Role::DistrictViewer, "TQ-LB"),
+    ("xuanlap", "Văn phòng Đảng ủy xã Xuân Lập", Role::CommitteeClerk, "TQ-LB-01"),
+    ("khuoitrang", "Bí thư chi bộ thôn Khuổi Trang", Role::CellSecretary, "TQ-LB-01-01"),
 ];
 /// The demo password of every demo login.
-pub const DEMO_PASSWORD: &str = "chibo2026";
+pub const DEMO_PASSWORD: &str = "chibo-2026";
 
 pub fn print_logins() {
     println!("Demo logins (password for all: {DEMO_PASSWORD}):");
@@ -85,50 +65,26 @@ pub(crate) fn pick_weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T 
 pub(crate) fn person_name(rng: &mut StdRng) -> String {
     let family = pick_weighted(rng, names::FAMILY_NAMES);
     if rng.random_bool(0.5) {
-        format!(
-            "{family} {} {}",
-            pick(rng, names::MALE_MIDDLE),
-            pick(rng, names::MALE_GIVEN)
-        )
+        format!("{family} {} {}", pick(rng, names::MALE_MIDDLE), pick(rng, names::MALE_GIVEN))
     } else {
-        format!(
-            "{family} {} {}",
-            pick(rng, names::FEMALE_MIDDLE),
-            pick(rng, names::FEMALE_GIVEN)
-        )
+        format!("{family} {} {}", pick(rng, names::FEMALE_MIDDLE), pick(rng, names::FEMALE_GIVEN))
     }
 }
 
 /// Loads the demo into an empty, migrated database in one transaction; returns a summary of what it wrote.
 pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
-    let existing: i64 = sqlx::query_scalar("select count(*) from units")
-        .fetch_one(pool)
-        .await?;
+    let existing: i64 = sqlx::query_scalar("select count(*) from units").fetch_one(pool).await?;
     if existing > 0 {
-        bail!(
-            "the database already holds {existing} units: the demo loads only into an empty database"
-        );
+        bail!("the database already holds {existing} units: the demo loads only into an empty database");
     }
     let today = time::today();
     let mut rng = StdRng::seed_from_u64(16);
     let s = structure::build(&mut rng, scale, today);
     let activity = activity::generate(&mut rng, &s, today);
 
-    let mut units = CopyBuffer::new(
-        "units",
-        "id, code, kind, name, parent_id, valid_from, valid_to, cell_type",
-    );
+    let mut units = CopyBuffer::new("units", "id, code, kind, name, parent_id, valid_from, valid_to, cell_type");
     for u in &s.units {
-        units.row(&[
-            &u.id,
-            &u.code,
-            &u.kind,
-            &u.name,
-            &u.parent_id,
-            &u.valid_from,
-            &u.valid_to,
-            &u.cell_type,
-        ]);
+        units.row(&[&u.id, &u.code, &u.kind, &u.name, &u.parent_id, &u.valid_from, &u.valid_to, &u.cell_type]);
     }
     let mut moves = CopyBuffer::new("unit_moves", "unit_id, parent_id, effective_on");
     for (unit, parent, on) in &s.moves {
@@ -162,10 +118,7 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
             exemptions.row(&[&m.id, &from, &None::<NaiveDate>]);
         }
     }
-    let mut positions = CopyBuffer::new(
-        "positions",
-        "cell_id, member_id, position, valid_from, valid_to",
-    );
+    let mut positions = CopyBuffer::new("positions", "cell_id, member_id, position, valid_from, valid_to");
     for c in &s.cells {
         let cell_id = s.units[c.unit].id;
         for (m, from, to) in &c.secretaries {
@@ -217,16 +170,7 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
         summary.push(format!("{table}: {rows}"));
     }
     // ids were given explicitly: move each identity past them
-    for table in [
-        "units",
-        "members",
-        "exemptions",
-        "positions",
-        "trainings",
-        "meetings",
-        "tasks",
-        "officials",
-    ] {
+    for table in ["units", "members", "exemptions", "positions", "trainings", "meetings", "tasks", "officials"] {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "select setval(pg_get_serial_sequence('{table}', 'id'), coalesce((select max(id) from {table}), 0) + 1, false)"
         )))
@@ -236,28 +180,23 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     audit::record(
         &mut tx,
         &Actor::cli(),
-        "import",
-        "demo",
-        format!("{scale:?}"),
-        None,
-        Some(serde_json::json!({ "rows": summary })),
+        Change {
+            action: "import",
+            entity: "demo",
+            entity_id: format!("{scale:?}"),
+            unit_id: Some(s.units[0].id),
+            before: None,
+            after: Some(serde_json::json!({ "rows": summary })),
+        },
     )
     .await?;
     tx.commit().await?;
     sqlx::query("analyze").execute(pool).await?;
 
     for (username, name, role, unit) in DEMO_LOGINS {
-        let unit_id: i64 = sqlx::query_scalar("select id from units where code = $1")
-            .bind(unit)
-            .fetch_one(pool)
-            .await?;
-        let new = users::NewUser {
-            username,
-            display_name: name,
-            password: DEMO_PASSWORD,
-            role: *role,
-            unit_id,
-        };
+        let unit_id: i64 =
+            sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(pool).await?;
+        let new = users::NewUser { username, display_name: name, password: DEMO_PASSWORD, role: *role, unit_id };
         users::create(pool, &Actor::cli(), new).await?;
     }
     Ok(summary.join("\n"))

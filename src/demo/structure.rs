@@ -52,13 +52,7 @@ impl MemberRow {
         if d < self.joined_on || self.left_on.is_some_and(|l| d >= l) {
             return None;
         }
-        Some(
-            self.transfers
-                .iter()
-                .rev()
-                .find(|(_, on)| *on <= d)
-                .map_or(self.cell, |(c, _)| *c),
-        )
+        Some(self.transfers.iter().rev().find(|(_, on)| *on <= d).map_or(self.cell, |(c, _)| *c))
     }
 
     pub fn exempt_on(&self, d: NaiveDate) -> bool {
@@ -67,10 +61,7 @@ impl MemberRow {
 
     /// Never moved or left and not exempt: fit to hold a position for the whole period.
     pub fn is_steady(&self, since: NaiveDate) -> bool {
-        self.transfers.is_empty()
-            && self.left_on.is_none()
-            && self.exempt_from.is_none()
-            && self.joined_on < since
+        self.transfers.is_empty() && self.left_on.is_none() && self.exempt_from.is_none() && self.joined_on < since
     }
 }
 
@@ -139,27 +130,14 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
         committees: Vec::new(),
         demo_cell: 0,
     };
-    let province = s.add_unit(
-        "TQ".into(),
-        "province",
-        "Đảng bộ tỉnh Tuyên Quang".into(),
-        None,
-        None,
-        None,
-    );
+    let province = s.add_unit("TQ".into(), "province", "Đảng bộ tỉnh Tuyên Quang".into(), None, None, None);
     s.units[province].valid_from = date(1991, 10, 1);
     let restructure = restructure_day();
     let district_end = restructure.pred_opt();
 
     // The committee of the province's agencies: a unit two levels deep, beside the districts.
-    let agencies = s.add_unit(
-        "TQ-CQ".into(),
-        "committee",
-        "Đảng bộ Khối các cơ quan tỉnh".into(),
-        Some(province),
-        None,
-        None,
-    );
+    let agencies =
+        s.add_unit("TQ-CQ".into(), "committee", "Đảng bộ Khối các cơ quan tỉnh".into(), Some(province), None, None);
     s.committees.push(agencies);
 
     let (district_list, communes_per_district, cells_per_committee) = match scale {
@@ -171,19 +149,11 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
             Some(n) => format!("Đảng bộ huyện {n}"),
             None => format!(
                 "Đảng bộ {}",
-                d.name
-                    .to_lowercase()
-                    .replacen("thành phố tuyên quang", "thành phố Tuyên Quang", 1)
+                d.name.to_lowercase().replacen("thành phố tuyên quang", "thành phố Tuyên Quang", 1)
             ),
         };
-        let district = s.add_unit(
-            format!("TQ-{}", d.code),
-            "district",
-            district_name,
-            Some(province),
-            district_end,
-            None,
-        );
+        let district =
+            s.add_unit(format!("TQ-{}", d.code), "district", district_name, Some(province), district_end, None);
         s.districts.push(district);
         // a cell directly under the district: the depth of the tree varies
         let office = s.add_unit(
@@ -217,36 +187,19 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
                         let v = villages.remove(rng.random_range(0..villages.len()));
                         format!("Chi bộ thôn {v}")
                     }),
-                    1 => (
-                        "school",
-                        format!("Chi bộ {}", pick(rng, names::SCHOOL_CELLS)),
-                    ),
-                    2 => (
-                        "armed_forces",
-                        format!("Chi bộ {}", pick(rng, names::ARMED_FORCES_CELLS)),
-                    ),
-                    3 => (
-                        "agency",
-                        format!("Chi bộ {}", pick(rng, names::AGENCY_CELLS)),
-                    ),
-                    4 if rng.random_bool(0.3) => (
-                        "enterprise",
-                        format!("Chi bộ {}", pick(rng, names::ENTERPRISE_CELLS)),
-                    ),
+                    1 => ("school", format!("Chi bộ {}", pick(rng, names::SCHOOL_CELLS))),
+                    2 => ("armed_forces", format!("Chi bộ {}", pick(rng, names::ARMED_FORCES_CELLS))),
+                    3 => ("agency", format!("Chi bộ {}", pick(rng, names::AGENCY_CELLS))),
+                    4 if rng.random_bool(0.3) => {
+                        ("enterprise", format!("Chi bộ {}", pick(rng, names::ENTERPRISE_CELLS)))
+                    }
                     _ if urban => (
                         "residential",
-                        format!(
-                            "Chi bộ tổ dân phố {}",
-                            names::RESIDENTIAL_NAMES[i % names::RESIDENTIAL_NAMES.len()]
-                        ),
+                        format!("Chi bộ tổ dân phố {}", names::RESIDENTIAL_NAMES[i % names::RESIDENTIAL_NAMES.len()]),
                     ),
                     _ => {
                         let v = villages.remove(rng.random_range(0..villages.len()));
-                        let prefix = if rng.random_bool(0.7) {
-                            "thôn"
-                        } else {
-                            "bản"
-                        };
+                        let prefix = if rng.random_bool(0.7) { "thôn" } else { "bản" };
                         ("village", format!("Chi bộ {prefix} {v}"))
                     }
                 };
@@ -263,11 +216,7 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
         }
     }
     // the demo secretary's cell: Khuổi Trang, the first cell of Xuân Lập, never weak
-    s.demo_cell = s
-        .cells
-        .iter()
-        .position(|c| s.units[c.unit].code == "TQ-LB-01-01")
-        .expect("Xuân Lập's first cell");
+    s.demo_cell = s.cells.iter().position(|c| s.units[c.unit].code == "TQ-LB-01-01").expect("Xuân Lập's first cell");
     s.units[s.cells[s.demo_cell].unit].name = "Chi bộ thôn Khuổi Trang".into();
     s.cells[s.demo_cell].weak = false;
     let agency_cells = match scale {
@@ -275,19 +224,8 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
         Scale::Province => 110,
     };
     for i in 0..agency_cells {
-        let name = format!(
-            "Chi bộ {} {}",
-            pick(rng, names::AGENCY_CELLS),
-            i / names::AGENCY_CELLS.len() + 1
-        );
-        let cell = s.add_unit(
-            format!("TQ-CQ-{:03}", i + 1),
-            "cell",
-            name,
-            Some(agencies),
-            None,
-            Some("agency"),
-        );
+        let name = format!("Chi bộ {} {}", pick(rng, names::AGENCY_CELLS), i / names::AGENCY_CELLS.len() + 1);
+        let cell = s.add_unit(format!("TQ-CQ-{:03}", i + 1), "cell", name, Some(agencies), None, Some("agency"));
         push_cell(&mut s, cell, agencies, false);
     }
 
@@ -309,43 +247,24 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
 }
 
 fn push_cell(s: &mut Structure, unit: usize, committee: usize, weak: bool) {
-    s.cells.push(Cell {
-        unit,
-        committee,
-        weak,
-        members: Vec::new(),
-        secretaries: Vec::new(),
-        deputy: None,
-    });
+    s.cells.push(Cell { unit, committee, weak, members: Vec::new(), secretaries: Vec::new(), deputy: None });
 }
 
 fn new_member(rng: &mut StdRng, n: usize, cell: usize, today: NaiveDate) -> MemberRow {
     let female = rng.random_bool(0.4);
     let family = pick_weighted(rng, names::FAMILY_NAMES);
     let (middle, given) = if female {
-        (
-            pick(rng, names::FEMALE_MIDDLE),
-            pick(rng, names::FEMALE_GIVEN),
-        )
+        (pick(rng, names::FEMALE_MIDDLE), pick(rng, names::FEMALE_GIVEN))
     } else {
         (pick(rng, names::MALE_MIDDLE), pick(rng, names::MALE_GIVEN))
     };
-    let birth_date = date(
-        rng.random_range(1942..=2001),
-        rng.random_range(1..=12),
-        rng.random_range(1..=28),
-    );
+    let birth_date = date(rng.random_range(1942..=2001), rng.random_range(1..=12), rng.random_range(1..=28));
     // most joined long before 2020; about one in ten joins during the period, so probation shows up
     let joined_on = if rng.random_bool(0.1) {
-        date(2020, 1, 1)
-            + Days::new(rng.random_range(0..(today - date(2020, 1, 1)).num_days().max(1) as u64))
+        date(2020, 1, 1) + Days::new(rng.random_range(0..(today - date(2020, 1, 1)).num_days().max(1) as u64))
     } else {
         let earliest = birth_date.year() + 19;
-        date(
-            rng.random_range(earliest..=2019.max(earliest)),
-            rng.random_range(1..=12),
-            rng.random_range(1..=28),
-        )
+        date(rng.random_range(earliest..=2019.max(earliest)), rng.random_range(1..=12), rng.random_range(1..=28))
     };
     let year_on = joined_on + Days::new(365);
     MemberRow {
@@ -369,8 +288,7 @@ fn merge_some_cells(rng: &mut StdRng, s: &mut Structure) {
     let merge_day = date(2023, 1, 1);
     for c in 0..s.cells.len() {
         let unit = s.cells[c].unit;
-        if c == s.demo_cell || s.units[unit].cell_type != Some("village") || !rng.random_bool(0.01)
-        {
+        if c == s.demo_cell || s.units[unit].cell_type != Some("village") || !rng.random_bool(0.01) {
             continue;
         }
         let Some(target) = (0..s.cells.len()).find(|&o| {
@@ -397,11 +315,7 @@ fn move_and_retire_members(rng: &mut StdRng, s: &mut Structure, today: NaiveDate
     let span = (today - start).num_days().max(60) as u64;
     for m in 0..s.members.len() {
         let first_cell = s.members[m].cell;
-        let c = s
-            .cells
-            .iter()
-            .position(|c| c.unit == first_cell)
-            .expect("member's cell");
+        let c = s.cells.iter().position(|c| c.unit == first_cell).expect("member's cell");
         if s.members[m].transfers.is_empty() && rng.random_bool(0.015) {
             let day = start + Days::new(rng.random_range(30..span - 30));
             let candidates: Vec<usize> = (0..s.cells.len())
@@ -419,16 +333,11 @@ fn move_and_retire_members(rng: &mut StdRng, s: &mut Structure, today: NaiveDate
         }
         if rng.random_bool(0.035) {
             let day = start + Days::new(rng.random_range(60..span));
-            if day > s.members[m].joined_on + Days::new(1)
-                && s.members[m].transfers.iter().all(|(_, t)| *t < day)
-            {
+            if day > s.members[m].joined_on + Days::new(1) && s.members[m].transfers.iter().all(|(_, t)| *t < day) {
                 s.members[m].left_on = Some(day);
             }
         }
-        let seventy = s.members[m]
-            .birth_date
-            .with_year(s.members[m].birth_date.year() + 70)
-            .unwrap_or(start);
+        let seventy = s.members[m].birth_date.with_year(s.members[m].birth_date.year() + 70).unwrap_or(start);
         if seventy < today && rng.random_bool(0.5) {
             s.members[m].exempt_from = Some(seventy.max(date(2018, 1, 1)));
         }
@@ -443,28 +352,18 @@ fn appoint_officers(rng: &mut StdRng, s: &mut Structure) {
             .members
             .iter()
             .copied()
-            .filter(|&m| {
-                s.members[m].cell == s.cells[c].unit && s.members[m].is_steady(date(2015, 1, 1))
-            })
+            .filter(|&m| s.members[m].cell == s.cells[c].unit && s.members[m].is_steady(date(2015, 1, 1)))
             .collect();
         if steady.len() < 2 {
             continue;
         }
         let first = steady[rng.random_range(0..steady.len())];
-        let second = if rng.random_bool(0.6) {
-            first
-        } else {
-            steady[rng.random_range(0..steady.len())]
-        };
+        let second = if rng.random_bool(0.6) { first } else { steady[rng.random_range(0..steady.len())] };
         let closes = s.units[s.cells[c].unit].valid_to;
         if first == second {
-            s.cells[c]
-                .secretaries
-                .push((first, date(2017, 8, 1), closes));
+            s.cells[c].secretaries.push((first, date(2017, 8, 1), closes));
         } else {
-            s.cells[c]
-                .secretaries
-                .push((first, date(2017, 8, 1), term2.pred_opt()));
+            s.cells[c].secretaries.push((first, date(2017, 8, 1), term2.pred_opt()));
             s.cells[c].secretaries.push((second, term2, closes));
         }
         s.cells[c].deputy = steady.iter().copied().find(|&m| m != second);

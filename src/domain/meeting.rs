@@ -176,9 +176,7 @@ pub struct MeetingDraft {
 
 impl MeetingDraft {
     pub fn score(&self) -> Option<u8> {
-        self.score_detail
-            .as_ref()
-            .map(|d| d.iter().map(|(_, p)| p).sum())
+        self.score_detail.as_ref().map(|d| d.iter().map(|(_, p)| p).sum())
     }
 
     pub fn counts(&self) -> AttendanceCounts {

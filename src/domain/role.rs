@@ -10,13 +10,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::ProvinceViewer,
-        Role::DistrictViewer,
-        Role::CommitteeClerk,
-        Role::CellSecretary,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::Admin, Role::ProvinceViewer, Role::DistrictViewer, Role::CommitteeClerk, Role::CellSecretary];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,18 +39,12 @@ impl Role {
 
     /// May this role change meetings and tasks of cells in its scope?
     pub fn can_edit_meetings(self) -> bool {
-        matches!(
-            self,
-            Role::Admin | Role::CommitteeClerk | Role::CellSecretary
-        )
+        matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)
     }
 
     /// May this role see members' names? Only committee level and below, and administrators.
     pub fn can_see_names(self) -> bool {
-        matches!(
-            self,
-            Role::Admin | Role::CommitteeClerk | Role::CellSecretary
-        )
+        matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)
     }
 }
 

@@ -41,11 +41,7 @@ fn plain(c: char) -> char {
 /// Lower case without accents or tones, single-spaced: "Nguyễn  Thị Hòa" → "nguyen thi hoa".
 /// Search compares these, so that "nguyen thi" finds "Nguyễn Thị …".
 pub fn search_key(s: &str) -> String {
-    let folded: String = s
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| plain(split_tone(c).0))
-        .collect();
+    let folded: String = s.chars().flat_map(char::to_lowercase).map(|c| plain(split_tone(c).0)).collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -11,6 +11,11 @@ pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&vietnam()).date_naive()
 }
 
+/// A moment on Vietnam's clock (for showing stored timestamps).
+pub fn local(at: impl std::borrow::Borrow<chrono::DateTime<Utc>>) -> chrono::DateTime<FixedOffset> {
+    at.borrow().with_timezone(&vietnam())
+}
+
 /// `27/11/2026`
 pub fn format_date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
@@ -33,24 +38,15 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 
 /// The last day of `d`'s month.
 pub fn month_end(d: NaiveDate) -> NaiveDate {
-    let (y, m) = if d.month() == 12 {
-        (d.year() + 1, 1)
-    } else {
-        (d.year(), d.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1)
-        .expect("valid month")
-        .pred_opt()
-        .expect("has a predecessor")
+    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+    NaiveDate::from_ymd_opt(y, m, 1).expect("valid month").pred_opt().expect("has a predecessor")
 }
 
 /// Parses a date typed by a user: `dd/mm/yyyy` (how Vietnamese write it) or ISO `yyyy-mm-dd` (what
 /// `<input type=date>` sends).
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y"))
-        .ok()
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
 }
 
 /// Parses `HH:MM` (24-hour).

@@ -1,14 +1,14 @@
 //! Sign-in, sign-out, the `CurrentUser` extractor, scope checks and CSRF protection.
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::Form;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
+use super::routes::{Access, Routes};
 use super::{AppError, AppResult, AppState};
 use crate::db::audit::Actor;
 use crate::db::users::{self, User};
@@ -20,10 +20,12 @@ pub const COOKIE: &str = "chibo_session";
 const MAX_FAILURES: i64 = 5;
 const LOCK_MINUTES: i32 = 15;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
+pub fn routes() -> Routes {
+    Routes::default().get("/login", Access::Public, login_page).post("/login", Access::Public, login).post(
+        "/logout",
+        Access::SignedIn,
+        logout,
+    )
 }
 
 /// The signed-in user of this request; a handler that takes it is closed to everyone else.
@@ -31,6 +33,8 @@ pub struct CurrentUser {
     pub user: User,
     pub csrf: String,
     pub ip: Option<String>,
+    /// The session cookie's token (to keep this session when the password changes).
+    pub token: String,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -38,18 +42,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session_token(&parts.headers).ok_or(AppError::NotSignedIn)?;
-        let (user_id, csrf) = sessions::lookup(state.pool(), &token)
-            .await?
-            .ok_or(AppError::NotSignedIn)?;
-        let user = users::by_id(state.pool(), user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or(AppError::NotSignedIn)?;
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(CurrentUser { user, csrf, ip })
+        let (user_id, csrf) = sessions::lookup(state.pool(), &token).await?.ok_or(AppError::NotSignedIn)?;
+        let user = users::by_id(state.pool(), user_id).await?.filter(|u| !u.disabled).ok_or(AppError::NotSignedIn)?;
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(CurrentUser { user, csrf, ip, token })
     }
 }
 
@@ -59,10 +55,7 @@ impl CurrentUser {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: Some(self.user.id),
-            ip: self.ip.clone(),
-        }
+        Actor { user_id: Some(self.user.id), ip: self.ip.clone() }
     }
 
     /// Refuses a state-changing form that does not carry this session's token.
@@ -70,8 +63,7 @@ impl CurrentUser {
         let sent = sent.unwrap_or_default().as_bytes();
         let ours = self.csrf.as_bytes();
         // constant time: the comparison must not tell an attacker how much of a guess was right
-        let same = sent.len() == ours.len()
-            && sent.iter().zip(ours).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = sent.len() == ours.len() && sent.iter().zip(ours).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if same { Ok(()) } else { Err(AppError::Csrf) }
     }
 
@@ -82,6 +74,14 @@ impl CurrentUser {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// Refuses everyone but administrators whose scope holds `unit_id`.
+    pub async fn require_admin(&self, state: &AppState, unit_id: i64) -> AppResult<()> {
+        if self.role() != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        self.require_scope(state, unit_id).await
     }
 
     /// Refuses changes to a cell's meetings unless the role may make them and the cell is in scope.
@@ -129,16 +129,24 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
 struct LoginPage {
     username: String,
     error: Option<&'static str>,
+    signed_out: bool,
+    reset: bool,
 }
 
-async fn login_page() -> AppResult<Html<String>> {
-    Ok(Html(
-        LoginPage {
-            username: String::new(),
-            error: None,
-        }
-        .render()?,
-    ))
+#[derive(Deserialize)]
+struct LoginQuery {
+    signed_out: Option<String>,
+    reset: Option<String>,
+}
+
+async fn login_page(Query(q): Query<LoginQuery>) -> AppResult<Html<String>> {
+    let page = LoginPage {
+        username: String::new(),
+        error: None,
+        signed_out: q.signed_out.is_some(),
+        reset: q.reset.is_some(),
+    };
+    Ok(Html(page.render()?))
 }
 
 #[derive(Deserialize)]
@@ -158,39 +166,20 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Ap
     .fetch_one(pool)
     .await?;
     let refuse = |error| -> AppResult<Response> {
-        let page = LoginPage {
-            username: form.username.clone(),
-            error: Some(error),
-        };
-        Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Html(page.render()?),
-        )
-            .into_response())
+        let page = LoginPage { username: form.username.clone(), error: Some(error), signed_out: false, reset: false };
+        Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
     };
     if failures >= MAX_FAILURES {
-        return refuse(
-            "Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.",
-        );
+        return refuse("Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.");
     }
     let Some(user) = users::authenticate(pool, &username, &form.password).await? else {
-        sqlx::query("insert into login_failures (username) values ($1)")
-            .bind(&username)
-            .execute(pool)
-            .await?;
+        sqlx::query("insert into login_failures (username) values ($1)").bind(&username).execute(pool).await?;
         return refuse("Tên đăng nhập hoặc mật khẩu không đúng.");
     };
-    sqlx::query("delete from login_failures where username = $1")
-        .bind(&username)
-        .execute(pool)
-        .await?;
+    sqlx::query("delete from login_failures where username = $1").bind(&username).execute(pool).await?;
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing
     let token = sessions::create(pool, user.id).await?;
-    let secure = if state.0.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if state.0.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         sessions::ABSOLUTE_HOURS * 3600
@@ -214,5 +203,5 @@ async fn logout(
         sessions::delete(state.pool(), &token).await?;
     }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login?signed_out=1")).into_response())
 }

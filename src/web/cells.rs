@@ -1,12 +1,11 @@
 //! A cell's home: this month's status, the roster, open and overdue tasks.
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use axum::routing::get;
 use chrono::NaiveDate;
 
 use super::meetings::load_cell;
+use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppResult, AppState, CurrentUser};
 use crate::db::meetings::{self, Task};
@@ -14,8 +13,8 @@ use crate::db::members::{self, RollMember};
 use crate::db::units::{self, Unit};
 use crate::domain::time;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/cells/{code}", get(home))
+pub fn routes() -> Routes {
+    Routes::default().get("/cells/{code}", Access::ReadUnit, home)
 }
 
 #[derive(Template)]
@@ -34,10 +33,7 @@ struct HomePage {
 
 impl HomePage {
     fn overdue_count(&self) -> usize {
-        self.tasks
-            .iter()
-            .filter(|t| t.is_overdue(&self.today))
-            .count()
+        self.tasks.iter().filter(|t| t.is_overdue(&self.today)).count()
     }
 
     fn regular_logged(&self) -> bool {
@@ -49,20 +45,13 @@ impl HomePage {
     }
 }
 
-async fn home(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(code): Path<String>,
-) -> AppResult<Html<String>> {
+async fn home(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Html<String>> {
     let cell = load_cell(&state, &user, &code).await?;
     let pool = state.pool();
     let today = time::today();
     let month_start = time::month_start(today);
-    let this_month = meetings::list_for_cell(pool, cell.id, 40)
-        .await?
-        .into_iter()
-        .filter(|m| m.held_on >= month_start)
-        .collect();
+    let this_month =
+        meetings::list_for_cell(pool, cell.id, 40).await?.into_iter().filter(|m| m.held_on >= month_start).collect();
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     let page = HomePage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),

@@ -36,11 +36,7 @@ struct ErrorPage<'a> {
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            AppError::NotSignedIn => (
-                StatusCode::UNAUTHORIZED,
-                "Chưa đăng nhập",
-                "Hãy đăng nhập để tiếp tục.",
-            ),
+            AppError::NotSignedIn => (StatusCode::UNAUTHORIZED, "Chưa đăng nhập", "Hãy đăng nhập để tiếp tục."),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Không tìm thấy trang",
@@ -77,10 +73,7 @@ impl AppError {
 
 /// The database is away (stopped, unreachable, pool exhausted): the user should retry, not report a bug.
 fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-    )
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
 }
 
 impl IntoResponse for AppError {
@@ -92,16 +85,11 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title,
-            message,
-        };
+        let page = ErrorPage { status: status.as_u16(), title, message };
         let body = page.render().unwrap_or_else(|_| message.to_string());
         let mut res = (status, Html(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
         }
         res
     }

@@ -1,13 +1,12 @@
 //! `/healthz`: answers 200 when the database answers, 503 otherwise.
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 
 use super::AppState;
+use super::routes::{Access, Routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+pub fn routes() -> Routes {
+    Routes::default().get("/healthz", Access::Public, healthz)
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {

@@ -1,9 +1,13 @@
 //! The HTTP side: one module per area, each exposing `router()`; the middleware stack is here.
+mod account;
+mod admin;
+mod api;
 pub mod auth;
 mod cells;
 pub mod error;
 mod health;
 mod meetings;
+pub mod routes;
 mod units;
 mod view;
 
@@ -15,8 +19,10 @@ use std::time::Duration;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use account::MIN_PASSWORD;
 pub use auth::CurrentUser;
 pub use error::{AppError, AppResult};
+pub use routes::{Access, RouteSpec, Routes};
 
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
@@ -29,10 +35,7 @@ pub struct App {
 
 impl AppState {
     pub fn new(pool: PgPool, secure_cookies: bool) -> AppState {
-        AppState(Arc::new(App {
-            pool,
-            secure_cookies,
-        }))
+        AppState(Arc::new(App { pool, secure_cookies }))
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -40,15 +43,24 @@ impl AppState {
     }
 }
 
+/// Every route of the application with its access rule.
+pub fn app_routes() -> Routes {
+    Routes::default()
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(units::routes())
+        .merge(cells::routes())
+        .merge(meetings::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(api::routes())
+}
+
 /// The whole application: routes, static files and the middleware stack.
 pub fn app(state: AppState) -> Router {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    Router::new()
-        .merge(health::router())
-        .merge(auth::router())
-        .merge(units::router())
-        .merge(cells::router())
-        .merge(meetings::router())
+    let (router, _) = app_routes().into_parts();
+    router
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn(auth::same_origin_only))
@@ -68,10 +80,7 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),

@@ -1,29 +1,22 @@
 //! The start page and the units above cells: what is under them today.
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 
+use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::units::{self, Unit};
 use crate::domain::time;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(start))
-        .route("/units/{code}", get(show))
+pub fn routes() -> Routes {
+    Routes::default().get("/", Access::SignedIn, start).get("/units/{code}", Access::ReadUnit, show)
 }
 
 /// Everyone starts at their own unit: a secretary at their cell, a committee at its cells.
 async fn start(State(state): State<AppState>, user: CurrentUser) -> AppResult<Redirect> {
     let unit = units::by_id(state.pool(), user.user.unit_id).await?;
-    Ok(Redirect::to(&if unit.is_cell() {
-        format!("/cells/{}", unit.code)
-    } else {
-        format!("/units/{}", unit.code)
-    }))
+    Ok(Redirect::to(&if unit.is_cell() { format!("/cells/{}", unit.code) } else { format!("/units/{}", unit.code) }))
 }
 
 #[derive(Template)]
@@ -34,15 +27,9 @@ struct UnitPage {
     children: Vec<Unit>,
 }
 
-async fn show(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(code): Path<String>,
-) -> AppResult<Response> {
+async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Response> {
     let pool = state.pool();
-    let unit = units::by_code(pool, &code)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let unit = units::by_code(pool, &code).await?.ok_or(AppError::NotFound)?;
     user.require_scope(&state, unit.id).await?;
     if unit.is_cell() {
         return Ok(Redirect::to(&format!("/cells/{}", unit.code)).into_response());

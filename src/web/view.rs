@@ -7,6 +7,7 @@ pub struct Layout {
     pub role_label: &'static str,
     pub csrf: String,
     pub crumbs: Vec<Crumb>,
+    pub is_admin: bool,
 }
 
 pub struct Crumb {
@@ -21,24 +22,18 @@ impl Layout {
             role_label: user.role().label_vi(),
             csrf: user.csrf.clone(),
             crumbs: Vec::new(),
+            is_admin: user.role() == crate::domain::Role::Admin,
         }
     }
 
     /// Breadcrumbs from the top of the user's scope down to `chain`'s last unit.
     pub fn with_units(mut self, chain: &[Unit], scope_unit_id: i64) -> Layout {
-        let start = chain
-            .iter()
-            .position(|u| u.id == scope_unit_id)
-            .unwrap_or(0);
+        let start = chain.iter().position(|u| u.id == scope_unit_id).unwrap_or(0);
         self.crumbs = chain[start..]
             .iter()
             .map(|u| Crumb {
                 label: u.name.clone(),
-                href: if u.is_cell() {
-                    format!("/cells/{}", u.code)
-                } else {
-                    format!("/units/{}", u.code)
-                },
+                href: if u.is_cell() { format!("/cells/{}", u.code) } else { format!("/units/{}", u.code) },
             })
             .collect();
         self

@@ -18,23 +18,32 @@ pub struct TestApp {
     router: Router,
 }
 
-/// The fixture: province P → committee XL (Xuân Lập) → cells A (Khuổi Trang, opened 2020-01-01) and B (Nà Mỏ).
+/// The fixture: province P → district D1 → committee XL (Xuân Lập) → cells A (Khuổi Trang, opened 2020-01-01)
+/// and B (Nà Mỏ); P → district D2 → committee YY → cell C.
 /// A has five members (Triệu Văn Em exempt since 2021); Đặng Văn Giang moved from A to B on 2026-06-01.
 pub async fn seed(pool: &PgPool) {
     sqlx::raw_sql(
         "insert into units (code, kind, name, parent_id, valid_from, cell_type) values
             ('P', 'province', 'Đảng bộ tỉnh Tuyên Quang', null, '1991-10-01', null);
          insert into units (code, kind, name, parent_id, valid_from, cell_type)
-            select 'XL', 'committee', 'Đảng bộ xã Xuân Lập', id, '2000-01-01', null from units where code = 'P';
+            select c, 'district', n, id, '2000-01-01', null from units,
+                   (values ('D1', 'Đảng bộ huyện Lâm Bình'), ('D2', 'Đảng bộ huyện Na Hang')) v(c, n)
+            where code = 'P';
+         insert into units (code, kind, name, parent_id, valid_from, cell_type)
+            select c, 'committee', n, (select id from units where code = d), '2000-01-01', null
+            from (values ('XL', 'Đảng bộ xã Xuân Lập', 'D1'), ('YY', 'Đảng bộ xã Côn Lôn', 'D2')) v(c, n, d);
          insert into units (code, kind, name, parent_id, valid_from, cell_type)
             select c, 'cell', n, (select id from units where code = 'XL'), f::date, 'village'
             from (values ('A', 'Chi bộ thôn Khuổi Trang', '2020-01-01'), ('B', 'Chi bộ thôn Nà Mỏ', '2000-01-01')) v(c, n, f);
+         insert into units (code, kind, name, parent_id, valid_from, cell_type)
+            select 'C', 'cell', 'Chi bộ bản Nà Khà', id, '2000-01-01', 'village' from units where code = 'YY';
          insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id)
             select c, n, lower(n), g, '1970-05-01', 'Tày', '2010-03-01', '2011-03-01', (select id from units where code = u)
             from (values ('M1', 'Nguyễn Văn An', 'male', 'A'), ('M2', 'Hoàng Thị Bình', 'female', 'A'),
                          ('M3', 'Ma Văn Cường', 'male', 'A'), ('M4', 'Lý Thị Dung', 'female', 'A'),
                          ('M5', 'Triệu Văn Em', 'male', 'A'), ('M6', 'Đặng Văn Giang', 'male', 'A'),
-                         ('M7', 'Bàn Văn Phúc', 'male', 'B'), ('M8', 'Nông Thị Hoa', 'female', 'B')) v(c, n, g, u);
+                         ('M7', 'Bàn Văn Phúc', 'male', 'B'), ('M8', 'Nông Thị Hoa', 'female', 'B'),
+                         ('M9', 'Sùng Văn Páo', 'male', 'C')) v(c, n, g, u);
          insert into exemptions (member_id, valid_from) select id, '2021-01-01' from members where code = 'M5';
          insert into member_transfers (member_id, cell_id, effective_on)
             select m.id, u.id, '2026-06-01' from members m, units u where m.code = 'M6' and u.code = 'B';
@@ -54,19 +63,13 @@ impl TestApp {
             ("sec_b", Role::CellSecretary, "B"),
             ("clerk", Role::CommitteeClerk, "XL"),
             ("viewer", Role::ProvinceViewer, "P"),
+            ("district", Role::DistrictViewer, "D1"),
+            ("admin", Role::Admin, "P"),
+            ("sec_c", Role::CellSecretary, "C"),
         ] {
-            let unit_id: i64 = sqlx::query_scalar("select id from units where code = $1")
-                .bind(unit)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            let new = NewUser {
-                username,
-                display_name: username,
-                password: PASSWORD,
-                role,
-                unit_id,
-            };
+            let unit_id: i64 =
+                sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(&pool).await.unwrap();
+            let new = NewUser { username, display_name: username, password: PASSWORD, role, unit_id };
             users::create(&pool, &Actor::cli(), new).await.unwrap();
         }
         let router = chibo::app(chibo::AppState::new(pool.clone(), false));
@@ -74,23 +77,13 @@ impl TestApp {
     }
 
     pub fn anonymous(&self) -> Client<'_> {
-        Client {
-            app: self,
-            cookie: None,
-        }
+        Client { app: self, cookie: None }
     }
 
     pub async fn login(&self, username: &str) -> Client<'_> {
         let mut client = self.anonymous();
-        let page = client
-            .post("/login", &[("username", username), ("password", PASSWORD)])
-            .await;
-        assert_eq!(
-            page.status,
-            StatusCode::SEE_OTHER,
-            "sign-in of {username} failed: {}",
-            page.body
-        );
+        let page = client.post("/login", &[("username", username), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "sign-in of {username} failed: {}", page.body);
         client
     }
 
@@ -139,24 +132,12 @@ impl<'a> Client<'a> {
         if let Some(c) = res.headers().get(header::SET_COOKIE) {
             let c = c.to_str().unwrap();
             let pair = c.split(';').next().unwrap().to_string();
-            self.cookie = if pair.ends_with('=') {
-                None
-            } else {
-                Some(pair)
-            };
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
         }
         let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_string());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        Page {
-            status,
-            location,
-            body,
-        }
+        let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        Page { status, location, body }
     }
 
     pub fn cookie(&self) -> Option<&str> {
@@ -164,18 +145,22 @@ impl<'a> Client<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
+        self.get_with_token(path, None).await
+    }
+
+    /// A GET as an API client sends it, with `Authorization: Bearer <token>` when given.
+    pub async fn get_with_token(&mut self, path: &str, token: Option<&str>) -> Page {
         let mut req = Request::get(path);
         if let Some(c) = &self.cookie {
             req = req.header(header::COOKIE, c);
         }
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
         self.send(req.body(Body::empty()).unwrap()).await
     }
 
-    pub async fn post<K: AsRef<str>, V: AsRef<str>>(
-        &mut self,
-        path: &str,
-        form: &[(K, V)],
-    ) -> Page {
+    pub async fn post<K: AsRef<str>, V: AsRef<str>>(&mut self, path: &str, form: &[(K, V)]) -> Page {
         self.post_from(None, path, form).await
     }
 
@@ -207,9 +192,7 @@ impl<'a> Client<'a> {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             b' ' => "+".into(),
             _ => format!("%{b:02X}"),
         })
@@ -240,9 +223,7 @@ impl Page {
             };
             let checked = tag.contains(" checked");
             if tag.starts_with("input ") {
-                let (Some(name), ty) =
-                    (attr("name"), attr("type").unwrap_or_else(|| "text".into()))
-                else {
+                let (Some(name), ty) = (attr("name"), attr("type").unwrap_or_else(|| "text".into())) else {
                     continue;
                 };
                 let value = attr("value").unwrap_or_default();

@@ -22,10 +22,7 @@ async fn filled_form(client: &mut Client<'_>, cell: &str) -> Vec<(String, String
 
 fn meeting_id(location: &Option<String>) -> i64 {
     let loc = location.as_deref().expect("a redirect");
-    loc.trim_start_matches("/meetings/")
-        .trim_end_matches("?saved=1")
-        .parse()
-        .expect("a meeting id")
+    loc.trim_start_matches("/meetings/").trim_end_matches("?saved=1").parse().expect("a meeting id")
 }
 
 #[sqlx::test]
@@ -38,19 +35,10 @@ async fn secretary_logs_a_meeting_and_finds_it_with_the_right_counts(pool: PgPoo
     let an = app.member_id("Nguyễn Văn An").await;
     set(&mut form, &format!("att.{binh}"), "excused");
     set(&mut form, &format!("att.{cuong}"), "unexcused");
-    set(
-        &mut form,
-        "task.0.description",
-        "Vận động 5 hộ làm nhà vệ sinh",
-    );
+    set(&mut form, "task.0.description", "Vận động 5 hộ làm nhà vệ sinh");
     set(&mut form, "task.0.due", "2026-11-30");
     set(&mut form, "task.0.assignee", &an.to_string());
-    for (key, points) in [
-        ("preparation", "14"),
-        ("attendance", "18"),
-        ("conduct", "42"),
-        ("conclusion", "18"),
-    ] {
+    for (key, points) in [("preparation", "14"), ("attendance", "18"), ("conduct", "42"), ("conclusion", "18")] {
         set(&mut form, &format!("score.{key}"), points);
     }
     let page = sec.post("/cells/A/meetings", &form).await;
@@ -59,26 +47,14 @@ async fn secretary_logs_a_meeting_and_finds_it_with_the_right_counts(pool: PgPoo
 
     let shown = sec.get(&format!("/meetings/{id}?saved=1")).await;
     let text = shown.text();
-    assert!(
-        text.contains("Đã lưu biên bản sinh hoạt chi bộ tháng 10/2026"),
-        "{text}"
-    );
-    assert!(
-        text.contains("2/4 có mặt · 1 vắng có lý do · 1 vắng không lý do · 1 miễn sinh hoạt"),
-        "{text}"
-    );
+    assert!(text.contains("Đã lưu biên bản sinh hoạt chi bộ tháng 10/2026"), "{text}");
+    assert!(text.contains("2/4 có mặt · 1 vắng có lý do · 1 vắng không lý do · 1 miễn sinh hoạt"), "{text}");
     assert!(text.contains("Tốt (92 điểm)"), "{text}");
-    assert!(
-        text.contains("Vận động 5 hộ làm nhà vệ sinh — Nguyễn Văn An"),
-        "{text}"
-    );
+    assert!(text.contains("Vận động 5 hộ làm nhà vệ sinh — Nguyễn Văn An"), "{text}");
 
     let list = sec.get("/cells/A/meetings").await.text();
     assert!(list.contains("08/10/2026"), "{list}");
-    assert!(
-        list.contains("2/4 có mặt · 1 vắng có lý do · 1 vắng không lý do · 1 miễn"),
-        "{list}"
-    );
+    assert!(list.contains("2/4 có mặt · 1 vắng có lý do · 1 vắng không lý do · 1 miễn"), "{list}");
 
     // one row per member on the roll, the exempt member marked exempt; an audit row for the change
     let rows: Vec<(String, String)> = sqlx::query_as(
@@ -90,17 +66,12 @@ async fn secretary_logs_a_meeting_and_finds_it_with_the_right_counts(pool: PgPoo
     .await
     .unwrap();
     let statuses: Vec<&str> = rows.iter().map(|(_, s)| s.as_str()).collect();
-    assert_eq!(
-        statuses,
-        ["present", "excused", "unexcused", "present", "exempt"]
-    );
-    let audited: i64 = sqlx::query_scalar(
-        "select count(*) from audit_log where entity = 'meeting' and entity_id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    assert_eq!(statuses, ["present", "excused", "unexcused", "present", "exempt"]);
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where entity = 'meeting' and entity_id = $1")
+        .bind(id.to_string())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(audited, 1);
 }
 
@@ -116,32 +87,13 @@ async fn assert_refused(
 ) {
     let before = app.written().await;
     let page = client.post(path, form).await;
-    assert_eq!(
-        page.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        page.text()
-    );
-    assert!(
-        page.body.contains("<title>Lỗi:"),
-        "title must start with Lỗi:"
-    );
-    assert!(
-        page.body.contains(&format!("href=\"#{field}\"")),
-        "the summary links to #{field}"
-    );
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text());
+    assert!(page.body.contains("<title>Lỗi:"), "title must start with Lỗi:");
+    assert!(page.body.contains(&format!("href=\"#{field}\"")), "the summary links to #{field}");
     let text = page.text();
     assert!(text.contains(message), "expected {message:?} in {text}");
-    let topic = form
-        .iter()
-        .find(|(k, _)| k == "topic")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    assert_eq!(
-        page.input("topic").as_deref(),
-        Some(topic.as_str()),
-        "the typed topic is kept"
-    );
+    let topic = form.iter().find(|(k, _)| k == "topic").map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!(page.input("topic").as_deref(), Some(topic.as_str()), "the typed topic is kept");
     assert_eq!(app.written().await, before, "nothing is written");
 }
 
@@ -150,19 +102,9 @@ async fn a_meeting_date_in_the_future_is_refused(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut sec = app.login("sec_a").await;
     let mut form = filled_form(&mut sec, "A").await;
-    let tomorrow = (chibo::domain::time::today() + chrono::Days::new(1))
-        .format("%Y-%m-%d")
-        .to_string();
+    let tomorrow = (chibo::domain::time::today() + chrono::Days::new(1)).format("%Y-%m-%d").to_string();
     set(&mut form, "held_on", &tomorrow);
-    assert_refused(
-        &app,
-        &mut sec,
-        "/cells/A/meetings",
-        &form,
-        "held_on",
-        "Ngày sinh hoạt không thể sau hôm nay",
-    )
-    .await;
+    assert_refused(&app, &mut sec, "/cells/A/meetings", &form, "held_on", "Ngày sinh hoạt không thể sau hôm nay").await;
 }
 
 #[sqlx::test]
@@ -198,11 +140,7 @@ async fn an_end_time_before_the_start_is_refused(pool: PgPool) {
     )
     .await;
     let page = sec.post("/cells/A/meetings", &form).await;
-    assert_eq!(
-        page.input("ended_at").as_deref(),
-        Some("18:00"),
-        "the typed time is kept"
-    );
+    assert_eq!(page.input("ended_at").as_deref(), Some("18:00"), "the typed time is kept");
 }
 
 #[sqlx::test]
@@ -227,10 +165,7 @@ async fn a_roster_that_does_not_match_the_roll_that_day_is_refused(pool: PgPool)
     let page = sec.post("/cells/A/meetings", &form).await;
     assert!(page.text().contains("Đặng Văn Giang"));
     let again = page.form_values();
-    assert!(
-        again.contains(&(format!("att.{binh}"), "excused".into())),
-        "typed status kept"
-    );
+    assert!(again.contains(&(format!("att.{binh}"), "excused".into())), "typed status kept");
     // sending what the page now shows saves
     let mut again = again;
     set(&mut again, "action", "save");
@@ -242,15 +177,7 @@ async fn a_roster_that_does_not_match_the_roll_that_day_is_refused(pool: PgPool)
     set(&mut form, "held_on", "2026-09-09");
     let phuc = app.member_id("Bàn Văn Phúc").await;
     set(&mut form, &format!("att.{phuc}"), "present");
-    assert_refused(
-        &app,
-        &mut sec,
-        "/cells/A/meetings",
-        &form,
-        "roster",
-        "1 người không thuộc chi bộ ngày đó",
-    )
-    .await;
+    assert_refused(&app, &mut sec, "/cells/A/meetings", &form, "roster", "1 người không thuộc chi bộ ngày đó").await;
 }
 
 #[sqlx::test]
@@ -258,10 +185,7 @@ async fn a_second_regular_meeting_in_a_month_needs_confirmation(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut sec = app.login("sec_a").await;
     let first = filled_form(&mut sec, "A").await;
-    assert_eq!(
-        sec.post("/cells/A/meetings", &first).await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(sec.post("/cells/A/meetings", &first).await.status, StatusCode::SEE_OTHER);
 
     let mut second = filled_form(&mut sec, "A").await;
     set(&mut second, "held_on", "2026-10-20");
@@ -289,10 +213,7 @@ async fn the_same_form_sent_twice_creates_one_meeting(pool: PgPool) {
     let second = sec.post("/cells/A/meetings", &form).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
     assert_eq!(second.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        first.location, second.location,
-        "the repeat shows the meeting the first one saved"
-    );
+    assert_eq!(first.location, second.location, "the repeat shows the meeting the first one saved");
     assert_eq!(app.count("meetings").await, 1);
     assert_eq!(app.count("attendance").await, 5);
 }
@@ -306,10 +227,7 @@ async fn two_people_editing_the_same_meeting_the_second_save_is_refused(pool: Pg
     let id = meeting_id(&sec.post("/cells/A/meetings", &form).await.location);
 
     let mut by_sec = sec.get(&format!("/meetings/{id}/edit")).await.form_values();
-    let mut by_clerk = clerk
-        .get(&format!("/meetings/{id}/edit"))
-        .await
-        .form_values();
+    let mut by_clerk = clerk.get(&format!("/meetings/{id}/edit")).await.form_values();
     set(&mut by_sec, "topic", "Chủ đề do bí thư sửa");
     set(&mut by_sec, "action", "save");
     set(&mut by_clerk, "topic", "Chủ đề do văn phòng đảng ủy sửa");
@@ -322,21 +240,11 @@ async fn two_people_editing_the_same_meeting_the_second_save_is_refused(pool: Pg
     assert_eq!(second.status, StatusCode::CONFLICT);
     let text = second.text();
     assert!(text.contains("vừa được người khác sửa và lưu"), "{text}");
-    assert_eq!(
-        second.input("topic").as_deref(),
-        Some("Chủ đề do văn phòng đảng ủy sửa"),
-        "typed text kept"
-    );
+    assert_eq!(second.input("topic").as_deref(), Some("Chủ đề do văn phòng đảng ủy sửa"), "typed text kept");
     assert_eq!(app.written().await, before, "nothing written");
-    let topic: String = sqlx::query_scalar("select topic from meetings where id = $1")
-        .bind(id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        topic, "Chủ đề do bí thư sửa",
-        "the first save is not overwritten"
-    );
+    let topic: String =
+        sqlx::query_scalar("select topic from meetings where id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(topic, "Chủ đề do bí thư sửa", "the first save is not overwritten");
 }
 
 #[sqlx::test]
@@ -345,39 +253,20 @@ async fn a_task_is_marked_done_and_leaves_the_open_list(pool: PgPool) {
     let mut sec = app.login("sec_a").await;
     let mut form = filled_form(&mut sec, "A").await;
     let an = app.member_id("Nguyễn Văn An").await;
-    set(
-        &mut form,
-        "task.0.description",
-        "Đôn đốc thu đảng phí quý IV",
-    );
+    set(&mut form, "task.0.description", "Đôn đốc thu đảng phí quý IV");
     set(&mut form, "task.0.assignee", &an.to_string());
     set(&mut form, "task.0.due", "2026-10-20");
     sec.post("/cells/A/meetings", &form).await;
     let home = sec.get("/cells/A").await;
-    assert!(
-        home.text()
-            .contains("Nhiệm vụ đang thực hiện (1, 1 quá hạn)"),
-        "{}",
-        home.text()
-    );
-    let task: i64 = sqlx::query_scalar("select id from tasks")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    assert!(home.text().contains("Nhiệm vụ đang thực hiện (1, 1 quá hạn)"), "{}", home.text());
+    let task: i64 = sqlx::query_scalar("select id from tasks").fetch_one(&app.pool).await.unwrap();
     let csrf = home.input("csrf").unwrap();
-    let done = sec
-        .post(
-            &format!("/tasks/{task}/done"),
-            &[("csrf", csrf.as_str()), ("next", "/cells/A")],
-        )
-        .await;
+    let done = sec.post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str()), ("next", "/cells/A")]).await;
     assert_eq!(done.location.as_deref(), Some("/cells/A"));
     let home = sec.get("/cells/A").await.text();
     assert!(home.contains("Nhiệm vụ đang thực hiện (0)"), "{home}");
-    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where entity = 'task'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where entity = 'task'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(audited, 1);
 }
 
@@ -388,10 +277,7 @@ async fn the_printed_minutes_follow_the_party_layout(pool: PgPool) {
     let mut form = filled_form(&mut sec, "A").await;
     let cuong = app.member_id("Ma Văn Cường").await;
     set(&mut form, &format!("att.{cuong}"), "unexcused");
-    let official: i64 = sqlx::query_scalar("select id from officials")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let official: i64 = sqlx::query_scalar("select id from officials").fetch_one(&app.pool).await.unwrap();
     form.push(("guest".into(), official.to_string()));
     let id = meeting_id(&sec.post("/cells/A/meetings", &form).await.location);
     let minutes = sec.get(&format!("/meetings/{id}/minutes")).await;

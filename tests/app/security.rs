@@ -8,13 +8,7 @@ use crate::common::{DAY, PASSWORD, TestApp, set};
 async fn pages_need_a_signed_in_user(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut anon = app.anonymous();
-    for path in [
-        "/",
-        "/cells/A",
-        "/cells/A/meetings",
-        "/cells/A/meetings/new",
-        "/units/P",
-    ] {
+    for path in ["/", "/cells/A", "/cells/A/meetings", "/cells/A/meetings/new", "/units/P"] {
         let page = anon.get(path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
@@ -46,16 +40,8 @@ async fn a_secretary_cannot_read_or_change_another_cell(pool: PgPool) {
     set(&mut form, "task.0.assignee", &phuc.to_string());
     let created = sec_b.post("/cells/B/meetings", &form).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
-    let meeting = created
-        .location
-        .unwrap()
-        .trim_start_matches("/meetings/")
-        .trim_end_matches("?saved=1")
-        .to_string();
-    let task: i64 = sqlx::query_scalar("select id from tasks")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let meeting = created.location.unwrap().trim_start_matches("/meetings/").trim_end_matches("?saved=1").to_string();
+    let task: i64 = sqlx::query_scalar("select id from tasks").fetch_one(&app.pool).await.unwrap();
 
     let mut sec_a = app.login("sec_a").await;
     let csrf = sec_a.get("/cells/A").await.input("csrf").unwrap();
@@ -76,27 +62,13 @@ async fn a_secretary_cannot_read_or_change_another_cell(pool: PgPool) {
     let mut stolen = form.clone();
     set(&mut stolen, "csrf", &csrf);
     set(&mut stolen, "idempotency_key", "another-key");
-    assert_eq!(
-        sec_a.post("/cells/B/meetings", &stolen).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(sec_a.post("/cells/B/meetings", &stolen).await.status, StatusCode::FORBIDDEN);
     set(&mut stolen, "version", "1");
-    assert_eq!(
-        sec_a
-            .post(&format!("/meetings/{meeting}"), &stolen)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    let done = sec_a
-        .post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str())])
-        .await;
+    assert_eq!(sec_a.post(&format!("/meetings/{meeting}"), &stolen).await.status, StatusCode::FORBIDDEN);
+    let done = sec_a.post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(done.status, StatusCode::FORBIDDEN);
     assert_eq!(app.written().await, before, "nothing changed in cell B");
-    let status: String = sqlx::query_scalar("select status from tasks")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let status: String = sqlx::query_scalar("select status from tasks").fetch_one(&app.pool).await.unwrap();
     assert_eq!(status, "open");
 }
 
@@ -108,14 +80,8 @@ async fn a_provincial_viewer_sees_no_names_and_changes_nothing(pool: PgPool) {
     assert_eq!(home.status, StatusCode::OK);
     let text = home.text();
     assert!(!text.contains("Nguyễn Văn An"), "{text}");
-    assert!(
-        text.contains("Danh sách đảng viên (5, 1 miễn sinh hoạt)"),
-        "{text}"
-    );
-    assert_eq!(
-        viewer.get("/cells/A/meetings/new").await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert!(text.contains("Danh sách đảng viên (5, 1 miễn sinh hoạt)"), "{text}");
+    assert_eq!(viewer.get("/cells/A/meetings/new").await.status, StatusCode::FORBIDDEN);
 }
 
 #[sqlx::test]
@@ -123,13 +89,8 @@ async fn a_form_without_the_session_token_or_from_another_site_is_refused(pool: 
     let app = TestApp::new(pool).await;
     let mut sec = app.login("sec_a").await;
     let mut form = sec.get("/cells/A/meetings/new").await.form_values();
-    for (k, v) in [
-        ("held_on", DAY),
-        ("started_at", "19:00"),
-        ("ended_at", "21:00"),
-        ("topic", "x"),
-        ("rating", "good"),
-    ] {
+    for (k, v) in [("held_on", DAY), ("started_at", "19:00"), ("ended_at", "21:00"), ("topic", "x"), ("rating", "good")]
+    {
         set(&mut form, k, v);
     }
     let before = app.written().await;
@@ -141,15 +102,11 @@ async fn a_form_without_the_session_token_or_from_another_site_is_refused(pool: 
     assert_eq!(app.written().await, before);
 
     // the right token, but the browser says the form comes from another site
-    let cross = sec
-        .post_from(Some("http://evil.example"), "/cells/A/meetings", &form)
-        .await;
+    let cross = sec.post_from(Some("http://evil.example"), "/cells/A/meetings", &form).await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
     assert_eq!(app.written().await, before);
     // the same form from this site saves
-    let same = sec
-        .post_from(Some("http://localhost"), "/cells/A/meetings", &form)
-        .await;
+    let same = sec.post_from(Some("http://localhost"), "/cells/A/meetings", &form).await;
     assert_eq!(same.status, StatusCode::SEE_OTHER, "{}", same.text());
 }
 
@@ -157,35 +114,20 @@ async fn a_form_without_the_session_token_or_from_another_site_is_refused(pool: 
 async fn sign_in_locks_after_five_wrong_passwords_and_cycles_the_session(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let mut anon = app.anonymous();
-    let page = anon
-        .post("/login", &[("username", "sec_a"), ("password", "sai")])
-        .await;
+    let page = anon.post("/login", &[("username", "sec_a"), ("password", "sai")]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        page.text()
-            .contains("Tên đăng nhập hoặc mật khẩu không đúng.")
-    );
-    assert_eq!(
-        page.input("username").as_deref(),
-        Some("sec_a"),
-        "the user name is kept"
-    );
+    assert!(page.text().contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    assert_eq!(page.input("username").as_deref(), Some("sec_a"), "the user name is kept");
     for _ in 0..4 {
-        anon.post("/login", &[("username", "sec_a"), ("password", "sai")])
-            .await;
+        anon.post("/login", &[("username", "sec_a"), ("password", "sai")]).await;
     }
-    let sixth = anon
-        .post("/login", &[("username", "sec_a"), ("password", PASSWORD)])
-        .await;
+    let sixth = anon.post("/login", &[("username", "sec_a"), ("password", PASSWORD)]).await;
     assert_eq!(sixth.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(sixth.text().contains("tạm khóa"), "{}", sixth.text());
 
     let first = app.login("sec_b").await.cookie().map(str::to_string);
     let second = app.login("sec_b").await.cookie().map(str::to_string);
-    assert!(
-        first.is_some() && first != second,
-        "every sign-in gets a new session id"
-    );
+    assert!(first.is_some() && first != second, "every sign-in gets a new session id");
 }
 
 #[sqlx::test]
@@ -195,10 +137,7 @@ async fn sign_out_ends_the_session(pool: PgPool) {
     let stolen = sec.cookie().unwrap().to_string();
     let csrf = sec.get("/cells/A").await.input("csrf").unwrap();
     let out = sec.post("/logout", &[("csrf", csrf.as_str())]).await;
-    assert_eq!(out.location.as_deref(), Some("/login"));
-    let count: i64 = sqlx::query_scalar("select count(*) from sessions")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    assert_eq!(out.location.as_deref(), Some("/login?signed_out=1"));
+    let count: i64 = sqlx::query_scalar("select count(*) from sessions").fetch_one(&app.pool).await.unwrap();
     assert_eq!(count, 0, "{stolen} no longer opens anything");
 }

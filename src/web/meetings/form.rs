@@ -72,8 +72,7 @@ impl RawMeeting {
                         raw.attendance.insert(member.to_string(), value);
                     } else if let Some(criterion) = key.strip_prefix("score.") {
                         raw.score.insert(criterion.to_string(), value);
-                    } else if let Some((n, field)) =
-                        key.strip_prefix("task.").and_then(|k| k.split_once('.'))
+                    } else if let Some((n, field)) = key.strip_prefix("task.").and_then(|k| k.split_once('.'))
                         && let Ok(n) = n.parse::<usize>()
                         && n < 100
                     {
@@ -131,12 +130,7 @@ pub struct FormContext<'a> {
 
 pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut err = |field: &str, message: String| {
-        errors.push(FieldError {
-            field: field.into(),
-            message,
-        })
-    };
+    let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
 
     let held_on = match raw.held_on() {
         None if raw.held_on.trim().is_empty() => {
@@ -144,20 +138,11 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
             None
         }
         None => {
-            err(
-                "held_on",
-                "Ngày sinh hoạt không đúng dạng ngày/tháng/năm, ví dụ 27/11/2026.".into(),
-            );
+            err("held_on", "Ngày sinh hoạt không đúng dạng ngày/tháng/năm, ví dụ 27/11/2026.".into());
             None
         }
         Some(d) if d > ctx.today => {
-            err(
-                "held_on",
-                format!(
-                    "Ngày sinh hoạt không thể sau hôm nay ({}).",
-                    format_date(ctx.today)
-                ),
-            );
+            err("held_on", format!("Ngày sinh hoạt không thể sau hôm nay ({}).", format_date(ctx.today)));
             None
         }
         Some(d) if d < ctx.cell.valid_from => {
@@ -192,20 +177,13 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     let started_at = parse_time(&raw.started_at);
     let ended_at = parse_time(&raw.ended_at);
     if started_at.is_none() {
-        err(
-            "started_at",
-            "Nhập giờ bắt đầu theo dạng giờ:phút, ví dụ 08:00.".into(),
-        );
+        err("started_at", "Nhập giờ bắt đầu theo dạng giờ:phút, ví dụ 08:00.".into());
     }
     match (started_at, ended_at) {
-        (_, None) => err(
-            "ended_at",
-            "Nhập giờ kết thúc theo dạng giờ:phút, ví dụ 10:00.".into(),
-        ),
-        (Some(s), Some(e)) if e <= s => err(
-            "ended_at",
-            format!("Giờ kết thúc phải sau giờ bắt đầu ({}).", s.format("%H:%M")),
-        ),
+        (_, None) => err("ended_at", "Nhập giờ kết thúc theo dạng giờ:phút, ví dụ 10:00.".into()),
+        (Some(s), Some(e)) if e <= s => {
+            err("ended_at", format!("Giờ kết thúc phải sau giờ bắt đầu ({}).", s.format("%H:%M")))
+        }
         _ => {}
     }
 
@@ -215,19 +193,14 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     }
 
     // The roster: exactly one status for each member on the roll that day.
-    let on_roll: HashMap<String, &RollMember> =
-        ctx.roll.iter().map(|m| (m.id.to_string(), m)).collect();
+    let on_roll: HashMap<String, &RollMember> = ctx.roll.iter().map(|m| (m.id.to_string(), m)).collect();
     let missing: Vec<&str> = ctx
         .roll
         .iter()
         .filter(|m| !raw.attendance.contains_key(&m.id.to_string()))
         .map(|m| m.full_name.as_str())
         .collect();
-    let extra = raw
-        .attendance
-        .keys()
-        .filter(|k| !on_roll.contains_key(*k))
-        .count();
+    let extra = raw.attendance.keys().filter(|k| !on_roll.contains_key(*k)).count();
     let mut attendance = Vec::new();
     if held_on.is_some() && (!missing.is_empty() || extra > 0) {
         let mut parts = Vec::new();
@@ -248,24 +221,14 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         );
     } else {
         for m in ctx.roll {
-            let sent = raw
-                .attendance
-                .get(&m.id.to_string())
-                .map(String::as_str)
-                .unwrap_or_default();
+            let sent = raw.attendance.get(&m.id.to_string()).map(String::as_str).unwrap_or_default();
             match AttendanceStatus::parse(sent) {
                 Some(AttendanceStatus::Exempt) if !m.exempt => err(
                     &format!("att-{}", m.id),
-                    format!(
-                        "{} không được miễn sinh hoạt ngày đó; chọn có mặt hoặc vắng.",
-                        m.full_name
-                    ),
+                    format!("{} không được miễn sinh hoạt ngày đó; chọn có mặt hoặc vắng.", m.full_name),
                 ),
                 Some(s) => attendance.push((m.id, s)),
-                None => err(
-                    &format!("att-{}", m.id),
-                    format!("Chọn tình trạng tham dự của {}.", m.full_name),
-                ),
+                None => err(&format!("att-{}", m.id), format!("Chọn tình trạng tham dự của {}.", m.full_name)),
             }
         }
     }
@@ -274,16 +237,11 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         if v.trim().is_empty() {
             return None;
         }
-        match v
-            .parse::<i64>()
-            .ok()
-            .filter(|id| ctx.roll.iter().any(|m| m.id == *id))
-        {
+        match v.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id)) {
             Some(id) => Some(id),
             None => {
                 errs.push(FieldError {
-                    field: field.into(),
-                    message: "Chọn một đảng viên của chi bộ.".into(),
+                    field: field.into(), message: "Chọn một đảng viên của chi bộ.".into()
                 });
                 None
             }
@@ -291,20 +249,12 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     };
     let chair_id = member_ref("chair", &raw.chair, &mut errors);
     let minute_taker_id = member_ref("minute_taker", &raw.minute_taker, &mut errors);
-    let mut err = |field: &str, message: String| {
-        errors.push(FieldError {
-            field: field.into(),
-            message,
-        })
-    };
+    let mut err = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
 
     let rating = match raw.rating.as_str() {
         "" => {
             if kind == Some(MeetingKind::Regular) {
-                err(
-                    "rating",
-                    "Chọn xếp loại chất lượng buổi sinh hoạt mà chi bộ đã biểu quyết.".into(),
-                );
+                err("rating", "Chọn xếp loại chất lượng buổi sinh hoạt mà chi bộ đã biểu quyết.".into());
             }
             None
         }
@@ -325,21 +275,14 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         }
         match typed.parse::<u8>().ok().filter(|p| *p <= c.max_points) {
             Some(p) => score_detail.push((c.key.clone(), p)),
-            None => err(
-                &format!("score-{}", c.key),
-                format!("Điểm “{}” là số từ 0 đến {}.", c.label, c.max_points),
-            ),
+            None => err(&format!("score-{}", c.key), format!("Điểm “{}” là số từ 0 đến {}.", c.label, c.max_points)),
         }
     }
     let score_detail = (score_detail.len() == ctx.criteria.len()).then_some(score_detail);
 
     let mut guests = Vec::new();
     for g in &raw.guests {
-        match g
-            .parse::<i64>()
-            .ok()
-            .filter(|id| ctx.guest_ids.contains(id))
-        {
+        match g.parse::<i64>().ok().filter(|id| ctx.guest_ids.contains(id)) {
             Some(id) if !guests.contains(&id) => guests.push(id),
             Some(_) => {}
             None => err("guests", "Khách mời phải là cán bộ trong danh sách.".into()),
@@ -354,53 +297,29 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
             continue;
         }
         if description.is_empty() {
-            err(
-                &format!("task-{n}-description"),
-                "Nhập nội dung nhiệm vụ.".into(),
-            );
+            err(&format!("task-{n}-description"), "Nhập nội dung nhiệm vụ.".into());
         }
-        let assignee = t
-            .assignee
-            .parse::<i64>()
-            .ok()
-            .filter(|id| ctx.roll.iter().any(|m| m.id == *id));
+        let assignee = t.assignee.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id));
         if assignee.is_none() {
-            err(
-                &format!("task-{n}-assignee"),
-                "Chọn đảng viên thực hiện nhiệm vụ.".into(),
-            );
+            err(&format!("task-{n}-assignee"), "Chọn đảng viên thực hiện nhiệm vụ.".into());
         }
         let due_on = match t.due.trim() {
             "" => None,
             s => match parse_date(s) {
                 Some(d) if held_on.is_some_and(|h| d < h) => {
-                    err(
-                        &format!("task-{n}-due"),
-                        "Hạn hoàn thành không thể trước ngày sinh hoạt.".into(),
-                    );
+                    err(&format!("task-{n}-due"), "Hạn hoàn thành không thể trước ngày sinh hoạt.".into());
                     None
                 }
                 Some(d) => Some(d),
                 None => {
-                    err(
-                        &format!("task-{n}-due"),
-                        "Hạn hoàn thành không đúng dạng ngày/tháng/năm.".into(),
-                    );
+                    err(&format!("task-{n}-due"), "Hạn hoàn thành không đúng dạng ngày/tháng/năm.".into());
                     None
                 }
             },
         };
-        let id =
-            t.id.parse::<i64>()
-                .ok()
-                .filter(|id| known_tasks.contains(id));
+        let id = t.id.parse::<i64>().ok().filter(|id| known_tasks.contains(id));
         if let Some(assignee_id) = assignee {
-            tasks.push(TaskDraft {
-                id,
-                assignee_id,
-                description: description.to_string(),
-                due_on,
-            });
+            tasks.push(TaskDraft { id, assignee_id, description: description.to_string(), due_on });
         }
     }
 
@@ -419,9 +338,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         );
     }
 
-    let (Some(held_on), Some(kind), Some(started_at), Some(ended_at)) =
-        (held_on, kind, started_at, ended_at)
-    else {
+    let (Some(held_on), Some(kind), Some(started_at), Some(ended_at)) = (held_on, kind, started_at, ended_at) else {
         return Err(errors);
     };
     if !errors.is_empty() {

@@ -4,20 +4,16 @@ pub(crate) mod pages;
 
 pub(crate) use pages::load_cell;
 
-use axum::Router;
-use axum::routing::{get, post};
+use super::routes::{Access, Routes};
 
-use super::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/cells/{code}/meetings",
-            get(pages::list).post(pages::create),
-        )
-        .route("/cells/{code}/meetings/new", get(pages::new_form))
-        .route("/meetings/{id}", get(pages::show).post(pages::update))
-        .route("/meetings/{id}/edit", get(pages::edit_form))
-        .route("/meetings/{id}/minutes", get(pages::minutes))
-        .route("/tasks/{id}/done", post(pages::task_done))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/cells/{code}/meetings", Access::ReadUnit, pages::list)
+        .post("/cells/{code}/meetings", Access::EditCell, pages::create)
+        .get("/cells/{code}/meetings/new", Access::EditCell, pages::new_form)
+        .get("/meetings/{id}", Access::ReadUnit, pages::show)
+        .post("/meetings/{id}", Access::EditCell, pages::update)
+        .get("/meetings/{id}/edit", Access::EditCell, pages::edit_form)
+        .get("/meetings/{id}/minutes", Access::ReadNames, pages::minutes)
+        .post("/tasks/{id}/done", Access::EditCell, pages::task_done)
 }

@@ -19,19 +19,14 @@ use crate::web::{AppError, AppResult, AppState, CurrentUser};
 
 /// The cell named in the path, if the user may see it.
 pub(crate) async fn load_cell(state: &AppState, user: &CurrentUser, code: &str) -> AppResult<Unit> {
-    let cell = units::by_code(state.pool(), code)
-        .await?
-        .filter(Unit::is_cell)
-        .ok_or(AppError::NotFound)?;
+    let cell = units::by_code(state.pool(), code).await?.filter(Unit::is_cell).ok_or(AppError::NotFound)?;
     user.require_scope(state, cell.id).await?;
     Ok(cell)
 }
 
 /// The meeting with this id and its cell, if the user may see them.
 async fn load_meeting(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<(Meeting, Unit)> {
-    let meeting = meetings::get(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let meeting = meetings::get(state.pool(), id).await?.ok_or(AppError::NotFound)?;
     user.require_scope(state, meeting.cell_id).await?;
     let cell = units::by_id(state.pool(), meeting.cell_id).await?;
     Ok((meeting, cell))
@@ -42,14 +37,7 @@ async fn criteria(state: &AppState) -> AppResult<Vec<Criterion>> {
         sqlx::query_as("select key, label_vi, max_points from rating_criteria order by position")
             .fetch_all(state.pool())
             .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(key, label, max)| Criterion {
-            key,
-            label,
-            max_points: max as u8,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(key, label, max)| Criterion { key, label, max_points: max as u8 }).collect())
 }
 
 /// Everything the form needs around the typed values, read for the date typed (or today).
@@ -71,18 +59,11 @@ async fn surroundings(
 ) -> AppResult<Surroundings> {
     let pool = state.pool();
     let today = time::today();
-    let day = raw
-        .held_on()
-        .filter(|d| cell.is_open_on(*d))
-        .unwrap_or(today.min(cell.valid_to.unwrap_or(today)));
+    let day = raw.held_on().filter(|d| cell.is_open_on(*d)).unwrap_or(today.min(cell.valid_to.unwrap_or(today)));
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     let ancestor_ids: Vec<i64> = ancestors.iter().map(|u| u.id).collect();
     let task_ids = match meeting_id {
-        Some(id) => meetings::tasks(pool, id)
-            .await?
-            .into_iter()
-            .map(|t| t.id)
-            .collect(),
+        Some(id) => meetings::tasks(pool, id).await?.into_iter().map(|t| t.id).collect(),
         None => Vec::new(),
     };
     Ok(Surroundings {
@@ -144,10 +125,7 @@ struct FormPage {
 
 impl FormPage {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 
     fn att_error(&self, member_id: &i64) -> Option<&str> {
@@ -167,11 +145,7 @@ impl FormPage {
     }
 
     fn score_value(&self, key: &str) -> &str {
-        self.raw
-            .score
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_default()
+        self.raw.score.get(key).map(String::as_str).unwrap_or_default()
     }
 }
 
@@ -205,11 +179,7 @@ async fn render_form(
     let present_count = roster.iter().filter(|r| r.status == "present").count();
     let expected_count = roster.iter().filter(|r| r.status != "exempt").count();
     let mut tasks = raw.tasks.clone();
-    let min_rows = if raw.action == "add_task" {
-        tasks.len() + 1
-    } else {
-        3
-    };
+    let min_rows = if raw.action == "add_task" { tasks.len() + 1 } else { 3 };
     while tasks.len() < min_rows.max(tasks.len()) {
         tasks.push(RawTask::default());
     }
@@ -270,11 +240,10 @@ pub async fn create(
         return Err(AppError::BadRequest("idempotency key".into()));
     }
     // The same form sent again (double tap, resend after a lost answer): show what the first one saved.
-    let saved: Option<i64> =
-        sqlx::query_scalar("select id from meetings where idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(state.pool())
-            .await?;
+    let saved: Option<i64> = sqlx::query_scalar("select id from meetings where idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(state.pool())
+        .await?;
     if let Some(id) = saved {
         return Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response());
     }
@@ -283,44 +252,19 @@ pub async fn create(
     }
     let s = surroundings(&state, &cell, None, &raw).await?;
     match check(&cell, &raw, &s) {
-        Err(errors) => {
-            render_form(
-                &state,
-                &user,
-                cell,
-                None,
-                raw,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
         Ok(draft) => {
-            let created =
-                meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
+            let created = meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
             Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response())
         }
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
+pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
     let raw = raw_from_meeting(&state, &meeting).await?;
-    render_form(
-        &state,
-        &user,
-        cell,
-        Some(id),
-        raw,
-        Vec::new(),
-        StatusCode::OK,
-    )
-    .await
+    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await
 }
 
 /// The stored meeting as the form shows it.
@@ -350,11 +294,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
             .into_iter()
             .map(|a| (a.member_id.to_string(), a.status))
             .collect(),
-        guests: meetings::guests(pool, m.id)
-            .await?
-            .into_iter()
-            .map(|g| g.id.to_string())
-            .collect(),
+        guests: meetings::guests(pool, m.id).await?.into_iter().map(|g| g.id.to_string()).collect(),
         tasks: meetings::tasks(pool, m.id)
             .await?
             .into_iter()
@@ -362,10 +302,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
                 id: t.id.to_string(),
                 description: t.description,
                 assignee: t.assignee_id.to_string(),
-                due: t
-                    .due_on
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
+                due: t.due_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
             })
             .collect(),
         confirm_second: false,
@@ -386,35 +323,14 @@ pub async fn update(
     user.require_edit(&state, cell.id).await?;
     let mut raw = RawMeeting::from_pairs(pairs);
     user.check_csrf(raw.csrf.as_deref())?;
-    let version: i32 = raw
-        .version
-        .parse()
-        .map_err(|_| AppError::BadRequest("version".into()))?;
+    let version: i32 = raw.version.parse().map_err(|_| AppError::BadRequest("version".into()))?;
     if raw.action == "add_task" {
-        return render_form(
-            &state,
-            &user,
-            cell,
-            Some(id),
-            raw,
-            Vec::new(),
-            StatusCode::OK,
-        )
-        .await;
+        return render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await;
     }
     let s = surroundings(&state, &cell, Some(id), &raw).await?;
     let draft = match check(&cell, &raw, &s) {
         Err(errors) => {
-            return render_form(
-                &state,
-                &user,
-                cell,
-                Some(id),
-                raw,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Ok(draft) => draft,
     };
@@ -430,16 +346,7 @@ pub async fn update(
             };
             // keep the version the user started from, so that saving again is refused again until they reload
             raw.version = version.to_string();
-            render_form(
-                &state,
-                &user,
-                cell,
-                Some(id),
-                raw,
-                vec![conflict],
-                StatusCode::CONFLICT,
-            )
-            .await
+            render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT).await
         }
     }
 }
@@ -486,8 +393,7 @@ impl MeetingView {
         let pool = state.pool();
         let attendance = meetings::attendance(pool, meeting.id).await?;
         let name_of = |id: Option<i64>| {
-            id.and_then(|id| attendance.iter().find(|a| a.member_id == id))
-                .map(|a| a.full_name.clone())
+            id.and_then(|id| attendance.iter().find(|a| a.member_id == id)).map(|a| a.full_name.clone())
         };
         Ok(MeetingView {
             chair: name_of(meeting.chair_id),
@@ -502,41 +408,26 @@ impl MeetingView {
     }
 
     pub fn kind_label(&self) -> &'static str {
-        MeetingKind::parse(&self.meeting.kind)
-            .map(MeetingKind::label_vi)
-            .unwrap_or_default()
+        MeetingKind::parse(&self.meeting.kind).map(MeetingKind::label_vi).unwrap_or_default()
     }
 
     pub fn rating_label(&self) -> &'static str {
-        self.meeting
-            .rating
-            .as_deref()
-            .and_then(Rating::parse)
-            .map(Rating::label_vi)
-            .unwrap_or("Chưa xếp loại")
+        self.meeting.rating.as_deref().and_then(Rating::parse).map(Rating::label_vi).unwrap_or("Chưa xếp loại")
     }
 
     /// Names of the members with this status, comma-separated.
     pub fn names(&self, status: &str) -> String {
-        let names: Vec<&str> = self
-            .attendance
-            .iter()
-            .filter(|a| a.status == status)
-            .map(|a| a.full_name.as_str())
-            .collect();
+        let names: Vec<&str> =
+            self.attendance.iter().filter(|a| a.status == status).map(|a| a.full_name.as_str()).collect();
         names.join(", ")
     }
 
     pub fn status_label(&self, status: &str) -> &'static str {
-        AttendanceStatus::parse(status)
-            .map(AttendanceStatus::label_vi)
-            .unwrap_or_default()
+        AttendanceStatus::parse(status).map(AttendanceStatus::label_vi).unwrap_or_default()
     }
 
     pub fn group_label(&self, group: &str) -> &'static str {
-        crate::domain::meeting::OfficialGroup::parse(group)
-            .map(|g| g.label_vi())
-            .unwrap_or_default()
+        crate::domain::meeting::OfficialGroup::parse(group).map(|g| g.label_vi()).unwrap_or_default()
     }
 }
 
@@ -586,20 +477,13 @@ struct MinutesPage {
 }
 
 /// The biên bản, laid out as a Party document for A4 printing.
-pub async fn minutes(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
+pub async fn minutes(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> AppResult<Html<String>> {
     if !user.role().can_see_names() {
         return Err(AppError::Forbidden);
     }
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
     let roll = members::roll(state.pool(), cell.id, meeting.held_on).await?;
-    let official_count = roll
-        .iter()
-        .filter(|m| m.is_official_on(&meeting.held_on))
-        .count();
+    let official_count = roll.iter().filter(|m| m.is_official_on(&meeting.held_on)).count();
     let v = MeetingView::load(&state, meeting, cell).await?;
     let parent = v.ancestors.iter().rev().nth(1);
     let issuer = parent.map(|p| p.name.to_uppercase()).unwrap_or_default();
@@ -613,13 +497,7 @@ pub async fn minutes(
                 .to_string()
         })
         .unwrap_or_default();
-    let page = MinutesPage {
-        probationary_count: roll.len() - official_count,
-        official_count,
-        place,
-        issuer,
-        v,
-    };
+    let page = MinutesPage { probationary_count: roll.len() - official_count, official_count, place, issuer, v };
     Ok(Html(page.render()?))
 }
 
@@ -636,9 +514,7 @@ pub async fn task_done(
     Form(form): Form<TaskDoneForm>,
 ) -> AppResult<Response> {
     user.check_csrf(form.csrf.as_deref())?;
-    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
     user.require_edit(&state, cell_id).await?;
     meetings::complete_task(state.pool(), &user.actor(), id, time::today()).await?;
     // only a path on this site, never an address elsewhere

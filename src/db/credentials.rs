@@ -1,0 +1,200 @@
+//! Passwords, one-time reset links and API tokens. Secrets are shown once and stored only as hashes.
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{FromRow, PgPool};
+
+use crate::db::audit::{self, Actor, Change};
+use crate::db::sessions::{new_token, token_hash};
+use crate::db::users::{self, User};
+
+/// A reset link is good for this long, and once.
+pub const RESET_HOURS: i32 = 24;
+
+fn user_change(user: &User, action: &'static str, after: serde_json::Value) -> Change<'static> {
+    Change {
+        action,
+        entity: "user",
+        entity_id: user.id.to_string(),
+        unit_id: Some(user.unit_id),
+        before: None,
+        after: Some(after),
+    }
+}
+
+/// Sets a new password; every other session of the user ends (`keep_session`: the token hash of the one that
+/// stays signed in, if any).
+pub async fn set_password(
+    pool: &PgPool,
+    actor: &Actor,
+    user: &User,
+    password: &str,
+    keep_session: Option<&str>,
+) -> anyhow::Result<()> {
+    let hash = users::hash_password(password.to_string()).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(user.id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from sessions where user_id = $1 and id_hash is distinct from $2")
+        .bind(user.id)
+        .bind(keep_session.map(token_hash))
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, actor, user_change(user, "update", json!({"password": "changed"}))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disables a user and ends their sessions; their tokens stop working with them.
+pub async fn disable(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("update users set disabled = true where id = $1").bind(user.id).execute(&mut *tx).await?;
+    sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    audit::record(&mut tx, actor, user_change(user, "update", json!({"disabled": true}))).await?;
+    tx.commit().await
+}
+
+/// Creates a one-time reset link token for `user` (shown once to whoever hands it over).
+pub async fn create_reset(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<String> {
+    let token = new_token();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into password_resets (token_hash, user_id, created_by, expires_at)
+         values ($1, $2, $3, now() + make_interval(hours => $4))",
+    )
+    .bind(token_hash(&token))
+    .bind(user.id)
+    .bind(actor.user_id)
+    .bind(RESET_HOURS)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, actor, user_change(user, "create", json!({"password_reset_link": "issued"}))).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The user a reset link is for, while it is unused and unexpired.
+pub async fn reset_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<User>> {
+    let user_id: Option<i64> = sqlx::query_scalar(
+        "select user_id from password_resets where token_hash = $1 and used_at is null and expires_at > now()",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(pool)
+    .await?;
+    match user_id {
+        Some(id) => Ok(users::by_id(pool, id).await?.filter(|u| !u.disabled)),
+        None => Ok(None),
+    }
+}
+
+/// Uses a reset link: sets the password if the link is still good. False if it was not.
+pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password: &str) -> anyhow::Result<bool> {
+    let Some(user) = reset_user(pool, token).await? else { return Ok(false) };
+    let hash = users::hash_password(password.to_string()).await?;
+    let mut tx = pool.begin().await?;
+    // the update only wins once, even if the link is sent twice at the same moment
+    let used = sqlx::query("update password_resets set used_at = now() where token_hash = $1 and used_at is null")
+        .bind(token_hash(token))
+        .execute(&mut *tx)
+        .await?;
+    if used.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(user.id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    let actor = Actor { user_id: Some(user.id), ip: actor.ip.clone() };
+    audit::record(&mut tx, &actor, user_change(&user, "update", json!({"password": "reset with a link"}))).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub async fn tokens(pool: &PgPool, user_id: i64) -> sqlx::Result<Vec<ApiToken>> {
+    sqlx::query_as(
+        "select id, name, created_at, last_used_at, revoked_at from api_tokens where user_id = $1 order by id desc",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Creates an API token for `user`; returns the secret, shown once.
+pub async fn create_token(pool: &PgPool, actor: &Actor, user: &User, name: &str) -> sqlx::Result<String> {
+    let secret = format!("chibo_{}", new_token());
+    let mut tx = pool.begin().await?;
+    let id: i64 =
+        sqlx::query_scalar("insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id")
+            .bind(user.id)
+            .bind(name)
+            .bind(token_hash(&secret))
+            .fetch_one(&mut *tx)
+            .await?;
+    let change = Change {
+        action: "create",
+        entity: "api_token",
+        entity_id: id.to_string(),
+        unit_id: Some(user.unit_id),
+        before: None,
+        after: Some(json!({"name": name, "user_id": user.id})),
+    };
+    audit::record(&mut tx, actor, change).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Revokes one of `user`'s own tokens. False if it is not theirs or already revoked.
+pub async fn revoke_token(pool: &PgPool, actor: &Actor, user: &User, id: i64) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let done =
+        sqlx::query("update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null")
+            .bind(id)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() == 1 {
+        let change = Change {
+            action: "update",
+            entity: "api_token",
+            entity_id: id.to_string(),
+            unit_id: Some(user.unit_id),
+            before: None,
+            after: Some(json!({"revoked": true})),
+        };
+        audit::record(&mut tx, actor, change).await?;
+    }
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The owner of a live token, if enabled.
+pub async fn token_user(pool: &PgPool, secret: &str) -> sqlx::Result<Option<User>> {
+    let user_id: Option<i64> = sqlx::query_scalar(
+        "update api_tokens set last_used_at = now() where token_hash = $1 and revoked_at is null returning user_id",
+    )
+    .bind(token_hash(secret))
+    .fetch_optional(pool)
+    .await?;
+    match user_id {
+        Some(id) => Ok(users::by_id(pool, id).await?.filter(|u| !u.disabled)),
+        None => Ok(None),
+    }
+}
+
+/// The owner of an API token (for the revoke route's ownership check).
+pub async fn token_owner(pool: &PgPool, id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("select user_id from api_tokens where id = $1").bind(id).fetch_optional(pool).await
+}

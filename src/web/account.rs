@@ -1,0 +1,146 @@
+//! A user's own account: change the password, create and revoke API tokens.
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::routes::{Access, Routes};
+use super::view::Layout;
+use super::{AppError, AppResult, AppState, CurrentUser};
+use crate::db::credentials::{self, ApiToken};
+use crate::db::users;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/account/password", Access::SignedIn, password_page)
+        .post("/account/password", Access::SignedIn, change_password)
+        .get("/account/tokens", Access::SignedIn, tokens_page)
+        .post("/account/tokens", Access::SignedIn, create_token)
+        .post("/account/tokens/{id}/revoke", Access::Owner, revoke_token)
+}
+
+/// Passwords shorter than this are refused.
+pub const MIN_PASSWORD: usize = 10;
+
+/// The message for a new password that is not acceptable, if any.
+pub fn password_problem(new: &str, confirm: &str) -> Option<&'static str> {
+    if new.chars().count() < MIN_PASSWORD {
+        Some("Mật khẩu mới phải có ít nhất 10 ký tự.")
+    } else if new != confirm {
+        Some("Hai lần nhập mật khẩu mới không giống nhau.")
+    } else {
+        None
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: Vec<(&'static str, &'static str)>,
+    saved: bool,
+}
+
+async fn password_page(user: CurrentUser) -> AppResult<Html<String>> {
+    Ok(Html(PasswordPage { layout: Layout::new(&user), errors: Vec::new(), saved: false }.render()?))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: Option<String>,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let mut errors = Vec::new();
+    if users::authenticate(state.pool(), &user.user.username, &form.current).await?.is_none() {
+        errors.push(("current", "Mật khẩu hiện tại không đúng."));
+    }
+    if let Some(problem) = password_problem(&form.new, &form.confirm) {
+        errors.push(("new", problem));
+    }
+    if !errors.is_empty() {
+        let page = PasswordPage { layout: Layout::new(&user), errors, saved: false };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    credentials::set_password(state.pool(), &user.actor(), &user.user, &form.new, Some(&user.token)).await?;
+    Ok(Html(PasswordPage { layout: Layout::new(&user), errors: Vec::new(), saved: true }.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account/tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    tokens: Vec<ApiToken>,
+    /// The secret of a token just created: shown this once.
+    created: Option<String>,
+    error: Option<&'static str>,
+}
+
+async fn render_tokens(
+    state: &AppState,
+    user: &CurrentUser,
+    created: Option<String>,
+    error: Option<&'static str>,
+) -> AppResult<Html<String>> {
+    let tokens = credentials::tokens(state.pool(), user.user.id).await?;
+    Ok(Html(TokensPage { layout: Layout::new(user), tokens, created, error }.render()?))
+}
+
+async fn tokens_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    render_tokens(&state, &user, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: Option<String>,
+    name: Option<String>,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let name = form.name.unwrap_or_default().trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        let page =
+            render_tokens(&state, &user, None, Some("Đặt tên cho khóa (tối đa 100 ký tự), ví dụ “Bảng tính báo cáo”."))
+                .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let secret = credentials::create_token(state.pool(), &user.actor(), &user.user, &name).await?;
+    Ok(render_tokens(&state, &user, Some(secret), None).await?.into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    match credentials::token_owner(state.pool(), id).await? {
+        Some(owner) if owner == user.user.id => {
+            credentials::revoke_token(state.pool(), &user.actor(), &user.user, id).await?;
+            Ok(Redirect::to("/account/tokens").into_response())
+        }
+        Some(_) => Err(AppError::Forbidden),
+        None => Err(AppError::NotFound),
+    }
+}

@@ -1,0 +1,166 @@
+//! Administrators: the users in their scope, one-time password reset links, disabling; and the reset page that
+//! such a link opens. Also the audit trail, which every user browses within their own scope.
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::account::password_problem;
+use super::routes::{Access, Routes};
+use super::view::Layout;
+use super::{AppError, AppResult, AppState, CurrentUser};
+use crate::db::audit::{self, Actor, Entry};
+use crate::db::credentials;
+use crate::db::units;
+use crate::db::users::{self, User};
+use crate::domain::time;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/admin/users", Access::Admin, users_page)
+        .post("/admin/users/{id}/reset", Access::Admin, issue_reset)
+        .post("/admin/users/{id}/disable", Access::Admin, disable_user)
+        .get("/reset/{token}", Access::Public, reset_page)
+        .post("/reset/{token}", Access::Public, reset_password)
+        .get("/audit", Access::SignedIn, audit_page)
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    /// A reset link just issued: (user name, link), shown once.
+    issued: Option<(String, String)>,
+}
+
+async fn render_users(
+    state: &AppState,
+    user: &CurrentUser,
+    issued: Option<(String, String)>,
+) -> AppResult<Html<String>> {
+    let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
+    let users = users::in_units(state.pool(), &scope).await?;
+    Ok(Html(UsersPage { layout: Layout::new(user), users, issued }.render()?))
+}
+
+async fn users_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    user.require_admin(&state, user.user.unit_id).await?;
+    render_users(&state, &user, None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// The user named in the path, if an administrator whose scope holds them is asking.
+async fn target_user(state: &AppState, admin: &CurrentUser, id: i64, csrf: Option<&str>) -> AppResult<User> {
+    admin.check_csrf(csrf)?;
+    if admin.role() != crate::domain::Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let target = users::by_id(state.pool(), id).await?.ok_or(AppError::NotFound)?;
+    admin.require_admin(state, target.unit_id).await?;
+    Ok(target)
+}
+
+async fn issue_reset(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Html<String>> {
+    let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
+    let token = credentials::create_reset(state.pool(), &admin.actor(), &target).await?;
+    render_users(&state, &admin, Some((target.username, format!("/reset/{token}")))).await
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Redirect> {
+    let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
+    if target.id == admin.user.id {
+        return Err(AppError::BadRequest("an administrator cannot disable themselves".into()));
+    }
+    credentials::disable(state.pool(), &admin.actor(), &target).await?;
+    Ok(Redirect::to("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset.html")]
+struct ResetPage {
+    valid: bool,
+    username: String,
+    error: Option<&'static str>,
+}
+
+async fn reset_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+    match credentials::reset_user(state.pool(), &token).await? {
+        Some(u) => Ok(Html(ResetPage { valid: true, username: u.username, error: None }.render()?).into_response()),
+        None => {
+            let page = ResetPage { valid: false, username: String::new(), error: None };
+            Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    new: Option<String>,
+    confirm: Option<String>,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> AppResult<Response> {
+    let Some(user) = credentials::reset_user(state.pool(), &token).await? else {
+        let page = ResetPage { valid: false, username: String::new(), error: None };
+        return Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response());
+    };
+    let (new, confirm) = (form.new.unwrap_or_default(), form.confirm.unwrap_or_default());
+    if let Some(problem) = password_problem(&new, &confirm) {
+        let page = ResetPage { valid: true, username: user.username, error: Some(problem) };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let actor = Actor { user_id: None, ip: None };
+    if !credentials::use_reset(state.pool(), &actor, &token, &new).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/login?reset=1").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    entries: Vec<Entry>,
+    details: bool,
+    next: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+async fn audit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Html<String>> {
+    let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
+    let entries = audit::browse(state.pool(), &scope, q.before, AUDIT_PAGE).await?;
+    let next = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
+    let page = AuditPage { layout: Layout::new(&user), details: user.role().can_see_names(), entries, next };
+    Ok(Html(page.render()?))
+}

@@ -1,0 +1,120 @@
+//! The JSON API under /api/v1, opened with a personal API token (`Authorization: Bearer …`), limited to the
+//! token owner's role and scope.
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::AppState;
+use super::routes::{Access, Routes};
+use crate::db::users::User;
+use crate::db::{credentials, meetings, units};
+use crate::domain::time;
+
+pub fn routes() -> Routes {
+    Routes::default().get("/api/v1/me", Access::SignedIn, me).get(
+        "/api/v1/cells/{code}/meetings",
+        Access::ReadUnit,
+        cell_meetings,
+    )
+}
+
+/// An API error as JSON: `{"error": "..."}`.
+pub struct ApiError(StatusCode, &'static str);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        tracing::error!(error = %e, "api request failed");
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry later")
+    }
+}
+
+/// The owner of the request's API token.
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError(StatusCode::UNAUTHORIZED, "an API token is required: Authorization: Bearer <token>"))?;
+        let user = credentials::token_user(state.pool(), secret.trim())
+            .await?
+            .ok_or(ApiError(StatusCode::UNAUTHORIZED, "the API token is unknown or revoked"))?;
+        Ok(ApiUser(user))
+    }
+}
+
+impl ApiUser {
+    async fn require_scope(&self, state: &AppState, unit_id: i64) -> Result<(), ApiError> {
+        if units::is_within(state.pool(), self.0.unit_id, unit_id, time::today()).await? {
+            Ok(())
+        } else {
+            Err(ApiError(StatusCode::FORBIDDEN, "outside the scope of this token"))
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Me {
+    username: String,
+    role: &'static str,
+    unit: String,
+}
+
+async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+    let unit = units::by_id(state.pool(), user.unit_id).await?;
+    Ok(Json(Me { username: user.username.clone(), role: user.role().as_str(), unit: unit.code }))
+}
+
+#[derive(Serialize)]
+struct MeetingJson {
+    id: i64,
+    held_on: chrono::NaiveDate,
+    kind: String,
+    topic: String,
+    rating: Option<String>,
+    present: i64,
+    excused: i64,
+    unexcused: i64,
+    exempt: i64,
+}
+
+async fn cell_meetings(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<MeetingJson>>, ApiError> {
+    let cell = units::by_code(state.pool(), &code)
+        .await?
+        .filter(|u| u.is_cell())
+        .ok_or(ApiError(StatusCode::NOT_FOUND, "no such cell"))?;
+    user.require_scope(&state, cell.id).await?;
+    let list = meetings::list_for_cell(state.pool(), cell.id, 1000).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|m| MeetingJson {
+                id: m.id,
+                held_on: m.held_on,
+                kind: m.kind,
+                topic: m.topic,
+                rating: m.rating,
+                present: m.present,
+                excused: m.excused,
+                unexcused: m.unexcused,
+                exempt: m.exempt,
+            })
+            .collect(),
+    ))
+}

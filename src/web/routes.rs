@@ -1,0 +1,72 @@
+//! Every route is declared with the rule that guards it, so that no route can exist without one; the
+//! authorization matrix test walks this list (`app_routes()`), for every role, in and out of scope.
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{self, MethodRouter};
+
+use super::AppState;
+
+/// Who may use a route. Handlers enforce it (through `CurrentUser`); the matrix test proves they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not: the sign-in page, health checks.
+    Public,
+    /// Any signed-in user, about themselves.
+    SignedIn,
+    /// Any signed-in user whose scope holds the unit, cell, meeting or task named in the path.
+    ReadUnit,
+    /// As `ReadUnit`, and only roles that may see members' names (committee level and below, administrators).
+    ReadNames,
+    /// Roles that change meetings (administrator, committee clerk, cell secretary), for a cell in their scope.
+    EditCell,
+    /// Administrators only, for users and units in their scope.
+    Admin,
+    /// Only the user a record belongs to (their own API tokens).
+    Owner,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// A router that records each route with its access rule.
+pub struct Routes {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Routes { router: Router::new(), specs: Vec::new() }
+    }
+}
+
+impl Routes {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
+        self.add(Method::GET, path, access, routing::get(handler))
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
+        self.add(Method::POST, path, access, routing::post(handler))
+    }
+
+    fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Routes {
+        self.router = self.router.route(path, handler);
+        self.specs.push(RouteSpec { method, path, access });
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Routes {
+        self.router = self.router.merge(other.router);
+        self.specs.extend(other.specs);
+        self
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        (self.router, self.specs)
+    }
+}

@@ -1,0 +1,184 @@
+//! The authorization matrix, built from the router's own route list: every route, every role, a target in
+//! scope and one out of scope, against the rule the route was declared with. A new route cannot exist without a
+//! rule, and is walked here as soon as it is added.
+use axum::http::{Method, StatusCode};
+use chibo::domain::Role;
+use chibo::web::{Access, app_routes};
+use sqlx::PgPool;
+
+use crate::common::TestApp;
+
+/// The fixture's units under each user's unit (their scope).
+fn scope(user: &str) -> &'static [&'static str] {
+    match user {
+        "admin" | "viewer" => &["P", "D1", "D2", "XL", "YY", "A", "B", "C"],
+        "district" => &["D1", "XL", "A", "B"],
+        "clerk" => &["XL", "A", "B"],
+        "sec_a" => &["A"],
+        _ => &[],
+    }
+}
+
+fn role_of(user: &str) -> Option<Role> {
+    match user {
+        "admin" => Some(Role::Admin),
+        "viewer" => Some(Role::ProvinceViewer),
+        "district" => Some(Role::DistrictViewer),
+        "clerk" => Some(Role::CommitteeClerk),
+        "sec_a" => Some(Role::CellSecretary),
+        _ => None,
+    }
+}
+
+/// What a request is about: a unit (by code), a record owned by the user or by someone else, or nothing.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    None,
+    Unit(&'static str),
+    Owned(bool),
+}
+
+fn allowed(access: Access, user: &str, target: Target) -> bool {
+    let Some(role) = role_of(user) else { return access == Access::Public };
+    let in_scope = match target {
+        Target::Unit(u) => scope(user).contains(&u),
+        Target::None | Target::Owned(_) => true,
+    };
+    match access {
+        Access::Public | Access::SignedIn => true,
+        Access::ReadUnit => in_scope,
+        Access::ReadNames => in_scope && role.can_see_names(),
+        Access::EditCell => in_scope && role.can_edit_meetings(),
+        Access::Admin => in_scope && role == Role::Admin,
+        Access::Owner => matches!(target, Target::Owned(true)),
+    }
+}
+
+struct Targets {
+    meeting: [(i64, &'static str); 2],
+    task: [(i64, &'static str); 2],
+    /// users in cells B and C
+    user: [(i64, &'static str); 2],
+    /// an API token of sec_b's
+    foreign_token: i64,
+}
+
+/// A meeting with a task in cell A and one in cell C.
+async fn targets(app: &TestApp) -> Targets {
+    let mut meeting = [(0, "A"), (0, "C")];
+    let mut task = [(0, "A"), (0, "C")];
+    for i in 0..2 {
+        let cell = meeting[i].1;
+        let id: i64 = sqlx::query_scalar(
+            "insert into meetings (cell_id, held_on, kind, topic, rating)
+             select id, '2026-10-08', 'regular', 'Họp', 'good' from units where code = $1 returning id",
+        )
+        .bind(cell)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        let t: i64 = sqlx::query_scalar(
+            "insert into tasks (meeting_id, assignee_id, description)
+             select $1, m.id, 'Việc' from members m join units u on u.id = m.cell_id where u.code = $2 limit 1
+             returning id",
+        )
+        .bind(id)
+        .bind(cell)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        meeting[i].0 = id;
+        task[i].0 = t;
+    }
+    let mut user = [(0, "B"), (0, "C")];
+    for (i, name) in ["sec_b", "sec_c"].into_iter().enumerate() {
+        user[i].0 = sqlx::query_scalar("select id from users where username = $1")
+            .bind(name)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    }
+    let sec_b = chibo::db::users::by_username(&app.pool, "sec_b").await.unwrap().unwrap();
+    let actor = chibo::db::audit::Actor::cli();
+    chibo::db::credentials::create_token(&app.pool, &actor, &sec_b, "b").await.unwrap();
+    let foreign_token = sqlx::query_scalar("select max(id) from api_tokens").fetch_one(&app.pool).await.unwrap();
+    Targets { meeting, task, user, foreign_token }
+}
+
+/// The concrete paths to try for a route, each with what it concerns. `own_token` is the user's API token id.
+fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec<(String, Target)> {
+    if !template.contains('{') {
+        return vec![(template.to_string(), Target::None)];
+    }
+    let own: &'static str = scope(user).first().copied().unwrap_or("A");
+    let candidates: Vec<(String, Target)> = if template.starts_with("/units/{code}") {
+        vec![(own.to_string(), Target::Unit(own)), ("YY".into(), Target::Unit("YY"))]
+    } else if template.starts_with("/cells/{code}") || template.starts_with("/api/v1/cells/{code}") {
+        vec![("A".into(), Target::Unit("A")), ("C".into(), Target::Unit("C"))]
+    } else if template.starts_with("/meetings/{id}") {
+        t.meeting.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/tasks/{id}") {
+        t.task.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/admin/users/{id}") {
+        t.user.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/account/tokens/{id}") {
+        let mut c = vec![(t.foreign_token.to_string(), Target::Owned(false))];
+        if let Some(own) = own_token {
+            c.push((own.to_string(), Target::Owned(true)));
+        }
+        c
+    } else if template.starts_with("/reset/{token}") {
+        vec![("not-a-real-link".into(), Target::None)]
+    } else {
+        panic!("no fixture for the parameters of {template}: teach tests/app/authz.rs about it");
+    };
+    let param = &template[template.find('{').unwrap()..=template.find('}').unwrap()];
+    candidates.into_iter().map(|(value, target)| (template.replacen(param, &value, 1), target)).collect()
+}
+
+#[sqlx::test]
+async fn every_route_allows_and_denies_as_its_rule_says(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let t = targets(&app).await;
+    let (_, mut specs) = app_routes().into_parts();
+    // revoking one's token and signing out end what the other requests use: walk them last
+    specs.sort_by_key(|s| (s.path == "/logout", s.path.ends_with("/revoke")));
+    let mut checked = 0;
+    for user in ["anonymous", "admin", "viewer", "district", "clerk", "sec_a"] {
+        let mut client = if user == "anonymous" { app.anonymous() } else { app.login(user).await };
+        let csrf = client.get("/cells/A").await.input("csrf").unwrap_or_default();
+        let (token, token_id) = match chibo::db::users::by_username(&app.pool, user).await.unwrap() {
+            Some(u) => {
+                let actor = chibo::db::audit::Actor::cli();
+                let secret = chibo::db::credentials::create_token(&app.pool, &actor, &u, "matrix").await.unwrap();
+                let id: i64 = sqlx::query_scalar("select max(id) from api_tokens").fetch_one(&app.pool).await.unwrap();
+                (Some(secret), Some(id))
+            }
+            None => (None, None),
+        };
+        for spec in &specs {
+            for (path, target) in paths(spec.path, user, &t, token_id) {
+                let api = path.starts_with("/api/");
+                let page = if api {
+                    client.get_with_token(&path, token.as_deref()).await
+                } else if spec.method == Method::GET {
+                    client.get(&path).await
+                } else {
+                    client.post(&path, &[("csrf", csrf.as_str())]).await
+                };
+                assert!(!page.status.is_server_error(), "{} {path} as {user}: {}", spec.method, page.status);
+                let denied = page.status == StatusCode::FORBIDDEN
+                    || (api && page.status == StatusCode::UNAUTHORIZED)
+                    || (page.status == StatusCode::SEE_OTHER && page.location.as_deref() == Some("/login"));
+                let expected = allowed(spec.access, user, target);
+                assert_eq!(
+                    !denied, expected,
+                    "{} {path} as {user} ({:?}): got {}",
+                    spec.method, spec.access, page.status
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "the matrix walked {checked} cases");
+}
