@@ -1,7 +1,8 @@
 //! A user's own account: change the password, create and revoke API tokens.
+use crate::web::extract::Form;
+use crate::web::extract::Path;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! Administrators: the users in their scope, one-time password reset links, disabling; and the reset page that
 //! such a link opens. Also the audit trail, which every user browses within their own scope.
+use crate::web::extract::Form;
+use crate::web::extract::Path;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! Sign-in, sign-out, the `CurrentUser` extractor, scope checks and CSRF protection.
+use crate::web::extract::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
 use axum::http::{HeaderMap, Method, header, request::Parts};
 use axum::middleware::Next;

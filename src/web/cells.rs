@@ -1,6 +1,7 @@
 //! A cell's home: this month's status, the roster, open and overdue tasks.
+use crate::web::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 use chrono::NaiveDate;
 

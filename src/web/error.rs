@@ -15,6 +15,8 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("request body too large")]
+    TooLarge,
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("template: {0}")]
@@ -56,6 +58,11 @@ impl AppError {
                 StatusCode::BAD_REQUEST,
                 "Yêu cầu không hợp lệ",
                 "Dữ liệu gửi lên không đúng định dạng. Hãy quay lại và thử lại.",
+            ),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Nội dung quá lớn",
+                "Nội dung gửi lên quá lớn so với một biên bản. Hãy rút gọn rồi gửi lại.",
             ),
             AppError::Db(e) if is_unavailable(e) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -5,6 +5,7 @@ mod api;
 pub mod auth;
 mod cells;
 pub mod error;
+mod extract;
 mod health;
 mod meetings;
 pub mod routes;
@@ -64,7 +65,8 @@ pub fn app(state: AppState) -> Router {
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn(auth::same_origin_only))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(256 * 1024))
+        // forms are small: a larger body is refused by the extractors, with chibo's own error page
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(20),

@@ -1,6 +1,7 @@
 //! The start page and the units above cells: what is under them today.
+use crate::web::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::routes::{Access, Routes};

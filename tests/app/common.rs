@@ -164,6 +164,17 @@ impl<'a> Client<'a> {
         self.post_from(None, path, form).await
     }
 
+    /// Posts a body exactly as given (for malformed input).
+    pub async fn post_raw(&mut self, path: &str, body: &str) -> Page {
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "localhost");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+    }
+
     /// Posts as a browser would from a page of `origin` (None: no Origin header, as curl sends).
     pub async fn post_from<K: AsRef<str>, V: AsRef<str>>(
         &mut self,
@@ -213,6 +224,7 @@ impl Page {
     /// selected options, textareas (enough for the pages of chibo).
     pub fn form_values(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        let mut select: Option<String> = None;
         for tag in self.body.split('<').skip(1) {
             let attr = |a: &str| {
                 let key = format!(" {a}=\"");
@@ -222,6 +234,16 @@ impl Page {
                 })
             };
             let checked = tag.contains(" checked");
+            if tag.starts_with("select ") {
+                select = attr("name");
+            } else if tag.starts_with("/select") {
+                select = None;
+            } else if tag.starts_with("option ")
+                && tag.contains(" selected")
+                && let Some(name) = &select
+            {
+                out.push((name.clone(), unescape(&attr("value").unwrap_or_default())));
+            }
             if tag.starts_with("input ") {
                 let (Some(name), ty) = (attr("name"), attr("type").unwrap_or_else(|| "text".into())) else {
                     continue;

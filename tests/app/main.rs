@@ -2,5 +2,6 @@
 mod authz;
 mod common;
 mod demo;
+mod hardening;
 mod meetings;
 mod security;

@@ -1,7 +1,8 @@
 //! Handlers of the meeting pages.
+use crate::web::extract::Form;
+use crate::web::extract::Path;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
