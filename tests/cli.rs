@@ -78,6 +78,19 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
         sqlx::query_scalar("select password_hash from users where username = 'namson'").fetch_one(&pool).await.unwrap();
     assert!(hash.starts_with("$argon2id$"), "argon2id, never the password itself");
 
+    // reset prints a one-time link; disable ends the user's access
+    let out = chibo(&url, &["user", "reset", "namson", "--base-url", "https://chibo.example.vn/"]);
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(out.status.success() && link.starts_with("https://chibo.example.vn/reset/"), "{link}");
+    let out = chibo(&url, &["user", "disable", "namson"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let disabled: bool =
+        sqlx::query_scalar("select disabled from users where username = 'namson'").fetch_one(&pool).await.unwrap();
+    assert!(disabled);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where entity = 'user'").fetch_one(&pool).await.unwrap();
+    assert!(audited >= 3, "add, reset link and disable are audited");
+
     let out = chibo(
         &url,
         &["user", "add", "x", "--name", "X", "--role", "king", "--unit", "TQ", "--password", "mat-khau-dai"],

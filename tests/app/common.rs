@@ -114,6 +114,20 @@ impl TestApp {
     }
 }
 
+/// A sign-in request for `username` with the fixture's password.
+pub fn login_request(username: &str) -> Request<Body> {
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "localhost")
+        .body(Body::from(format!("username={username}&password={}", encode(PASSWORD))))
+        .unwrap()
+}
+
+/// One request through a router, the response as it comes.
+pub async fn send_to(router: Router, req: Request<Body>) -> axum::response::Response {
+    router.oneshot(req).await.unwrap()
+}
+
 pub struct Client<'a> {
     app: &'a TestApp,
     cookie: Option<String>,
@@ -138,6 +152,23 @@ impl<'a> Client<'a> {
         let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
         let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
         Page { status, location, body }
+    }
+
+    /// The raw response of a GET (for headers).
+    pub async fn get_response(&self, path: &str) -> axum::response::Response {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        self.app.router.clone().oneshot(req).await.unwrap()
+    }
+
+    /// The raw response of a form POST (for headers).
+    pub async fn post_response(&self, path: &str, form: &[(&str, &str)]) -> axum::response::Response {
+        let body = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "localhost")
+            .body(Body::from(body))
+            .unwrap();
+        self.app.router.clone().oneshot(req).await.unwrap()
     }
 
     pub fn cookie(&self) -> Option<&str> {

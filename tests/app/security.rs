@@ -82,6 +82,44 @@ async fn a_provincial_viewer_sees_no_names_and_changes_nothing(pool: PgPool) {
     assert!(!text.contains("Nguyễn Văn An"), "{text}");
     assert!(text.contains("Danh sách đảng viên (5, 1 miễn sinh hoạt)"), "{text}");
     assert_eq!(viewer.get("/cells/A/meetings/new").await.status, StatusCode::FORBIDDEN);
+
+    // a meeting's page shows the counts, not who was absent
+    let mut sec = app.login("sec_a").await;
+    let mut form = sec.get("/cells/A/meetings/new").await.form_values();
+    for (k, v) in
+        [("held_on", DAY), ("started_at", "19:00"), ("ended_at", "21:00"), ("topic", "Họp"), ("rating", "good")]
+    {
+        set(&mut form, k, v);
+    }
+    let binh = app.member_id("Hoàng Thị Bình").await;
+    set(&mut form, &format!("att.{binh}"), "unexcused");
+    let saved = sec.post("/cells/A/meetings", &form).await;
+    let page = viewer.get(saved.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains("1 vắng không lý do"), "{text}");
+    assert!(!text.contains("Hoàng Thị Bình"), "{text}");
+}
+
+#[sqlx::test]
+async fn responses_carry_security_headers_and_a_guarded_cookie(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let page = app.anonymous().get_response("/login").await;
+    let h = page.headers();
+    let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(h.get("referrer-policy").unwrap(), "same-origin");
+    let res =
+        app.anonymous().post_response("/login", &[("username", "sec_a"), ("password", crate::common::PASSWORD)]).await;
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: Secure is set only over https (CHIBO_SECURE_COOKIES=1)");
+    let secure = chibo::app(chibo::AppState::new(app.pool.clone(), true));
+    let res = crate::common::send_to(secure, crate::common::login_request("sec_a")).await;
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
 }
 
 #[sqlx::test]
