@@ -37,11 +37,31 @@ enum Command {
         #[arg(long)]
         print_logins: bool,
     },
+    /// Print the metrics of a unit for a period of months (DOMAIN.md §9)
+    Report {
+        /// Code of the unit
+        #[arg(long)]
+        unit: String,
+        /// First month, YYYY-MM
+        #[arg(long)]
+        from: String,
+        /// Last month, YYYY-MM
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+        format: ReportFormat,
+    },
     /// Manage users
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,6 +126,18 @@ async fn main() -> anyhow::Result<()> {
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
             tracing::info!("stopped");
+        }
+        Command::Report { unit, from, to, format } => {
+            let Some(period) = chibo::domain::metrics::Period::parse(&from, &to) else {
+                bail!("the period {from}..{to} is not two months YYYY-MM with the first not after the last");
+            };
+            let unit =
+                db::units::by_code(&pool, &unit).await?.with_context(|| format!("no unit with code {unit:?}"))?;
+            let report = db::metrics::report(&pool, unit, period).await?;
+            match format {
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
+                ReportFormat::Csv => print!("{}", report.to_csv()),
+            }
         }
         Command::Migrate => {
             db::migrate(&pool).await?;

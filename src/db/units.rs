@@ -119,3 +119,10 @@ pub async fn subtree_ids(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) 
     );
     sqlx::query_scalar(sql).bind(unit_id).bind(day).fetch_all(db).await
 }
+
+pub async fn by_ids(db: impl PgExecutor<'_>, ids: &[i64]) -> sqlx::Result<Vec<Unit>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from units where id = any($1)")))
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}

@@ -1,5 +1,6 @@
 //! Pure types and rules of the domain: no I/O here, so everything is unit-tested directly.
 pub mod meeting;
+pub mod metrics;
 pub mod role;
 pub mod text;
 pub mod time;
