@@ -1,7 +1,7 @@
 //! The JSON API under /api/v1, opened with a personal API token (`Authorization: Bearer …`), limited to the
 //! token owner's role and scope.
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -9,15 +9,15 @@ use serde::Serialize;
 use super::AppState;
 use super::routes::{Access, Routes};
 use crate::db::users::User;
-use crate::db::{credentials, meetings, units};
+use crate::db::{credentials, meetings, metrics, units};
+use crate::domain::metrics::Period;
 use crate::domain::time;
 
 pub fn routes() -> Routes {
-    Routes::default().get("/api/v1/me", Access::SignedIn, me).get(
-        "/api/v1/cells/{code}/meetings",
-        Access::ReadUnit,
-        cell_meetings,
-    )
+    Routes::default()
+        .get("/api/v1/me", Access::SignedIn, me)
+        .get("/api/v1/cells/{code}/meetings", Access::ReadUnit, cell_meetings)
+        .get("/api/v1/units/{code}/metrics", Access::ReadUnit, unit_metrics)
 }
 
 /// An API error as JSON: `{"error": "..."}`.
@@ -117,4 +117,24 @@ async fn cell_meetings(
             })
             .collect(),
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The report of DOMAIN.md §9, the same JSON as `chibo report`.
+async fn unit_metrics(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(code): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let unit = units::by_code(state.pool(), &code).await?.ok_or(ApiError(StatusCode::NOT_FOUND, "no such unit"))?;
+    user.require_scope(&state, unit.id).await?;
+    let period = Period::parse(q.from.as_deref().unwrap_or_default(), q.to.as_deref().unwrap_or_default())
+        .ok_or(ApiError(StatusCode::BAD_REQUEST, "from and to must be months YYYY-MM, from not after to"))?;
+    Ok(Json(metrics::report(state.pool(), unit, period).await?.to_json()))
 }

@@ -4,4 +4,5 @@ mod common;
 mod demo;
 mod hardening;
 mod meetings;
+mod metrics;
 mod security;

@@ -1,0 +1,320 @@
+//! The metric engine on small handmade cases, the seed's figures reproduced exactly, and the rollups checked
+//! against a recomputation from the raw rows.
+use chibo::db::metrics::{Report, report};
+use chibo::db::units;
+use chibo::domain::metrics::{Lang, Period, format_percent};
+use sqlx::PgPool;
+
+use crate::common::{TestApp, seed};
+
+async fn run(pool: &PgPool, unit: &str, from: &str, to: &str) -> Report {
+    let unit = units::by_code(pool, unit).await.unwrap().unwrap();
+    report(pool, unit, Period::parse(from, to).unwrap()).await.unwrap()
+}
+
+fn nd(r: &Report, key: &str) -> (i64, i64) {
+    let f = r.figure(key);
+    (f.numerator, f.denominator)
+}
+
+/// A meeting of `cell` on `day`: per-member statuses by member code, or four counts; a rating.
+async fn meeting(
+    pool: &PgPool,
+    cell: &str,
+    day: &str,
+    kind: &str,
+    rating: Option<&str>,
+    statuses: &[(&str, &str)],
+    counts: Option<[i32; 4]>,
+) -> i64 {
+    let id: i64 = sqlx::query_scalar(
+        "insert into meetings (cell_id, held_on, kind, topic, rating, present, excused, unexcused, exempt)
+         select id, $2::date, $3, 'Họp', $4, $5, $6, $7, $8 from units where code = $1 returning id",
+    )
+    .bind(cell)
+    .bind(day)
+    .bind(kind)
+    .bind(rating)
+    .bind(counts.map(|c| c[0]))
+    .bind(counts.map(|c| c[1]))
+    .bind(counts.map(|c| c[2]))
+    .bind(counts.map(|c| c[3]))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    for (member, status) in statuses {
+        sqlx::query(
+            "insert into attendance (meeting_id, member_id, status) select $1, id, $3 from members where code = $2",
+        )
+        .bind(id)
+        .bind(member)
+        .bind(status)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+#[sqlx::test]
+async fn exempt_excused_count_only_and_months_without_a_meeting(pool: PgPool) {
+    seed(&pool).await;
+    let roster = [
+        ("M1", "present"),
+        ("M2", "excused"),
+        ("M3", "unexcused"),
+        ("M4", "present"),
+        ("M5", "exempt"),
+        ("M6", "present"),
+    ];
+    meeting(&pool, "A", "2024-01-10", "regular", Some("fair"), &roster, None).await;
+    // February: no regular meeting, one thematic
+    meeting(&pool, "A", "2024-02-20", "thematic", None, &[], Some([6, 0, 0, 0])).await;
+    // March, from the paper book: four counts
+    meeting(&pool, "A", "2024-03-05", "regular", Some("good"), &[], Some([4, 1, 0, 1])).await;
+
+    let r = run(&pool, "A", "2024-01", "2024-03").await;
+    assert_eq!(nd(&r, "attendance_rate"), (3 + 4, 5 + 5), "exempt never counts; excused and unexcused do");
+    assert_eq!(nd(&r, "good_meeting_share"), (1, 2));
+    assert_eq!(nd(&r, "meeting_regularity"), (2, 3), "February had no regular meeting");
+    assert_eq!(nd(&r, "thematic_coverage"), (1, 1));
+    assert_eq!(format_percent(r.figure("attendance_rate").value, Lang::Vi), "70,00 %");
+    assert_eq!(r.figure("attendance_rate").met, Some(false));
+    assert_eq!(r.figure("attendance_rate").target, Some(0.9));
+    assert!(r.children.is_empty(), "a cell has no children");
+
+    // January alone: no whole quarter, no whole year
+    let r = run(&pool, "A", "2024-01", "2024-01").await;
+    assert_eq!(nd(&r, "thematic_coverage"), (0, 0));
+    assert_eq!(r.figure("thematic_coverage").value, None);
+}
+
+#[sqlx::test]
+async fn a_cell_moved_mid_period_counts_where_it_stood_each_month(pool: PgPool) {
+    seed(&pool).await;
+    // B moves from Xuân Lập (district D1) to YY (district D2) on 15/02/2024: February still counts under D1
+    sqlx::query(
+        "insert into unit_moves (unit_id, parent_id, effective_on)
+         select b.id, y.id, '2024-02-15' from units b, units y where b.code = 'B' and y.code = 'YY'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (day, present) in [("2024-01-09", 1), ("2024-02-09", 2), ("2024-03-09", 3)] {
+        meeting(&pool, "B", day, "regular", Some("good"), &[], Some([present, 0, 0, 0])).await;
+    }
+    let d1 = run(&pool, "D1", "2024-01", "2024-03").await;
+    let d2 = run(&pool, "D2", "2024-01", "2024-03").await;
+    let p = run(&pool, "P", "2024-01", "2024-03").await;
+    assert_eq!(nd(&d1, "attendance_rate"), (3, 3), "January and February under D1");
+    assert_eq!(nd(&d2, "attendance_rate"), (3, 3), "March under D2");
+    assert_eq!(nd(&d1, "meeting_regularity"), (2, 3 + 2), "A: 0 of 3 months, B: 2 of 2");
+    // the quarter counts where B stood on its first day
+    assert_eq!(nd(&d1, "thematic_coverage").1, 2);
+    assert_eq!(nd(&d2, "thematic_coverage").1, 1, "C only");
+    // every unit that was a child during the period, and the children add up to the parent
+    let xl = run(&pool, "XL", "2024-01", "2024-03").await;
+    let names: Vec<&str> = xl.children.iter().map(|c| c.unit.code.as_str()).collect();
+    assert_eq!(names, ["A", "B"], "B was a child of Xuân Lập in January and February");
+    for key in chibo::domain::metrics::METRICS {
+        let (n, d) = p
+            .children
+            .iter()
+            .map(|c| (c.figure(key).numerator, c.figure(key).denominator))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert_eq!((n, d), nd(&p, key), "{key}: the children of P add up to P");
+    }
+    let children: Vec<&str> = p.children.iter().map(|c| c.unit.code.as_str()).collect();
+    assert_eq!(children, ["D1", "D2"]);
+}
+
+#[sqlx::test]
+async fn a_cell_that_closes_counts_only_while_open(pool: PgPool) {
+    seed(&pool).await;
+    sqlx::query("update units set valid_to = '2024-01-31' where code = 'C'").execute(&pool).await.unwrap();
+    meeting(&pool, "C", "2024-01-09", "regular", Some("good"), &[], Some([1, 0, 0, 0])).await;
+    let r = run(&pool, "YY", "2024-01", "2024-06").await;
+    assert_eq!(nd(&r, "meeting_regularity"), (1, 1), "C was open in January only");
+    assert_eq!(nd(&r, "thematic_coverage"), (0, 1), "only the first quarter, where C was open");
+}
+
+#[sqlx::test]
+async fn quarters_and_years_count_only_when_wholly_inside(pool: PgPool) {
+    seed(&pool).await;
+    sqlx::query(
+        "insert into cell_classifications (cell_id, year, level)
+         select id, 2024, case code when 'A' then 'good' when 'B' then 'excellent' else 'complete' end
+         from units where kind = 'cell'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("insert into member_classifications (member_id, year, level) select id, 2024, 'good' from members where code in ('M1', 'M2')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let part = run(&pool, "P", "2024-02", "2024-12").await;
+    assert_eq!(nd(&part, "thematic_coverage").1, 3 * 3, "Q2, Q3, Q4 for three cells");
+    assert_eq!(nd(&part, "cells_good_or_better"), (0, 0), "2024 is not wholly inside");
+    let whole = run(&pool, "P", "2024-01", "2024-12").await;
+    assert_eq!(nd(&whole, "thematic_coverage").1, 4 * 3);
+    assert_eq!(nd(&whole, "cells_good_or_better"), (2, 3));
+    assert_eq!(nd(&whole, "members_good_or_better"), (2, 2));
+}
+
+/// Data built for the seed article's figures (DOMAIN.md §3).
+async fn seed_article_data(pool: &PgPool) {
+    sqlx::raw_sql(
+        "insert into units (code, kind, name, parent_id, valid_from) values ('S', 'province', 'Đảng bộ tỉnh', null, '1991-10-01');
+         insert into units (code, kind, name, parent_id, valid_from) select 'SD', 'district', 'Đảng bộ huyện', id, '2000-01-01' from units where code = 'S';
+         insert into units (code, kind, name, parent_id, valid_from) select 'SC', 'committee', 'Đảng bộ xã', id, '2000-01-01' from units where code = 'SD';
+         insert into units (code, kind, name, parent_id, valid_from, cell_type)
+             select 'X' || n, 'cell', 'Chi bộ ' || n, (select id from units where code = 'SC'), '2000-01-01', 'village'
+             from generate_series(1, 185) n;
+         -- 2020–2022 from the paper books: 38 regular meetings, 9,048 present of 10,000 expected, 35 rated good
+         insert into meetings (cell_id, held_on, kind, topic, rating, present, excused, unexcused, exempt)
+             select (select id from units where code = 'X4'), date '2020-01-05' + (n * 28), 'regular', 'Họp',
+                    case when n < 35 then 'good' else 'fair' end,
+                    case when n = 0 then 242 else 238 end, case when n = 0 then 27 else 25 end, 0, 0
+             from generate_series(0, 37) n;
+         -- 2023 Regulation 18: 46 of 44 (district standing), 8,921 of 10,000 (grassroots), 24,723 of 29,160 (district committee)
+         insert into officials (code, full_name, \"group\", unit_id) select c, 'Cán bộ ' || c, g, (select id from units where code = 'SD')
+             from (values ('OD', 'district_standing'), ('OG', 'grassroots_committee'), ('OC', 'district_committee')) v(c, g);
+         insert into reg18_assignments (official_id, cell_id, year, required)
+             select o.id, u.id, 2023, r from (values ('OD', 'X1', 44), ('OG', 'X2', 10000), ('OC', 'X3', 29160)) v(o, c, r)
+             join officials o on o.code = v.o join units u on u.code = v.c;
+         insert into meetings (cell_id, held_on, kind, topic)
+             select u.id, date '2023-01-01' + (n % 365), 'extraordinary', o
+             from (values ('OD', 'X1', 46), ('OG', 'X2', 8921), ('OC', 'X3', 24723)) v(o, c, k)
+             join units u on u.code = v.c, generate_series(1, k) n;
+         insert into meeting_guests (meeting_id, official_id)
+             select m.id, o.id from meetings m join officials o on o.code = m.topic where m.kind = 'extraordinary';
+         -- 185 cells with a secretary on 31/12/2023, 178 of them trained
+         insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id)
+             select 'S' || n, 'Bí thư ' || n, 'bi thu ' || n, 'male', '1970-01-01', 'Tày', '2000-01-01', '2001-01-01',
+                    (select id from units where code = 'X' || n)
+             from generate_series(1, 185) n;
+         insert into positions (cell_id, member_id, position, valid_from)
+             select m.cell_id, m.id, 'secretary', '2020-08-01' from members m where m.code like 'S%';
+         insert into trainings (member_id, trained_on, course)
+             select id, '2019-05-01', 'Bồi dưỡng nghiệp vụ' from members where code like 'S%' and substr(code, 2)::int <= 178;",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test]
+async fn the_seed_articles_figures_come_out_exactly(pool: PgPool) {
+    seed_article_data(&pool).await;
+    let r = run(&pool, "S", "2020-01", "2022-12").await;
+    assert_eq!(nd(&r, "attendance_rate"), (9048, 10000));
+    assert_eq!(format_percent(r.figure("attendance_rate").value, Lang::Vi), "90,48 %");
+    assert_eq!(r.figure("attendance_rate").met, Some(true), "Project 16: 90 %");
+    assert_eq!(nd(&r, "good_meeting_share"), (35, 38));
+    assert_eq!(format_percent(r.figure("good_meeting_share").value, Lang::Vi), "92,11 %");
+    assert_eq!(r.figure("good_meeting_share").met, Some(true), "Project 16: 80 %");
+
+    let r = run(&pool, "S", "2023-01", "2023-12").await;
+    assert_eq!(nd(&r, "reg18_participation"), (33_690, 39_204));
+    assert_eq!(format_percent(r.figure("reg18_participation").value, Lang::Vi), "85,94 %");
+    assert_eq!(format_percent(r.figure("reg18_participation").value, Lang::En), "85.94%");
+    let group = |g: &str| r.reg18_by_group.iter().find(|(k, _)| *k == g).unwrap().1;
+    assert_eq!(format_percent(group("district_standing").value, Lang::Vi), "104,55 %");
+    assert_eq!(format_percent(group("grassroots_committee").value, Lang::Vi), "89,21 %");
+    assert_eq!(nd(&r, "secretaries_trained"), (178, 185));
+    assert_eq!(format_percent(r.figure("secretaries_trained").value, Lang::Vi), "96,22 %");
+
+    // the JSON of chibo report and the API: the same numbers
+    let json = r.to_json();
+    assert_eq!(json["metrics"]["reg18_participation"]["numerator"], 33_690);
+    assert_eq!(json["metrics"]["reg18_participation"]["denominator"], 39_204);
+    assert_eq!(json["reg18_by_group"]["district_standing"]["numerator"], 46);
+    assert_eq!(json["children"][0]["unit"], "SD");
+    let csv = r.to_csv();
+    assert!(csv.contains("S,Đảng bộ tỉnh,reg18_participation,33690,39204,"), "{csv}");
+}
+
+#[sqlx::test]
+async fn the_api_serves_the_same_report(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    meeting(&app.pool, "A", "2024-01-10", "regular", Some("good"), &[], Some([9, 1, 0, 0])).await;
+    let clerk = chibo::db::users::by_username(&app.pool, "clerk").await.unwrap().unwrap();
+    let secret =
+        chibo::db::credentials::create_token(&app.pool, &chibo::db::audit::Actor::cli(), &clerk, "t").await.unwrap();
+    let mut api = app.anonymous();
+    let page = api.get_with_token("/api/v1/units/XL/metrics?from=2024-01&to=2024-01", Some(&secret)).await;
+    assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
+    let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    let direct = run(&app.pool, "XL", "2024-01", "2024-01").await.to_json();
+    assert_eq!(json, direct);
+    assert_eq!(json["metrics"]["attendance_rate"]["numerator"], 9);
+    let bad = api.get_with_token("/api/v1/units/XL/metrics?from=2024-13&to=2024-01", Some(&secret)).await;
+    assert_eq!(bad.status, axum::http::StatusCode::BAD_REQUEST);
+    let outside = api.get_with_token("/api/v1/units/YY/metrics?from=2024-01&to=2024-01", Some(&secret)).await;
+    assert_eq!(outside.status, axum::http::StatusCode::FORBIDDEN);
+}
+
+/// The sums the cell-month store should hold, recomputed from the raw rows.
+const RECOMPUTED: &str = "
+    select m.cell_id, date_trunc('month', m.held_on)::date as month,
+           count(*) filter (where m.kind = 'regular')::int as regular_meetings,
+           coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present')) end), 0)::bigint as present,
+           coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'excused')) end), 0)::bigint as excused,
+           coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'unexcused')) end), 0)::bigint as unexcused,
+           count(*) filter (where m.kind = 'regular' and m.rating is not null)::int as rated,
+           count(*) filter (where m.kind = 'regular' and m.rating = 'good')::int as good,
+           count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
+           count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
+           count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
+           count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
+    from meetings m group by 1, 2";
+
+async fn assert_rollups_agree(pool: &PgPool, when: &str) {
+    let diff: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select count(*) from ((select * from cell_month_stats except ({RECOMPUTED}))
+                               union all (({RECOMPUTED}) except select * from cell_month_stats)) d"
+    )))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(diff, 0, "the rollups disagree with the raw rows {when}");
+}
+
+#[sqlx::test]
+async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    assert_rollups_agree(&pool, "after the demo load").await;
+    let ids: Vec<i64> = sqlx::query_scalar("select id from meetings where present is null order by id limit 40")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    // edit statuses, move a meeting to another month, change a rating, turn one into a thematic meeting
+    sqlx::query("update attendance set status = 'unexcused' where meeting_id = any($1) and status = 'present'")
+        .bind(&ids[0..10])
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_rollups_agree(&pool, "after editing statuses").await;
+    sqlx::query("update meetings set held_on = held_on + 40, rating = 'weak' where id = any($1)")
+        .bind(&ids[10..20])
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_rollups_agree(&pool, "after moving meetings to another month").await;
+    sqlx::query("update meetings set kind = 'thematic', rating = null where id = any($1)")
+        .bind(&ids[20..25])
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_rollups_agree(&pool, "after changing kinds").await;
+    sqlx::query("delete from meetings where id = any($1)").bind(&ids[25..40]).execute(&pool).await.unwrap();
+    assert_rollups_agree(&pool, "after deleting meetings").await;
+    sqlx::query("delete from attendance where meeting_id = $1").bind(ids[0]).execute(&pool).await.unwrap();
+    sqlx::query("update meetings set present = 3, excused = 1, unexcused = 0, exempt = 0 where id = $1")
+        .bind(ids[0])
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_rollups_agree(&pool, "after turning a meeting into paper-book counts").await;
+}
