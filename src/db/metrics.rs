@@ -384,3 +384,44 @@ impl Report {
 pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
+
+/// One month of a unit's history: the monthly metrics and the ratings of its regular meetings.
+#[derive(Debug, Clone)]
+pub struct MonthFigures {
+    pub month: NaiveDate,
+    pub attendance_rate: Figure,
+    pub good_meeting_share: Figure,
+    /// good, fair, average, weak
+    pub ratings: [i64; 4],
+}
+
+/// The monthly trend of a unit over a period (each month on the structure as it stood then).
+pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result<Vec<MonthFigures>> {
+    let period = clamp(asked);
+    let rows: Vec<(NaiveDate, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "select p.starts_on, coalesce(sum(s.present), 0)::bigint,
+                coalesce(sum(s.present + s.excused + s.unexcused), 0)::bigint,
+                coalesce(sum(s.good), 0)::bigint, coalesce(sum(s.rated), 0)::bigint,
+                coalesce(sum(s.good), 0)::bigint, coalesce(sum(s.fair), 0)::bigint,
+                coalesce(sum(s.average), 0)::bigint, coalesce(sum(s.weak), 0)::bigint
+         from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
+         where p.period = 'month' and p.ancestors @> array[$1::bigint] and p.starts_on between $2 and $3
+         group by p.starts_on order by p.starts_on",
+    )
+    .bind(unit_id)
+    .bind(period.from)
+    .bind(period.to)
+    .fetch_all(pool)
+    .await?;
+    let targets = targets(pool, &[unit_id], period.to).await?;
+    let target = |k: &str| targets.get(&(unit_id, k.to_string())).copied();
+    Ok(rows
+        .into_iter()
+        .map(|(month, present, expected, good, rated, g, f, a, w)| MonthFigures {
+            month,
+            attendance_rate: Figure::new(present, expected, target("attendance_rate")),
+            good_meeting_share: Figure::new(good, rated, target("good_meeting_share")),
+            ratings: [g, f, a, w],
+        })
+        .collect())
+}

@@ -4,6 +4,8 @@ mod admin;
 mod api;
 pub mod auth;
 mod cells;
+mod chart;
+mod dashboard;
 pub mod error;
 mod extract;
 mod health;
@@ -55,6 +57,7 @@ pub fn app_routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(api::routes())
+        .merge(dashboard::routes())
 }
 
 /// The whole application: routes, static files and the middleware stack.

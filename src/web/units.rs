@@ -8,7 +8,7 @@ use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::units::{self, Unit};
-use crate::domain::time;
+use crate::domain::{Role, time};
 
 pub fn routes() -> Routes {
     Routes::default().get("/", Access::SignedIn, start).get("/units/{code}", Access::ReadUnit, show)
@@ -17,7 +17,13 @@ pub fn routes() -> Routes {
 /// Everyone starts at their own unit: a secretary at their cell, a committee at its cells.
 async fn start(State(state): State<AppState>, user: CurrentUser) -> AppResult<Redirect> {
     let unit = units::by_id(state.pool(), user.user.unit_id).await?;
-    Ok(Redirect::to(&if unit.is_cell() { format!("/cells/{}", unit.code) } else { format!("/units/{}", unit.code) }))
+    let to = match user.role() {
+        _ if unit.is_cell() => format!("/cells/{}", unit.code),
+        // the committees above watch figures; a committee clerk starts at its cells
+        Role::Admin | Role::ProvinceViewer | Role::DistrictViewer => format!("/dashboard/{}", unit.code),
+        _ => format!("/units/{}", unit.code),
+    };
+    Ok(Redirect::to(&to))
 }
 
 #[derive(Template)]

@@ -13,6 +13,7 @@ pub struct Layout {
 pub struct Crumb {
     pub label: String,
     pub href: String,
+    pub code: String,
 }
 
 impl Layout {
@@ -26,6 +27,14 @@ impl Layout {
         }
     }
 
+    /// Breadcrumbs that lead to each unit's dashboard instead of its page.
+    pub fn dashboards(mut self) -> Layout {
+        for c in &mut self.crumbs {
+            c.href = format!("/dashboard/{}", c.code);
+        }
+        self
+    }
+
     /// Breadcrumbs from the top of the user's scope down to `chain`'s last unit.
     pub fn with_units(mut self, chain: &[Unit], scope_unit_id: i64) -> Layout {
         let start = chain.iter().position(|u| u.id == scope_unit_id).unwrap_or(0);
@@ -33,6 +42,7 @@ impl Layout {
             .iter()
             .map(|u| Crumb {
                 label: u.name.clone(),
+                code: u.code.clone(),
                 href: if u.is_cell() { format!("/cells/{}", u.code) } else { format!("/units/{}", u.code) },
             })
             .collect();

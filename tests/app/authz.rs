@@ -111,28 +111,30 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
         return vec![(template.to_string(), Target::None)];
     }
     let own: &'static str = scope(user).first().copied().unwrap_or("A");
-    let candidates: Vec<(String, Target)> =
-        if template.starts_with("/units/{code}") || template.starts_with("/api/v1/units/{code}") {
-            vec![(own.to_string(), Target::Unit(own)), ("YY".into(), Target::Unit("YY"))]
-        } else if template.starts_with("/cells/{code}") || template.starts_with("/api/v1/cells/{code}") {
-            vec![("A".into(), Target::Unit("A")), ("C".into(), Target::Unit("C"))]
-        } else if template.starts_with("/meetings/{id}") {
-            t.meeting.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
-        } else if template.starts_with("/tasks/{id}") {
-            t.task.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
-        } else if template.starts_with("/admin/users/{id}") {
-            t.user.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
-        } else if template.starts_with("/account/tokens/{id}") {
-            let mut c = vec![(t.foreign_token.to_string(), Target::Owned(false))];
-            if let Some(own) = own_token {
-                c.push((own.to_string(), Target::Owned(true)));
-            }
-            c
-        } else if template.starts_with("/reset/{token}") {
-            vec![("not-a-real-link".into(), Target::None)]
-        } else {
-            panic!("no fixture for the parameters of {template}: teach tests/app/authz.rs about it");
-        };
+    let candidates: Vec<(String, Target)> = if template.starts_with("/units/{code}")
+        || template.starts_with("/api/v1/units/{code}")
+        || template.starts_with("/dashboard/{code}")
+    {
+        vec![(own.to_string(), Target::Unit(own)), ("YY".into(), Target::Unit("YY"))]
+    } else if template.starts_with("/cells/{code}") || template.starts_with("/api/v1/cells/{code}") {
+        vec![("A".into(), Target::Unit("A")), ("C".into(), Target::Unit("C"))]
+    } else if template.starts_with("/meetings/{id}") {
+        t.meeting.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/tasks/{id}") {
+        t.task.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/admin/users/{id}") {
+        t.user.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
+    } else if template.starts_with("/account/tokens/{id}") {
+        let mut c = vec![(t.foreign_token.to_string(), Target::Owned(false))];
+        if let Some(own) = own_token {
+            c.push((own.to_string(), Target::Owned(true)));
+        }
+        c
+    } else if template.starts_with("/reset/{token}") {
+        vec![("not-a-real-link".into(), Target::None)]
+    } else {
+        panic!("no fixture for the parameters of {template}: teach tests/app/authz.rs about it");
+    };
     let param = &template[template.find('{').unwrap()..=template.find('}').unwrap()];
     candidates.into_iter().map(|(value, target)| (template.replacen(param, &value, 1), target)).collect()
 }

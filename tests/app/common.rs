@@ -76,6 +76,12 @@ impl TestApp {
         TestApp { pool, router }
     }
 
+    /// An app over a database the test filled itself.
+    pub async fn without_fixture(pool: PgPool) -> TestApp {
+        let router = chibo::app(chibo::AppState::new(pool.clone(), false));
+        TestApp { pool, router }
+    }
+
     pub fn anonymous(&self) -> Client<'_> {
         Client { app: self, cookie: None }
     }

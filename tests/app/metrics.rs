@@ -318,3 +318,58 @@ async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
         .unwrap();
     assert_rollups_agree(&pool, "after turning a meeting into paper-book counts").await;
 }
+
+#[sqlx::test]
+async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool: PgPool) {
+    seed_article_data(&pool).await;
+    let unit_id: i64 = sqlx::query_scalar("select id from units where code = 'S'").fetch_one(&pool).await.unwrap();
+    let actor = chibo::db::audit::Actor::cli();
+    let new = chibo::db::users::NewUser {
+        username: "bantochuc",
+        display_name: "Ban Tổ chức",
+        password: crate::common::PASSWORD,
+        role: chibo::domain::Role::ProvinceViewer,
+        unit_id,
+    };
+    chibo::db::users::create(&pool, &actor, new).await.unwrap();
+    let app = TestApp::without_fixture(pool).await;
+    let mut viewer = app.login("bantochuc").await;
+    assert_eq!(viewer.get("/").await.location.as_deref(), Some("/dashboard/S"), "viewers start at their dashboard");
+
+    let page = viewer.get("/dashboard/S?from=2023-01&to=2023-12").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let text = page.text();
+    for expected in [
+        "Tỷ lệ cán bộ dự sinh hoạt theo Quy định 18 85,94 % 33.690 / 39.204",
+        "Ủy viên Ban Thường vụ Huyện ủy 46 / 44 104,55 %",
+        "Đảng bộ huyện",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from {text}");
+    }
+    let page = viewer.get("/dashboard/S?from=2020-01&to=2022-12").await.text();
+    assert!(
+        page.contains("Tỷ lệ đảng viên dự sinh hoạt 90,48 % 9.048 / 10.000 chỉ tiêu 90,00 % (+0,48 điểm %) — ✓ đạt"),
+        "{page}"
+    );
+    assert!(page.contains("92,11 %"), "{page}");
+
+    let csv = viewer.get("/dashboard/S/export.csv?from=2023-01&to=2023-12").await;
+    assert_eq!(csv.status, axum::http::StatusCode::OK);
+    assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation,33690,39204,0.85935108662"), "{}", csv.body);
+    assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation.district_standing,46,44,"), "{}", csv.body);
+
+    let printed = viewer.get("/dashboard/S/report?from=2023-01&to=2023-12").await.text();
+    for expected in
+        ["ĐẢNG CỘNG SẢN VIỆT NAM", "BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ", "85,94 % 33.690 / 39.204", "96,22 % 178 / 185"]
+    {
+        assert!(printed.contains(expected), "{expected:?} missing from {printed}");
+    }
+    // drilling down: the district's row links to its own dashboard
+    assert!(
+        viewer
+            .get("/dashboard/S?from=2023-01&to=2023-12")
+            .await
+            .body
+            .contains("href=\"/dashboard/SD?from=2023-01")
+    );
+}

@@ -1,0 +1,85 @@
+//! Small charts drawn on the server as inline SVG: no script, no fonts to fetch, a few hundred bytes.
+use std::fmt::Write;
+
+/// A monthly line of percentages (0–100 %) with the target as a dashed line. Values are ratios.
+pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) -> String {
+    const W: f64 = 600.0;
+    const H: f64 = 180.0;
+    const PAD: f64 = 28.0;
+    let y_min = 0.5;
+    let y = |v: f64| PAD + (1.0 - ((v - y_min) / (1.0 - y_min)).clamp(0.0, 1.0)) * (H - 2.0 * PAD);
+    let n = points.len().max(2) as f64 - 1.0;
+    let x = |i: usize| PAD + i as f64 * (W - 2.0 * PAD) / n;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        escape(title)
+    );
+    for v in [0.5, 0.75, 1.0] {
+        let _ = write!(
+            svg,
+            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"2\" y=\"{:.1}\" class=\"axis\">{}%</text>",
+            W - PAD,
+            y(v) + 4.0,
+            (v * 100.0) as i64,
+            y = y(v)
+        );
+    }
+    if let Some(t) = target {
+        let _ = write!(
+            svg,
+            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"target\"/>",
+            W - PAD,
+            y = y(t)
+        );
+    }
+    let mut path = String::new();
+    for (i, (_, v)) in points.iter().enumerate() {
+        if let Some(v) = v {
+            let _ = write!(path, "{}{:.1},{:.1} ", if path.is_empty() { "M" } else { "L" }, x(i), y(*v));
+        }
+    }
+    if !path.is_empty() {
+        let _ = write!(svg, "<path d=\"{}\" class=\"series\"/>", path.trim_end());
+    }
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        let _ = write!(
+            svg,
+            "<text x=\"{PAD}\" y=\"{}\" class=\"axis\">{}</text><text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text>",
+            H - 6.0,
+            escape(&first.0),
+            W - PAD,
+            H - 6.0,
+            escape(&last.0)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One horizontal bar split into parts: (label, count, css class).
+pub fn stacked_bar(parts: &[(&str, i64, &str)], title: &str) -> String {
+    let total: i64 = parts.iter().map(|p| p.1).sum();
+    let mut svg = format!(
+        "<svg class=\"bar\" viewBox=\"0 0 600 28\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        escape(title)
+    );
+    let mut x = 0.0;
+    for (label, count, class) in parts {
+        if total == 0 || *count == 0 {
+            continue;
+        }
+        let w = 600.0 * *count as f64 / total as f64;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"0\" width=\"{w:.1}\" height=\"28\" class=\"{class}\"><title>{}: {count}</title></rect>",
+            escape(label)
+        );
+        x += w;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

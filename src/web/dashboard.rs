@@ -1,0 +1,302 @@
+//! Dashboards against the programme's targets: KPI tiles, a sortable table of children that drills down, the
+//! monthly trend and the ratings, Regulation 18 by group; its CSV export and a printable A4 report. Every figure
+//! comes from `db::metrics` (the same as `chibo report` and the API).
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::Datelike;
+use serde::Deserialize;
+
+use super::chart;
+use super::extract::Path;
+use super::routes::{Access, Routes};
+use super::view::Layout;
+use super::{AppError, AppResult, AppState, CurrentUser};
+use crate::db::metrics::{self, ChildReport, MonthFigures, Report};
+use crate::db::units::{self, Unit};
+use crate::domain::metrics::{
+    Figure, Lang, METRICS, Period, add_months, format_count, format_percent, metric_label_vi,
+};
+use crate::domain::time;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/dashboard/{code}", Access::ReadUnit, show)
+        .get("/dashboard/{code}/export.csv", Access::ReadUnit, export_csv)
+        .get("/dashboard/{code}/report", Access::ReadUnit, printable)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+    desc: Option<String>,
+}
+
+impl DashboardQuery {
+    /// The period asked for; this year to date when none (or a malformed one) is given.
+    fn period(&self) -> (Period, bool) {
+        let today = time::today();
+        let default = Period {
+            from: today.with_month(1).and_then(|d| d.with_day(1)).expect("1 January"),
+            to: time::month_start(today),
+        };
+        match (&self.from, &self.to) {
+            (Some(f), Some(t)) => match Period::parse(f, t) {
+                Some(p) => (p, false),
+                None => (default, true),
+            },
+            _ => (default, false),
+        }
+    }
+}
+
+/// The metrics a dashboard shows in tiles and columns.
+const SHOWN: [&str; 5] =
+    ["attendance_rate", "good_meeting_share", "meeting_regularity", "thematic_coverage", "reg18_participation"];
+
+pub struct Tile {
+    pub label: &'static str,
+    pub value: String,
+    pub fraction: String,
+    pub target: Option<String>,
+    pub gap: Option<String>,
+    pub met: Option<bool>,
+}
+
+fn tile(key: &'static str, f: &Figure) -> Tile {
+    Tile {
+        label: metric_label_vi(key),
+        value: format_percent(f.value, Lang::Vi),
+        fraction: format!("{} / {}", format_count(f.numerator, Lang::Vi), format_count(f.denominator, Lang::Vi)),
+        target: f.target.map(|t| format_percent(Some(t), Lang::Vi)),
+        gap: f.gap().map(|g| {
+            let pts = format_percent(Some(g.abs()), Lang::Vi).replace(" %", "");
+            format!("{}{pts} điểm %", if g < 0.0 { "−" } else { "+" })
+        }),
+        met: f.met,
+    }
+}
+
+pub struct Row {
+    pub code: String,
+    pub name: String,
+    pub cells: Vec<(String, Option<bool>)>,
+}
+
+pub struct Preset {
+    pub label: &'static str,
+    pub from: String,
+    pub to: String,
+}
+
+fn presets() -> Vec<Preset> {
+    let now = time::month_start(time::today());
+    let ym = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+    let q_start = add_months(now, -(((now.month() - 1) % 3) as i32));
+    let last_q = add_months(q_start, -3);
+    vec![
+        Preset { label: "Tháng này", from: ym(now), to: ym(now) },
+        Preset { label: "Quý trước", from: ym(last_q), to: ym(add_months(last_q, 2)) },
+        Preset { label: "Năm nay", from: format!("{}-01", now.year()), to: ym(now) },
+        Preset { label: "Năm trước", from: format!("{}-01", now.year() - 1), to: format!("{}-12", now.year() - 1) },
+        Preset { label: "Cả Đề án 16 (2020–2025)", from: "2020-01".into(), to: "2025-12".into() },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/show.html")]
+struct DashboardPage {
+    layout: Layout,
+    unit: Unit,
+    period_label: String,
+    from: String,
+    to: String,
+    bad_period: bool,
+    tiles: Vec<Tile>,
+    columns: Vec<(&'static str, &'static str)>,
+    rows: Vec<Row>,
+    sort: String,
+    desc: bool,
+    trend: String,
+    ratings: String,
+    ratings_legend: Vec<(&'static str, String, &'static str)>,
+    reg18: Vec<(&'static str, String, String)>,
+    presets: Vec<Preset>,
+    query: String,
+}
+
+impl DashboardPage {
+    fn sort_link(&self, key: &str) -> String {
+        let desc = self.sort == key && !self.desc;
+        format!("?from={}&to={}&sort={key}{}", self.from, self.to, if desc { "&desc=1" } else { "" })
+    }
+}
+
+async fn load(state: &AppState, user: &CurrentUser, code: &str, q: &DashboardQuery) -> AppResult<(Unit, Report, bool)> {
+    let unit = units::by_code(state.pool(), code).await?.ok_or(AppError::NotFound)?;
+    user.require_scope(state, unit.id).await?;
+    let (period, bad) = q.period();
+    Ok((unit.clone(), metrics::report(state.pool(), unit, period).await?, bad))
+}
+
+fn sorted_children<'a>(report: &'a Report, sort: &str, desc: bool) -> Vec<&'a ChildReport> {
+    let mut children: Vec<&ChildReport> = report.children.iter().collect();
+    if METRICS.contains(&sort) {
+        children.sort_by(|a, b| {
+            let (x, y) = (a.figure(sort).value.unwrap_or(-1.0), b.figure(sort).value.unwrap_or(-1.0));
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    if desc {
+        children.reverse();
+    }
+    children
+}
+
+fn period_label(p: &Period) -> String {
+    if p.from == p.to {
+        format!("tháng {}", time::format_month(p.from))
+    } else {
+        format!("{} – {}", time::format_month(p.from), time::format_month(p.to))
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> AppResult<Html<String>> {
+    let (unit, report, bad_period) = load(&state, &user, &code, &q).await?;
+    let months: Vec<MonthFigures> = metrics::monthly(state.pool(), unit.id, report.period).await?;
+    let sort = q.sort.clone().unwrap_or_default();
+    let desc = q.desc.is_some();
+    let rows = sorted_children(&report, &sort, desc)
+        .into_iter()
+        .map(|c| Row {
+            code: c.unit.code.clone(),
+            name: c.unit.name.clone(),
+            cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
+        })
+        .collect();
+    let target = report.figure("attendance_rate").target;
+    let points: Vec<(String, Option<f64>)> =
+        months.iter().map(|m| (time::format_month(m.month), m.attendance_rate.value)).collect();
+    let totals = months.iter().fold([0i64; 4], |mut acc, m| {
+        for (a, r) in acc.iter_mut().zip(m.ratings) {
+            *a += r;
+        }
+        acc
+    });
+    let names = ["Tốt", "Khá", "Trung bình", "Kém"];
+    let classes = ["good", "fair", "average", "weak"];
+    let parts: Vec<(&str, i64, &str)> = (0..4).map(|i| (names[i], totals[i], classes[i])).collect();
+    let rated: i64 = totals.iter().sum();
+    let ancestors = units::ancestors(state.pool(), unit.id, time::today()).await?;
+    let page = DashboardPage {
+        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id).dashboards(),
+        period_label: period_label(&report.period),
+        from: report.period.from_label(),
+        to: report.period.to_label(),
+        bad_period,
+        tiles: SHOWN.iter().map(|k| tile(k, &report.figure(k))).collect(),
+        columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        rows,
+        trend: chart::line(&points, target, "Tỷ lệ đảng viên dự sinh hoạt theo tháng"),
+        ratings: chart::stacked_bar(&parts, "Xếp loại các buổi sinh hoạt định kỳ"),
+        ratings_legend: (0..4)
+            .map(|i| {
+                (names[i], format_percent((rated > 0).then(|| totals[i] as f64 / rated as f64), Lang::Vi), classes[i])
+            })
+            .collect(),
+        reg18: report
+            .reg18_by_group
+            .iter()
+            .map(|(g, f)| {
+                let label = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label_vi()).unwrap_or_default();
+                (
+                    label,
+                    format!("{} / {}", format_count(f.numerator, Lang::Vi), format_count(f.denominator, Lang::Vi)),
+                    format_percent(f.value, Lang::Vi),
+                )
+            })
+            .collect(),
+        presets: presets(),
+        query: format!("from={}&to={}", report.period.from_label(), report.period.to_label()),
+        sort,
+        desc,
+        unit,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The dashboard's numbers as CSV: numbers as numbers, the same figures as the page.
+async fn export_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> AppResult<Response> {
+    let (unit, report, _) = load(&state, &user, &code, &q).await?;
+    let file = format!("chibo-{}-{}-{}.csv", unit.code, report.period.from_label(), report.period.to_label());
+    // a byte order mark, so that Excel opens the UTF-8 names with their diacritics
+    let body = format!("\u{feff}{}", report.to_csv());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/report.html")]
+struct PrintPage {
+    unit: Unit,
+    issuer: String,
+    period_label: String,
+    place_date: String,
+    tiles: Vec<Tile>,
+    columns: Vec<(&'static str, &'static str)>,
+    rows: Vec<Row>,
+}
+
+/// An A4 report of a unit and period in Vietnamese, laid out like an official summary.
+async fn printable(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> AppResult<Html<String>> {
+    let (unit, report, _) = load(&state, &user, &code, &q).await?;
+    let today = time::today();
+    let issuer = units::ancestors(state.pool(), unit.id, today)
+        .await?
+        .iter()
+        .rev()
+        .nth(1)
+        .map(|p| p.name.to_uppercase())
+        .unwrap_or_default();
+    let page = PrintPage {
+        issuer,
+        period_label: period_label(&report.period),
+        place_date: format!("ngày {} tháng {} năm {}", today.format("%d"), today.format("%m"), today.year()),
+        tiles: METRICS.iter().map(|k| tile(k, &report.figure(k))).collect(),
+        columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        rows: sorted_children(&report, "", false)
+            .into_iter()
+            .map(|c| Row {
+                code: c.unit.code.clone(),
+                name: c.unit.name.clone(),
+                cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
+            })
+            .collect(),
+        unit,
+    };
+    Ok(Html(page.render()?))
+}
