@@ -395,13 +395,15 @@ pub struct MonthFigures {
     pub ratings: [i64; 4],
 }
 
+/// (month, present, expected, rated, good, fair, average, weak)
+type MonthRow = (NaiveDate, i64, i64, i64, i64, i64, i64, i64);
+
 /// The monthly trend of a unit over a period (each month on the structure as it stood then).
 pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result<Vec<MonthFigures>> {
     let period = clamp(asked);
-    let rows: Vec<(NaiveDate, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<MonthRow> = sqlx::query_as(
         "select p.starts_on, coalesce(sum(s.present), 0)::bigint,
-                coalesce(sum(s.present + s.excused + s.unexcused), 0)::bigint,
-                coalesce(sum(s.good), 0)::bigint, coalesce(sum(s.rated), 0)::bigint,
+                coalesce(sum(s.present + s.excused + s.unexcused), 0)::bigint, coalesce(sum(s.rated), 0)::bigint,
                 coalesce(sum(s.good), 0)::bigint, coalesce(sum(s.fair), 0)::bigint,
                 coalesce(sum(s.average), 0)::bigint, coalesce(sum(s.weak), 0)::bigint
          from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
@@ -417,10 +419,10 @@ pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result
     let target = |k: &str| targets.get(&(unit_id, k.to_string())).copied();
     Ok(rows
         .into_iter()
-        .map(|(month, present, expected, good, rated, g, f, a, w)| MonthFigures {
+        .map(|(month, present, expected, rated, g, f, a, w)| MonthFigures {
             month,
             attendance_rate: Figure::new(present, expected, target("attendance_rate")),
-            good_meeting_share: Figure::new(good, rated, target("good_meeting_share")),
+            good_meeting_share: Figure::new(g, rated, target("good_meeting_share")),
             ratings: [g, f, a, w],
         })
         .collect())
