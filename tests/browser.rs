@@ -158,3 +158,29 @@ async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
     screenshot(&c, "phone-meeting-list").await;
     c.close().await.unwrap();
 }
+
+#[sqlx::test]
+async fn the_committee_drills_down_from_the_province_dashboard(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 1366, 768).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    wait_for(&c, "#username").await.send_keys("bantochuc").await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(chibo::demo::DEMO_PASSWORD).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, ".tiles").await;
+    c.find(Locator::LinkText("Cả Đề án 16 (2020–2025)")).await.unwrap().click().await.unwrap();
+    let tile = wait_for(&c, ".tile").await.text().await.unwrap();
+    assert!(tile.contains("Tỷ lệ đảng viên dự sinh hoạt") && tile.contains("chỉ tiêu 90,00 %"), "{tile}");
+    screenshot(&c, "desktop-province-dashboard").await;
+    // the district that closed on 30/06/2025 is still a child for the programme's years
+    let district = c.find(Locator::LinkText("Đảng bộ huyện Lâm Bình")).await.unwrap();
+    district.click().await.unwrap();
+    let heading = wait_for(&c, "h1").await.text().await.unwrap();
+    assert!(heading.contains("Đảng bộ huyện Lâm Bình"), "{heading}");
+    let crumbs = c.find(Locator::Css(".crumbs")).await.unwrap().text().await.unwrap();
+    assert!(crumbs.contains("Đảng bộ tỉnh Tuyên Quang"), "breadcrumbs lead back up: {crumbs}");
+    screenshot(&c, "desktop-district-dashboard").await;
+    c.close().await.unwrap();
+}
