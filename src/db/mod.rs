@@ -1,6 +1,7 @@
 //! All SQL lives here, one module per aggregate.
 pub mod audit;
 pub mod credentials;
+pub mod followup;
 pub mod meetings;
 pub mod members;
 pub mod metrics;

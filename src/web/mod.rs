@@ -8,6 +8,7 @@ mod chart;
 mod dashboard;
 pub mod error;
 mod extract;
+mod followup;
 mod health;
 mod meetings;
 pub mod routes;
@@ -58,6 +59,7 @@ pub fn app_routes() -> Routes {
         .merge(admin::routes())
         .merge(api::routes())
         .merge(dashboard::routes())
+        .merge(followup::routes())
 }
 
 /// The whole application: routes, static files and the middleware stack.

@@ -114,6 +114,7 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
     let candidates: Vec<(String, Target)> = if template.starts_with("/units/{code}")
         || template.starts_with("/api/v1/units/{code}")
         || template.starts_with("/dashboard/{code}")
+        || template.starts_with("/followup/{code}")
     {
         vec![(own.to_string(), Target::Unit(own)), ("YY".into(), Target::Unit("YY"))]
     } else if template.starts_with("/cells/{code}") || template.starts_with("/api/v1/cells/{code}") {

@@ -2,6 +2,7 @@
 mod authz;
 mod common;
 mod demo;
+mod followup;
 mod hardening;
 mod meetings;
 mod metrics;

@@ -1,0 +1,157 @@
+//! The lists a committee acts on (DOMAIN.md §7), for the cells under a unit as the tree stands in the month
+//! concerned.
+use chrono::{Datelike, NaiveDate};
+use sqlx::{FromRow, PgPool};
+
+use crate::domain::metrics::add_months;
+use crate::domain::time;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CellFlag {
+    pub code: String,
+    pub name: String,
+    /// why the cell is listed, in Vietnamese
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MemberFlag {
+    pub cell_code: String,
+    pub cell_name: String,
+    pub full_name: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SmallCell {
+    pub code: String,
+    pub name: String,
+    pub members: i64,
+    pub cadre: Option<String>,
+}
+
+pub struct FollowUp {
+    /// the last closed month
+    pub month: NaiveDate,
+    pub no_meeting: Vec<CellFlag>,
+    pub watch: Vec<CellFlag>,
+    pub absent_members: Vec<MemberFlag>,
+    pub probation_due: Vec<MemberFlag>,
+    pub small_cells: Vec<SmallCell>,
+}
+
+pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
+    let today = time::today();
+    let month = add_months(time::month_start(today), -1);
+    let three_ago = add_months(month, -2);
+    let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January");
+
+    let no_meeting: Vec<CellFlag> = sqlx::query_as(
+        "select u.code, u.name, array['Chưa ghi sinh hoạt định kỳ tháng ' || to_char($2::date, 'MM/YYYY')] as reasons
+         from cell_places p join units u on u.id = p.cell_id
+         left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
+         where p.period = 'month' and p.starts_on = $2 and p.ancestors @> array[$1::bigint]
+           and coalesce(s.regular_meetings, 0) = 0
+         order by u.name",
+    )
+    .bind(unit_id)
+    .bind(month)
+    .fetch_all(pool)
+    .await?;
+
+    // missing meetings, low attendance or repeated weak ratings over the last three closed months; a fail last year
+    let watch: Vec<CellFlag> = sqlx::query_as(
+        "with last3 as (
+            select p.cell_id, count(*) as open_months,
+                   count(*) filter (where coalesce(s.regular_meetings, 0) = 0) as missed,
+                   coalesce(sum(s.present), 0) as present,
+                   coalesce(sum(s.present + s.excused + s.unexcused), 0) as expected,
+                   coalesce(sum(s.weak), 0) as weak
+            from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
+            where p.period = 'month' and p.starts_on between $2 and $3 and p.ancestors @> array[$1::bigint]
+              and p.cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $3
+                                and ancestors @> array[$1::bigint])
+            group by p.cell_id)
+         select u.code, u.name, array_remove(array[
+                case when l.missed >= 2 then 'Không sinh hoạt định kỳ ' || l.missed || ' trong 3 tháng gần nhất'
+                     when l.missed = 1 and exists(select 1 from cell_places q
+                              left join cell_month_stats t on t.cell_id = q.cell_id and t.month = q.starts_on
+                              where q.cell_id = l.cell_id and q.period = 'month' and q.starts_on = $3
+                                and coalesce(t.regular_meetings, 0) = 0)
+                          then 'Không sinh hoạt định kỳ tháng trước' end,
+                case when l.expected > 0 and l.present * 100 < l.expected * 80
+                     then 'Tỷ lệ dự sinh hoạt dưới 80 % trong 3 tháng' end,
+                case when l.weak >= 2 then 'Bị xếp loại kém ' || l.weak || ' lần trong 3 tháng' end,
+                case when exists(select 1 from cell_classifications c where c.cell_id = l.cell_id
+                                 and c.year = $4 and c.level = 'fail')
+                     then 'Không hoàn thành nhiệm vụ năm ' || $4 end], null) as reasons
+         from last3 l join units u on u.id = l.cell_id
+         where l.missed >= 1 or (l.expected > 0 and l.present * 100 < l.expected * 80) or l.weak >= 2
+            or exists(select 1 from cell_classifications c where c.cell_id = l.cell_id and c.year = $4 and c.level = 'fail')
+         order by u.name",
+    )
+    .bind(unit_id)
+    .bind(three_ago)
+    .bind(month)
+    .bind((today.year() - 1) as i16)
+    .fetch_all(pool)
+    .await?;
+    let watch = watch.into_iter().filter(|c| !c.reasons.is_empty()).collect();
+
+    let cells_today = "select cell_id from cell_places where period = 'month' and starts_on = $2
+                       and ancestors @> array[$1::bigint]";
+    let absent_members: Vec<MemberFlag> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select u.code as cell_code, u.name as cell_name, m.full_name,
+                count(distinct date_trunc('month', mt.held_on))::text || ' tháng vắng không lý do năm ' || $3 as detail
+         from attendance a join meetings mt on mt.id = a.meeting_id join members m on m.id = a.member_id
+         join units u on u.id = mt.cell_id
+         where a.status = 'unexcused' and mt.held_on >= $4 and mt.cell_id in ({cells_today})
+         group by u.code, u.name, m.id, m.full_name
+         having count(distinct date_trunc('month', mt.held_on)) >= 3
+         order by u.name, m.full_name"
+    )))
+    .bind(unit_id)
+    .bind(time::month_start(today))
+    .bind(today.year())
+    .bind(year_start)
+    .fetch_all(pool)
+    .await?;
+
+    let probation_due: Vec<MemberFlag> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select u.code as cell_code, u.name as cell_name, m.full_name,
+                'Vào Đảng ' || to_char(m.joined_on, 'DD/MM/YYYY') || ', đủ 12 tháng ngày '
+                || to_char(m.joined_on + interval '12 months', 'DD/MM/YYYY') as detail
+         from members m join units u on u.id = coalesce((select t.cell_id from member_transfers t
+                  where t.member_id = m.id and t.effective_on <= $3 order by t.effective_on desc limit 1), m.cell_id)
+         where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
+           and u.id in ({cells_today})
+         order by m.joined_on"
+    )))
+    .bind(unit_id)
+    .bind(time::month_start(today))
+    .bind(today)
+    .fetch_all(pool)
+    .await?;
+
+    let small_cells: Vec<SmallCell> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "with roll as (
+            select coalesce((select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $3
+                             order by t.effective_on desc limit 1), m.cell_id) as cell_id
+            from members m where m.joined_on <= $3 and (m.left_on is null or m.left_on > $3))
+         select u.code, u.name, count(r.cell_id) as members,
+                (select string_agg(o.full_name, ', ') from reg18_assignments a join officials o on o.id = a.official_id
+                 where a.cell_id = u.id and a.year = $4 and o.\"group\" = 'grassroots_committee') as cadre
+         from units u left join roll r on r.cell_id = u.id
+         where u.id in ({cells_today}) and u.valid_from <= $3 and (u.valid_to is null or u.valid_to >= $3)
+         group by u.id, u.code, u.name having count(r.cell_id) < 7
+         order by cadre nulls first, u.name"
+    )))
+    .bind(unit_id)
+    .bind(time::month_start(today))
+    .bind(today)
+    .bind(today.year() as i16)
+    .fetch_all(pool)
+    .await?;
+
+    Ok(FollowUp { month, no_meeting, watch, absent_members, probation_due, small_cells })
+}
