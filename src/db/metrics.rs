@@ -161,7 +161,7 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
                 from candidates c join member_classifications mc on mc.member_id = c.id
                 join members m on m.id = c.id
                 where mc.year between $2 and $3),
-             placed as (
+             placed as materialized (
                 select c.level, c.year,
                        coalesce((select t.cell_id from member_transfers t
                                  where t.member_id = c.member_id and t.effective_on <= c.ref

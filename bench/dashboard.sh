@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Measures the province dashboard under concurrent load against /healthz in the same run, on loopback only,
+# bounded in time: p50/p95/p99 latency, requests/s, their ratio, and the server's peak resident memory.
+#
+# Usage: DATABASE_URL=... bench/dashboard.sh [UNIT] [FROM] [TO]
+#   The database must hold the province demo (chibo demo --scale province). Needs wrk (apt-get install wrk).
+#   Never run in CI: it is a measurement, not a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unit="${1:-TQ}"; from="${2:-2020-01}"; to="${3:-2025-12}"
+port="${BENCH_PORT:-3190}"; duration="${BENCH_SECONDS:-20}"; conns="${BENCH_CONNECTIONS:-8}"
+: "${DATABASE_URL:?set DATABASE_URL to a database with the province demo}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+cargo build --release --quiet
+target/release/chibo serve --port "$port" >/tmp/chibo-bench.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+cookie=$(curl -s -D - -o /dev/null -d "username=bantochuc&password=chibo-2026" "http://127.0.0.1:$port/login" \
+  | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}')
+[ -n "$cookie" ] || { echo "could not sign in as bantochuc" >&2; exit 1; }
+url="http://127.0.0.1:$port/dashboard/$unit?from=$from&to=$to"
+curl -sf -H "Cookie: $cookie" "$url" -o /dev/null || { echo "the dashboard did not answer 200" >&2; exit 1; }
+
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+echo "== command: wrk -t2 -c$conns -d${duration}s --timeout 30s -s bench/percentiles.lua"
+echo "== /healthz"
+wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua "http://127.0.0.1:$port/healthz" | tee /tmp/chibo-bench-health.txt
+echo "== $url"
+wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua -H "Cookie: $cookie" "$url" | tee /tmp/chibo-bench-dash.txt
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+echo "== dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
+echo "== server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
