@@ -48,7 +48,9 @@ async fn password_page(user: CurrentUser) -> AppResult<Html<String>> {
     Ok(Html(PasswordPage { layout: Layout::new(&user), errors: Vec::new(), saved: false }.render()?))
 }
 
-#[derive(Deserialize)]
+/// Every field optional, so that the session token is checked before anything else about the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct PasswordForm {
     csrf: Option<String>,
     current: String,

@@ -186,3 +186,30 @@ async fn every_route_allows_and_denies_as_its_rule_says(pool: PgPool) {
     }
     assert!(checked > 100, "the matrix walked {checked} cases");
 }
+
+/// Every state-changing route refuses a form without the session's token (sign-in and reset links have no
+/// session yet: the same-origin check guards them, and a cross-site post is refused in security.rs).
+#[sqlx::test]
+async fn every_post_route_refuses_a_form_without_the_session_token(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let t = targets(&app).await;
+    let (_, specs) = app_routes().into_parts();
+    let mut admin = app.login("admin").await;
+    let before = app.count("audit_log").await;
+    let mut checked = 0;
+    for spec in specs.iter().filter(|s| s.method == Method::POST && s.access != Access::Public) {
+        if spec.path == "/logout" {
+            continue;
+        }
+        for (path, _) in paths(spec.path, "admin", &t, None) {
+            let page = admin.post(&path, &[("csrf", "forged"), ("topic", "x")]).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "POST {path} without the token");
+            assert!(page.text().contains("Biểu mẫu đã hết hạn"), "POST {path}: {}", page.text());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "{checked}");
+    assert_eq!(app.count("audit_log").await, before, "nothing was changed");
+    let logout = admin.post("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN, "not even signing out");
+}
