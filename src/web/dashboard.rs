@@ -24,6 +24,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/dashboard/{code}", Access::ReadUnit, show)
         .get("/dashboard/{code}/export.csv", Access::ReadUnit, export_csv)
+        .get("/dashboard/{code}/export.xlsx", Access::ReadUnit, export_xlsx)
         .get("/dashboard/{code}/report", Access::ReadUnit, printable)
 }
 
@@ -252,6 +253,68 @@ async fn export_csv(
         body,
     )
         .into_response())
+}
+
+/// The same table as the CSV, as a workbook: counts as numbers, values and targets as numbers formatted as
+/// percentages, so that a clerk can compute with them.
+async fn export_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> AppResult<Response> {
+    let (unit, report, _) = load(&state, &user, &code, &q).await?;
+    let bytes = xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let file = format!("chibo-{}-{}-{}.xlsx", unit.code, report.period.from_label(), report.period.to_label());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Kết quả")?;
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.00%");
+    let headers =
+        ["Mã đơn vị", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu Đề án", "Đánh giá"];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let mut row = 1u32;
+    let mut lines: Vec<(&Unit, &'static str, Figure)> =
+        report.metrics.iter().map(|(k, f)| (&report.unit, *k, *f)).collect();
+    for c in &report.children {
+        lines.extend(c.metrics.iter().map(|(k, f)| (&c.unit, *k, *f)));
+    }
+    for (unit, key, f) in lines {
+        sheet.write_string(row, 0, &unit.code)?;
+        sheet.write_string(row, 1, &unit.name)?;
+        sheet.write_string(row, 2, metric_label_vi(key))?;
+        sheet.write_string(row, 3, key)?;
+        sheet.write_number(row, 4, f.numerator as f64)?;
+        sheet.write_number(row, 5, f.denominator as f64)?;
+        if let Some(v) = f.value {
+            sheet.write_number_with_format(row, 6, v, &percent)?;
+        }
+        if let Some(t) = f.target {
+            sheet.write_number_with_format(row, 7, t, &percent)?;
+        }
+        if let Some(m) = f.met {
+            sheet.write_string(row, 8, if m { "Đạt" } else { "Chưa đạt" })?;
+        }
+        row += 1;
+    }
+    sheet.set_column_width(1, 36)?;
+    sheet.set_column_width(2, 44)?;
+    book.save_to_buffer()
 }
 
 #[derive(Template)]

@@ -156,8 +156,19 @@ impl<'a> Client<'a> {
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
         Page { status, location, body }
+    }
+
+    /// The body of a GET as bytes (for downloads).
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let mut req = Request::get(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self.app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.into_body().collect().await.unwrap().to_bytes().to_vec()
     }
 
     /// The raw response of a GET (for headers).

@@ -358,6 +358,23 @@ async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool
     assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation,33690,39204,0.85935108662"), "{}", csv.body);
     assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation.district_standing,46,44,"), "{}", csv.body);
 
+    // the workbook: the same counts, as numbers, and the value as a number formatted as a percentage
+    let xlsx = viewer.get_bytes("/dashboard/S/export.xlsx?from=2023-01&to=2023-12").await;
+    let path = std::env::temp_dir().join(format!("chibo-test-{}.xlsx", std::process::id()));
+    std::fs::write(&path, &xlsx).unwrap();
+    let unzip = |member: &str| {
+        let out = std::process::Command::new("unzip").arg("-p").arg(&path).arg(member).output().expect("unzip runs");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let sheet = unzip("xl/worksheets/sheet1.xml");
+    let strings = unzip("xl/sharedStrings.xml");
+    let styles = unzip("xl/styles.xml");
+    let _ = std::fs::remove_file(&path);
+    assert!(sheet.contains("<v>33690</v>") && sheet.contains("<v>39204</v>"), "counts as numbers: {sheet}");
+    assert!(sheet.contains("<v>0.85935108662"), "the value as a number: {sheet}");
+    assert!(strings.contains("Tỷ lệ cán bộ dự sinh hoạt theo Quy định 18") && strings.contains("Đảng bộ tỉnh"));
+    assert!(styles.contains("formatCode=\"0.00%\""), "percentages formatted as such: {styles}");
+
     let printed = viewer.get("/dashboard/S/report?from=2023-01&to=2023-12").await.text();
     for expected in
         ["ĐẢNG CỘNG SẢN VIỆT NAM", "BÁO CÁO KẾT QUẢ SINH HOẠT CHI BỘ", "85,94 % 33.690 / 39.204", "96,22 % 178 / 185"]
