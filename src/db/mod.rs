@@ -6,6 +6,7 @@ pub mod meetings;
 pub mod members;
 pub mod metrics;
 pub mod officials;
+pub mod programmes;
 pub mod sessions;
 pub mod units;
 pub mod users;

@@ -11,6 +11,7 @@ mod extract;
 mod followup;
 mod health;
 mod meetings;
+mod programmes;
 pub mod routes;
 mod units;
 mod view;
@@ -60,6 +61,7 @@ pub fn app_routes() -> Routes {
         .merge(api::routes())
         .merge(dashboard::routes())
         .merge(followup::routes())
+        .merge(programmes::routes())
 }
 
 /// The whole application: routes, static files and the middleware stack.

@@ -252,6 +252,26 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
             "/admin/users/{id}/disable" => {
                 admin.post(&format!("/admin/users/{sec_b}/disable"), &[("csrf", admin_csrf.as_str())]).await
             }
+            "/admin/programmes" => {
+                let form = [
+                    ("csrf", admin_csrf.as_str()),
+                    ("code", "DA-2030"),
+                    ("name", "Đề án 2026–2030"),
+                    ("from", "2026-01"),
+                    ("to", "2030-12"),
+                ];
+                admin.post("/admin/programmes", &form).await
+            }
+            "/admin/programmes/targets" => {
+                let form = [
+                    ("csrf", admin_csrf.as_str()),
+                    ("programme", "DA16"),
+                    ("metric", "attendance_rate"),
+                    ("unit", ""),
+                    ("target", "91"),
+                ];
+                admin.post("/admin/programmes/targets", &form).await
+            }
             other => panic!("no audit walk for POST {other}: teach tests/app/hardening.rs how to write through it"),
         };
         assert!(page.status.is_success() || page.status.is_redirection(), "POST {}: {}", spec.path, page.status);

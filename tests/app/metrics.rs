@@ -386,3 +386,56 @@ async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool
         viewer.get("/dashboard/S?from=2023-01&to=2023-12").await.body.contains("href=\"/dashboard/SD?from=2023-01")
     );
 }
+
+#[sqlx::test]
+async fn an_administrator_adds_a_programme_and_overrides_a_target_for_one_unit(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let csrf = admin.get("/admin/programmes").await.input("csrf").unwrap();
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("code", "DA-2030"),
+        ("name", "Đề án 2026–2030"),
+        ("from", "2026-01"),
+        ("to", "2030-12"),
+    ];
+    assert_eq!(admin.post("/admin/programmes", &add).await.status, axum::http::StatusCode::SEE_OTHER);
+    let again = admin.post("/admin/programmes", &add).await;
+    assert_eq!(again.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().contains("Mã DA-2030 đã có"), "{}", again.text());
+
+    let before = app.count("programme_targets").await;
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("programme", "DA-2030"),
+        ("metric", "attendance_rate"),
+        ("unit", "XL"),
+        ("target", "chín mươi"),
+    ];
+    let page = admin.post("/admin/programmes/targets", &bad).await;
+    assert_eq!(page.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("Nhập chỉ tiêu là một tỷ lệ phần trăm"), "{}", page.text());
+    assert_eq!(page.input("unit").as_deref(), Some("XL"), "what was typed is kept");
+    assert_eq!(app.count("programme_targets").await, before, "nothing written");
+
+    for (unit, target) in [("", "92"), ("XL", "95,5")] {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("programme", "DA-2030"),
+            ("metric", "attendance_rate"),
+            ("unit", unit),
+            ("target", target),
+        ];
+        let page = admin.post("/admin/programmes/targets", &form).await;
+        assert!(page.text().contains("Đã lưu chỉ tiêu."), "{}", page.text());
+    }
+    let xl = run(&app.pool, "XL", "2026-01", "2026-03").await;
+    assert_eq!(xl.figure("attendance_rate").target, Some(0.955), "the unit's own override");
+    let a = run(&app.pool, "A", "2026-01", "2026-03").await;
+    assert_eq!(a.figure("attendance_rate").target, Some(0.92), "the programme's default");
+    let old = run(&app.pool, "A", "2024-01", "2024-03").await;
+    assert_eq!(old.figure("attendance_rate").target, Some(0.9), "Project 16 still holds for its years");
+
+    let mut clerk = app.login("clerk").await;
+    assert_eq!(clerk.get("/admin/programmes").await.status, axum::http::StatusCode::FORBIDDEN);
+}

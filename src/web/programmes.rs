@@ -1,0 +1,175 @@
+//! Administrators: programmes (Project 16 and its successors) and their targets per metric and per unit.
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::extract::Form;
+use super::routes::{Access, Routes};
+use super::view::Layout;
+use super::{AppResult, AppState, CurrentUser};
+use crate::db::programmes::{self, Programme, Target};
+use crate::db::units;
+use crate::domain::metrics::{METRICS, Period, metric_label_vi};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/admin/programmes", Access::Admin, page)
+        .post("/admin/programmes", Access::Admin, create)
+        .post("/admin/programmes/targets", Access::Admin, set_target)
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct ProgrammeForm {
+    csrf: Option<String>,
+    code: String,
+    name: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct TargetForm {
+    csrf: Option<String>,
+    programme: String,
+    metric: String,
+    unit: String,
+    target: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/programmes.html")]
+struct ProgrammesPage {
+    layout: Layout,
+    programmes: Vec<Programme>,
+    targets: Vec<Target>,
+    metrics: Vec<(&'static str, &'static str)>,
+    new: ProgrammeForm,
+    target: TargetForm,
+    errors: Vec<(&'static str, String)>,
+    saved: Option<&'static str>,
+}
+
+impl ProgrammesPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    fn percent(&self, t: &f64) -> String {
+        crate::domain::metrics::format_percent(Some(*t), crate::domain::metrics::Lang::Vi)
+    }
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    new: ProgrammeForm,
+    target: TargetForm,
+    errors: Vec<(&'static str, String)>,
+    saved: Option<&'static str>,
+) -> AppResult<Response> {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ProgrammesPage {
+        layout: Layout::new(user),
+        programmes: programmes::list(state.pool()).await?,
+        targets: programmes::targets(state.pool()).await?,
+        metrics: METRICS.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        new,
+        target,
+        errors,
+        saved,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
+    user.require_admin(&state, user.user.unit_id).await?;
+    render(&state, &user, ProgrammeForm::default(), TargetForm::default(), Vec::new(), None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<ProgrammeForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    user.require_admin(&state, user.user.unit_id).await?;
+    let mut errors = Vec::new();
+    let code = form.code.trim();
+    if code.is_empty() || code.len() > 40 {
+        errors.push(("code", "Nhập mã chương trình (tối đa 40 ký tự), ví dụ DA16-2025.".to_string()));
+    }
+    if form.name.trim().is_empty() {
+        errors.push(("name", "Nhập tên chương trình.".to_string()));
+    }
+    let period = Period::parse(&form.from, &form.to);
+    if period.is_none() {
+        errors.push((
+            "from",
+            "Nhập tháng bắt đầu và kết thúc (tháng/năm), tháng bắt đầu không sau tháng kết thúc.".to_string(),
+        ));
+    }
+    if let (true, Some(p)) = (errors.is_empty(), period) {
+        let created = programmes::create(state.pool(), &user.actor(), code, form.name.trim(), p.from, p.to).await?;
+        if created.is_some() {
+            return Ok(Redirect::to("/admin/programmes").into_response());
+        }
+        errors.push(("code", format!("Mã {code} đã có; chọn mã khác.")));
+    }
+    render(&state, &user, form, TargetForm::default(), errors, None).await
+}
+
+/// "90", "90,5", "90.5 %" → 0.905
+fn parse_percent(s: &str) -> Option<f64> {
+    let v: f64 = s.trim().trim_end_matches('%').trim().replace(',', ".").parse().ok()?;
+    (0.0..=200.0).contains(&v).then_some(v / 100.0)
+}
+
+async fn set_target(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TargetForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    user.require_admin(&state, user.user.unit_id).await?;
+    let mut errors = Vec::new();
+    let programme = programmes::list(state.pool()).await?.into_iter().find(|p| p.code == form.programme);
+    if programme.is_none() {
+        errors.push(("programme", "Chọn một chương trình.".to_string()));
+    }
+    if !METRICS.contains(&form.metric.as_str()) {
+        errors.push(("metric", "Chọn một chỉ tiêu.".to_string()));
+    }
+    let target = parse_percent(&form.target);
+    if target.is_none() {
+        errors.push(("target", "Nhập chỉ tiêu là một tỷ lệ phần trăm từ 0 đến 200, ví dụ 90 hoặc 92,5.".to_string()));
+    }
+    let unit_code = form.unit.trim();
+    let mut unit_id = None;
+    if !unit_code.is_empty() {
+        match units::by_code(state.pool(), unit_code).await? {
+            Some(u)
+                if units::is_within(state.pool(), user.user.unit_id, u.id, crate::domain::time::today()).await? =>
+            {
+                unit_id = Some(u.id)
+            }
+            _ => errors.push(("unit", format!("Không có đơn vị mã {unit_code} trong phạm vi của bạn."))),
+        }
+    }
+    if let (true, Some(p), Some(t)) = (errors.is_empty(), &programme, target) {
+        programmes::set_target(state.pool(), &user.actor(), p.id, &form.metric, unit_id, t).await?;
+        return render(
+            &state,
+            &user,
+            ProgrammeForm::default(),
+            TargetForm::default(),
+            Vec::new(),
+            Some("Đã lưu chỉ tiêu."),
+        )
+        .await;
+    }
+    render(&state, &user, ProgrammeForm::default(), form, errors, None).await
+}
