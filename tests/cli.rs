@@ -49,6 +49,34 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("khuoitrang") && stdout.contains("chibo-2026"), "the logins are printed: {stdout}");
 
+    // chibo report: DOMAIN.md §9's JSON; an unknown unit or a malformed period prints nothing and exits 1
+    let out = chibo(&url, &["report", "--unit", "TQ-LB-01", "--from", "2020-01", "--to", "2022-12"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on standard output");
+    assert_eq!(json["unit"], "TQ-LB-01");
+    assert_eq!(json["from"], "2020-01");
+    assert!(json["metrics"]["attendance_rate"]["denominator"].as_i64().unwrap() > 0);
+    assert!(json["children"].as_array().unwrap().iter().any(|c| c["unit"] == "TQ-LB-01-01"));
+    let csv = chibo(&url, &["report", "--unit", "TQ-LB-01", "--from", "2020-01", "--to", "2022-12", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.starts_with("unit,name,metric,numerator,denominator,value,target,met\n"), "{csv}");
+    let numerator = json["metrics"]["attendance_rate"]["numerator"].to_string();
+    assert!(
+        csv.contains(&format!("TQ-LB-01,Đảng bộ xã Xuân Lập,attendance_rate,{numerator},")),
+        "the same figures: {csv}"
+    );
+    for args in [
+        ["--unit", "NOPE", "--from", "2020-01", "--to", "2020-12"],
+        ["--unit", "TQ", "--from", "2020-13", "--to", "2020-12"],
+        ["--unit", "TQ", "--from", "2021-01", "--to", "2020-12"],
+    ] {
+        let mut all = vec!["report"];
+        all.extend(args);
+        let out = chibo(&url, &all);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed {}", String::from_utf8_lossy(&out.stdout));
+    }
+
     // into a database that is not empty, the demo refuses and says why
     let out = chibo(&url, &["demo", "--scale", "small"]);
     assert!(!out.status.success());
