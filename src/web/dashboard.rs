@@ -157,6 +157,18 @@ fn sorted_children<'a>(report: &'a Report, sort: &str, desc: bool) -> Vec<&'a Ch
     children
 }
 
+/// The children table's rows: each shown metric as a percentage with its met / not met.
+fn table_rows(children: Vec<&ChildReport>) -> Vec<Row> {
+    children
+        .into_iter()
+        .map(|c| Row {
+            code: c.unit.code.clone(),
+            name: c.unit.name.clone(),
+            cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
+        })
+        .collect()
+}
+
 fn period_label(p: &Period) -> String {
     if p.from == p.to {
         format!("tháng {}", time::format_month(p.from))
@@ -175,14 +187,7 @@ async fn show(
     let months: Vec<MonthFigures> = metrics::monthly(state.pool(), unit.id, report.period).await?;
     let sort = q.sort.clone().unwrap_or_default();
     let desc = q.desc.is_some();
-    let rows = sorted_children(&report, &sort, desc)
-        .into_iter()
-        .map(|c| Row {
-            code: c.unit.code.clone(),
-            name: c.unit.name.clone(),
-            cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
-        })
-        .collect();
+    let rows = table_rows(sorted_children(&report, &sort, desc));
     let target = report.figure("attendance_rate").target;
     let points: Vec<(String, Option<f64>)> =
         months.iter().map(|m| (time::format_month(m.month), m.attendance_rate.value)).collect();
@@ -351,14 +356,7 @@ async fn printable(
         place_date: format!("ngày {} tháng {} năm {}", today.format("%d"), today.format("%m"), today.year()),
         tiles: METRICS.iter().map(|k| tile(k, &report.figure(k))).collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
-        rows: sorted_children(&report, "", false)
-            .into_iter()
-            .map(|c| Row {
-                code: c.unit.code.clone(),
-                name: c.unit.name.clone(),
-                cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
-            })
-            .collect(),
+        rows: table_rows(sorted_children(&report, "", false)),
         unit,
     };
     Ok(Html(page.render()?))
