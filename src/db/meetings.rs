@@ -296,10 +296,7 @@ pub async fn create(
     .await?;
     let Some(id) = inserted else {
         tx.rollback().await?;
-        let id = sqlx::query_scalar("select id from meetings where idempotency_key = $1")
-            .bind(idempotency_key)
-            .fetch_one(pool)
-            .await?;
+        let id = by_idempotency_key(pool, idempotency_key).await?.ok_or(sqlx::Error::RowNotFound)?;
         return Ok(Created::AlreadySaved(id));
     };
     write_children(&mut tx, id, draft).await?;
@@ -447,4 +444,14 @@ async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
     .bind(id)
     .fetch_one(&mut *tx)
     .await
+}
+
+/// The meeting a form with this idempotency key already saved, if any.
+pub async fn by_idempotency_key(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("select id from meetings where idempotency_key = $1").bind(key).fetch_optional(db).await
+}
+
+/// The criteria of the 100-point helper: (key, Vietnamese label, most points), in order.
+pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, i16)>> {
+    sqlx::query_as("select key, label_vi, max_points from rating_criteria order by position").fetch_all(db).await
 }

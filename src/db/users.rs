@@ -134,3 +134,22 @@ pub async fn in_units(db: impl PgExecutor<'_>, unit_ids: &[i64]) -> sqlx::Result
     .fetch_all(db)
     .await
 }
+
+/// Wrong passwords for `username` in the last `minutes`.
+pub async fn recent_failures(db: impl PgExecutor<'_>, username: &str, minutes: i32) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from login_failures where username = $1 and failed_at > now() - make_interval(mins => $2)",
+    )
+    .bind(username)
+    .bind(minutes)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn record_failure(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<()> {
+    sqlx::query("insert into login_failures (username) values ($1)").bind(username).execute(db).await.map(|_| ())
+}
+
+pub async fn clear_failures(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from login_failures where username = $1").bind(username).execute(db).await.map(|_| ())
+}

@@ -158,13 +158,7 @@ struct LoginForm {
 async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> AppResult<Response> {
     let username = form.username.trim().to_lowercase();
     let pool = state.pool();
-    let failures: i64 = sqlx::query_scalar(
-        "select count(*) from login_failures where username = $1 and failed_at > now() - make_interval(mins => $2)",
-    )
-    .bind(&username)
-    .bind(LOCK_MINUTES)
-    .fetch_one(pool)
-    .await?;
+    let failures = users::recent_failures(pool, &username, LOCK_MINUTES).await?;
     let refuse = |error| -> AppResult<Response> {
         let page = LoginPage { username: form.username.clone(), error: Some(error), signed_out: false, reset: false };
         Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
@@ -173,10 +167,10 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Ap
         return refuse("Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.");
     }
     let Some(user) = users::authenticate(pool, &username, &form.password).await? else {
-        sqlx::query("insert into login_failures (username) values ($1)").bind(&username).execute(pool).await?;
+        users::record_failure(pool, &username).await?;
         return refuse("Tên đăng nhập hoặc mật khẩu không đúng.");
     };
-    sqlx::query("delete from login_failures where username = $1").bind(&username).execute(pool).await?;
+    users::clear_failures(pool, &username).await?;
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing
     let token = sessions::create(pool, user.id).await?;
     let secure = if state.0.secure_cookies { "; Secure" } else { "" };

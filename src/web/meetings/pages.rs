@@ -34,10 +34,7 @@ async fn load_meeting(state: &AppState, user: &CurrentUser, id: i64) -> AppResul
 }
 
 async fn criteria(state: &AppState) -> AppResult<Vec<Criterion>> {
-    let rows: Vec<(String, String, i16)> =
-        sqlx::query_as("select key, label_vi, max_points from rating_criteria order by position")
-            .fetch_all(state.pool())
-            .await?;
+    let rows = meetings::rating_criteria(state.pool()).await?;
     Ok(rows.into_iter().map(|(key, label, max)| Criterion { key, label, max_points: max as u8 }).collect())
 }
 
@@ -159,8 +156,13 @@ async fn render_form(
     raw: RawMeeting,
     errors: Vec<FieldError>,
     status: StatusCode,
+    known: Option<Surroundings>,
 ) -> AppResult<Response> {
-    let s = surroundings(state, &cell, meeting_id, &raw).await?;
+    // the checks have usually just read them: reading them again would double the queries of a refused form
+    let s = match known {
+        Some(s) => s,
+        None => surroundings(state, &cell, meeting_id, &raw).await?,
+    };
     let roster: Vec<RosterRow> = s
         .roll
         .iter()
@@ -223,7 +225,7 @@ pub async fn new_form(
         idempotency_key: crate::db::sessions::new_token(),
         ..RawMeeting::default()
     };
-    render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK).await
+    render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK, None).await
 }
 
 pub async fn create(
@@ -241,19 +243,18 @@ pub async fn create(
         return Err(AppError::BadRequest("idempotency key".into()));
     }
     // The same form sent again (double tap, resend after a lost answer): show what the first one saved.
-    let saved: Option<i64> = sqlx::query_scalar("select id from meetings where idempotency_key = $1")
-        .bind(key)
-        .fetch_optional(state.pool())
-        .await?;
+    let saved = meetings::by_idempotency_key(state.pool(), key).await?;
     if let Some(id) = saved {
         return Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response());
     }
     if raw.action == "add_task" {
-        return render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK).await;
+        return render_form(&state, &user, cell, None, raw, Vec::new(), StatusCode::OK, None).await;
     }
     let s = surroundings(&state, &cell, None, &raw).await?;
     match check(&cell, &raw, &s) {
-        Err(errors) => render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY, Some(s)).await
+        }
         Ok(draft) => {
             let created = meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
             Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response())
@@ -265,7 +266,7 @@ pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
     let raw = raw_from_meeting(&state, &meeting).await?;
-    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await
+    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK, None).await
 }
 
 /// The stored meeting as the form shows it.
@@ -326,12 +327,13 @@ pub async fn update(
     user.check_csrf(raw.csrf.as_deref())?;
     let version: i32 = raw.version.parse().map_err(|_| AppError::BadRequest("version".into()))?;
     if raw.action == "add_task" {
-        return render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK).await;
+        return render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK, None).await;
     }
     let s = surroundings(&state, &cell, Some(id), &raw).await?;
     let draft = match check(&cell, &raw, &s) {
         Err(errors) => {
-            return render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::UNPROCESSABLE_ENTITY, Some(s))
+                .await;
         }
         Ok(draft) => draft,
     };
@@ -347,7 +349,7 @@ pub async fn update(
             };
             // keep the version the user started from, so that saving again is refused again until they reload
             raw.version = version.to_string();
-            render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT).await
+            render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT, Some(s)).await
         }
     }
 }
