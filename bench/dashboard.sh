@@ -18,9 +18,10 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
-cookie=$(curl -s -D - -o /dev/null -d "username=bantochuc&password=chibo-2026" "http://127.0.0.1:$port/login" \
+user="${BENCH_USER:-bantochuc}"; password="${BENCH_PASSWORD:-chibo-2026}"
+cookie=$(curl -s -D - -o /dev/null -d "username=$user&password=$password" "http://127.0.0.1:$port/login" \
   | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}')
-[ -n "$cookie" ] || { echo "could not sign in as bantochuc" >&2; exit 1; }
+[ -n "$cookie" ] || { echo "could not sign in as $user" >&2; exit 1; }
 url="http://127.0.0.1:$port/dashboard/$unit?from=$from&to=$to"
 curl -sf -H "Cookie: $cookie" "$url" -o /dev/null || { echo "the dashboard did not answer 200" >&2; exit 1; }
 

@@ -1,13 +1,14 @@
 //! The metric engine: DOMAIN.md §5 for any unit and period, on the structure as it stood in each month and year.
-//! Reads the stores of migration 0003 (cell places and cell-month sums), so that a dashboard reads rows in
-//! proportion to the cells under the unit, not to the history. The dashboard, its exports, the JSON API and
+//! Reads the rollups of migration 0004 (per unit, child and month, quarter or year), so that a dashboard reads
+//! rows in proportion to the units it shows, not to the cells under it or to the history; only the point-in-time
+//! figure (secretaries trained) reads one row per cell, for one month. The dashboard, its exports, the JSON API and
 //! `chibo report` all call `report()`; none computes a figure of its own.
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{Figure, METRICS, OFFICIAL_GROUPS, Period, add_months};
+use crate::domain::metrics::{Figure, METRICS, OFFICIAL_GROUPS, Period};
 use crate::domain::time;
 
 /// A unit's figures for a period, with its direct children's (each only for the months it was one).
@@ -57,8 +58,6 @@ impl Sums {
 type Row = (bool, Option<i64>, i64, i64);
 /// (is the total, child, present, expected, good, rated, months with a regular meeting, open months)
 type MonthlyRow = (bool, Option<i64>, i64, i64, i64, i64, i64, i64);
-/// (is the total over children, is the total over groups, child, group, attended, required)
-type Reg18Row = (bool, bool, Option<i64>, Option<String>, i64, i64);
 
 /// Adds rows of (is the total, child, numerator, denominator) under `key`.
 fn collect(sums: &mut Sums, key: &'static str, rows: Vec<Row>) {
@@ -73,149 +72,68 @@ fn clamp(period: Period) -> Period {
     Period { from: period.from, to: period.to.min(now).max(period.from) }
 }
 
-const CHILD: &str = "p.ancestors[array_position(p.ancestors, $1) + 1]";
-
 pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Report> {
     let period = clamp(asked);
     let u = unit.id;
     let mut sums = Sums::default();
 
-    // monthly: attendance, good meetings, regularity
-    let monthly: Vec<MonthlyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select grouping(child) = 1, child,
-                coalesce(sum(present), 0)::bigint, coalesce(sum(present + excused + unexcused), 0)::bigint,
+    // monthly: attendance, good meetings, regularity (child 0 is a cell's own row)
+    let monthly: Vec<MonthlyRow> = sqlx::query_as(
+        "select grouping(child_id) = 1, child_id,
+                coalesce(sum(present), 0)::bigint, coalesce(sum(expected), 0)::bigint,
                 coalesce(sum(good), 0)::bigint, coalesce(sum(rated), 0)::bigint,
-                (count(*) filter (where regular_meetings > 0))::bigint, count(*)::bigint
-         from (select {CHILD} as child, s.*
-               from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
-               where p.period = 'month' and p.ancestors @> array[$1::bigint] and p.starts_on between $2 and $3) r
-         group by grouping sets ((child), ())"
-    )))
+                coalesce(sum(regular_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
+         from unit_month_rollup where unit_id = $1 and month between $2 and $3
+         group by grouping sets ((child_id), ())",
+    )
     .bind(u)
     .bind(period.from)
     .bind(period.to)
     .fetch_all(pool)
     .await?;
     for (total, child, present, expected, good, rated, regular, open) in monthly {
-        let who = if total { None } else { child.or(Some(0)) };
+        let who = if total { None } else { child };
         sums.add(who, "attendance_rate", present, expected);
         sums.add(who, "good_meeting_share", good, rated);
         sums.add(who, "meeting_regularity", regular, open);
     }
 
     if let Some((q1, q_last)) = period.whole_quarters() {
-        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "with months as (
-                select p.cell_id, date_trunc('quarter', p.starts_on) as quarter, p.starts_on, p.ancestors,
-                       coalesce(s.thematic_meetings, 0) as thematic
-                from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
-                where p.period = 'month' and p.starts_on between $2 and $3
-                  and p.cell_id in (select cell_id from cell_places where period = 'month'
-                                    and ancestors @> array[$1::bigint] and starts_on between $2 and $3)),
-             quarters as (
-                select distinct on (cell_id, quarter) ancestors,
-                       sum(thematic) over (partition by cell_id, quarter) as thematic
-                from months order by cell_id, quarter, starts_on)
-             select grouping(child) = 1, child, (count(*) filter (where thematic > 0))::bigint, count(*)::bigint
-             from (select {} as child, thematic from quarters p where p.ancestors @> array[$1::bigint]) r
-             group by grouping sets ((child), ())",
-            CHILD
-        )))
+        let rows: Vec<Row> = sqlx::query_as(
+            "select grouping(child_id) = 1, child_id,
+                    coalesce(sum(thematic_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
+             from unit_quarter_rollup where unit_id = $1 and quarter between $2 and $3
+             group by grouping sets ((child_id), ())",
+        )
         .bind(u)
         .bind(q1)
-        .bind(add_months(q_last, 2))
+        .bind(q_last)
         .fetch_all(pool)
         .await?;
         collect(&mut sums, "thematic_coverage", rows);
     }
 
     if let Some((y1, y2)) = period.whole_years() {
-        let cells: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select grouping(child) = 1, child,
-                    (count(*) filter (where level in ('excellent', 'good')))::bigint, count(*)::bigint
-             from (select {CHILD} as child, c.level
-                   from cell_classifications c
-                   join cell_places p on p.cell_id = c.cell_id and p.period = 'year'
-                                     and p.starts_on = make_date(c.year, 1, 1)
-                   where c.year between $2 and $3 and p.ancestors @> array[$1::bigint]) r
-             group by grouping sets ((child), ())"
-        )))
+        // (is the total over children, child, metric, numerator, denominator)
+        let rows: Vec<(bool, Option<i64>, String, i64, i64)> = sqlx::query_as(
+            "select grouping(child_id) = 1, child_id, metric, sum(num)::bigint, sum(den)::bigint
+             from unit_year_rollup where unit_id = $1 and year between $2 and $3
+             group by grouping sets ((metric, child_id), (metric))",
+        )
         .bind(u)
         .bind(y1 as i16)
         .bind(y2 as i16)
         .fetch_all(pool)
         .await?;
-        collect(&mut sums, "cells_good_or_better", cells);
-
-        // a member counts where they were on 31 December, or on their last day on the roll
-        let members: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "with places as (
-                select cell_id from cell_places where period = 'year' and ancestors @> array[$1::bigint]
-                  and starts_on between make_date($2, 1, 1) and make_date($3, 1, 1)),
-             candidates as (
-                select id from members where cell_id in (select cell_id from places)
-                union select member_id from member_transfers where cell_id in (select cell_id from places)),
-             classified as (
-                select mc.level, mc.year, m.id as member_id, m.cell_id as first_cell,
-                       least(make_date(mc.year, 12, 31), m.left_on - 1) as ref
-                from candidates c join member_classifications mc on mc.member_id = c.id
-                join members m on m.id = c.id
-                where mc.year between $2 and $3),
-             placed as materialized (
-                select c.level, c.year,
-                       coalesce((select t.cell_id from member_transfers t
-                                 where t.member_id = c.member_id and t.effective_on <= c.ref
-                                 order by t.effective_on desc limit 1), c.first_cell) as cell_id
-                from classified c)
-             select grouping(child) = 1, child,
-                    (count(*) filter (where level in ('excellent', 'good')))::bigint, count(*)::bigint
-             from (select {CHILD} as child, placed.level
-                   from placed join cell_places p on p.cell_id = placed.cell_id and p.period = 'year'
-                                                 and p.starts_on = make_date(placed.year, 1, 1)
-                   where p.ancestors @> array[$1::bigint]) r
-             group by grouping sets ((child), ())"
-        )))
-        .bind(u)
-        .bind(y1 as i16)
-        .bind(y2 as i16)
-        .fetch_all(pool)
-        .await?;
-        collect(&mut sums, "members_good_or_better", members);
-
-        let reg18: Vec<Reg18Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select grouping(child) = 1, grouping(\"group\") = 1, child, \"group\",
-                        coalesce(sum(attended), 0)::bigint, coalesce(sum(required), 0)::bigint
-                 from (select {CHILD} as child, o.\"group\", a.required, coalesce(att.n, 0) as attended
-                       from reg18_assignments a join officials o on o.id = a.official_id
-                       join cell_places p on p.cell_id = a.cell_id and p.period = 'year'
-                                         and p.starts_on = make_date(a.year, 1, 1)
-                       left join (select g.official_id, m.cell_id, extract(year from m.held_on)::int as year,
-                                         count(*) as n
-                                  from meeting_guests g join meetings m on m.id = g.meeting_id
-                                  where m.held_on >= make_date($2, 1, 1) and m.held_on < make_date($3 + 1, 1, 1)
-                                    and m.cell_id in (select cell_id from cell_places where period = 'year'
-                                                      and ancestors @> array[$1::bigint])
-                                  group by 1, 2, 3) att
-                              on att.official_id = a.official_id and att.cell_id = a.cell_id and att.year = a.year
-                       where a.year between $2 and $3 and p.ancestors @> array[$1::bigint]) r
-                 group by grouping sets ((child), (), (\"group\"))"
-        )))
-        .bind(u)
-        .bind(y1 as i16)
-        .bind(y2 as i16)
-        .fetch_all(pool)
-        .await?;
-        for (child_total, group_total, child, group, num, den) in reg18 {
-            match (child_total, group_total, group) {
-                // per group, for the unit
-                (true, false, Some(g)) => {
-                    if let Some(key) = OFFICIAL_GROUPS.iter().find(|k| **k == g) {
-                        sums.add(None, group_key(key), num, den);
-                    }
+        for (total, child, metric, num, den) in rows {
+            let who = if total { None } else { child };
+            if let Some(group) = metric.strip_prefix("reg18:") {
+                sums.add(who, "reg18_participation", num, den);
+                if let (None, Some(g)) = (who, OFFICIAL_GROUPS.iter().find(|g| **g == group)) {
+                    sums.add(None, group_key(g), num, den);
                 }
-                (true, true, _) => sums.add(None, "reg18_participation", num, den),
-                (false, true, _) => sums.add(child.or(Some(0)), "reg18_participation", num, den),
-                _ => {}
+            } else if let Some(key) = METRICS.iter().find(|k| **k == metric) {
+                sums.add(who, key, num, den);
             }
         }
     }
@@ -223,17 +141,15 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
     // point in time: the secretaries of the cells open on the period's last day (or today, if earlier)
     let day = period.end_day().min(time::today());
     let trained: Vec<Row> = sqlx::query_as(
-        "with recursive periods as (
-            select unit_id, parent_id, start_on, coalesce(end_on, date '9999-12-31') as end_on from unit_parent_periods),
-         chain(cell_id, unit_id, depth) as (
-            select c.id, c.id, 0 from units c
-            where c.kind = 'cell' and c.valid_from <= $2 and (c.valid_to is null or c.valid_to >= $2)
-            union all
-            select ch.cell_id, p.parent_id, ch.depth + 1
-            from chain ch join periods p on p.unit_id = ch.unit_id and $2 between p.start_on and p.end_on
-            where p.parent_id is not null and ch.depth < 32),
+        // the places of the day's month, except for cells under a unit that moved between then and the day
+        "with moved as (select array_agg(unit_id) as ids from unit_moves where effective_on > $3 and effective_on <= $2),
          cells as (
-            select cell_id as id, array_agg(unit_id order by depth desc) as ancestors from chain group by cell_id),
+            select p.cell_id as id,
+                   case when p.ancestors && moved.ids then ancestors_on(p.cell_id, $2) else p.ancestors end as ancestors
+            from cell_places p cross join moved join units c on c.id = p.cell_id
+            where p.period = 'month' and p.starts_on = $3 and c.valid_from <= $2
+              and (c.valid_to is null or c.valid_to >= $2)
+              and (p.ancestors @> array[$1::bigint] or p.ancestors && moved.ids)),
          secretaries as (
             select cells.ancestors[array_position(cells.ancestors, $1) + 1] as child,
                    exists(select 1 from trainings t where t.member_id = s.member_id and t.trained_on <= $2) as trained
@@ -245,6 +161,7 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
     )
     .bind(u)
     .bind(day)
+    .bind(time::month_start(day))
     .fetch_all(pool)
     .await?;
     collect(&mut sums, "secretaries_trained", trained);
@@ -391,24 +308,23 @@ pub struct MonthFigures {
     pub month: NaiveDate,
     pub attendance_rate: Figure,
     pub good_meeting_share: Figure,
+    pub meeting_regularity: Figure,
     /// good, fair, average, weak
     pub ratings: [i64; 4],
 }
 
-/// (month, present, expected, rated, good, fair, average, weak)
-type MonthRow = (NaiveDate, i64, i64, i64, i64, i64, i64, i64);
+/// (month, present, expected, rated, good, fair, average, weak, cells with a regular meeting, open cells)
+type MonthRow = (NaiveDate, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The monthly trend of a unit over a period (each month on the structure as it stood then).
 pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result<Vec<MonthFigures>> {
     let period = clamp(asked);
     let rows: Vec<MonthRow> = sqlx::query_as(
-        "select p.starts_on, coalesce(sum(s.present), 0)::bigint,
-                coalesce(sum(s.present + s.excused + s.unexcused), 0)::bigint, coalesce(sum(s.rated), 0)::bigint,
-                coalesce(sum(s.good), 0)::bigint, coalesce(sum(s.fair), 0)::bigint,
-                coalesce(sum(s.average), 0)::bigint, coalesce(sum(s.weak), 0)::bigint
-         from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
-         where p.period = 'month' and p.ancestors @> array[$1::bigint] and p.starts_on between $2 and $3
-         group by p.starts_on order by p.starts_on",
+        "select month, sum(present)::bigint, sum(expected)::bigint, sum(rated)::bigint, sum(good)::bigint,
+                sum(fair)::bigint, sum(average)::bigint, sum(weak)::bigint, sum(regular_cells)::bigint,
+                sum(open_cells)::bigint
+         from unit_month_rollup where unit_id = $1 and month between $2 and $3
+         group by month order by month",
     )
     .bind(unit_id)
     .bind(period.from)
@@ -419,10 +335,11 @@ pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result
     let target = |k: &str| targets.get(&(unit_id, k.to_string())).copied();
     Ok(rows
         .into_iter()
-        .map(|(month, present, expected, rated, g, f, a, w)| MonthFigures {
+        .map(|(month, present, expected, rated, g, f, a, w, regular, open)| MonthFigures {
             month,
             attendance_rate: Figure::new(present, expected, target("attendance_rate")),
             good_meeting_share: Figure::new(g, rated, target("good_meeting_share")),
+            meeting_regularity: Figure::new(regular, open, target("meeting_regularity")),
             ratings: [g, f, a, w],
         })
         .collect())

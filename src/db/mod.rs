@@ -21,7 +21,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
     // JIT compilation costs more than it saves on the short queries of a web page
     let options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
-    PgPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(5)).connect_with(options).await
+    PgPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(3)).connect_with(options).await
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

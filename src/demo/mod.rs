@@ -136,6 +136,8 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     }
 
     let mut tx = pool.begin().await?;
+    // the metric stores are built once at the end, not statement by statement
+    sqlx::query("select set_config('chibo.bulk', 'on', true)").execute(&mut *tx).await?;
     let mut summary = Vec::new();
     let activity::Buffers {
         officials,
@@ -177,6 +179,7 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
         .execute(&mut *tx)
         .await?;
     }
+    sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         &Actor::cli(),

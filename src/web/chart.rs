@@ -56,6 +56,37 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
     svg
 }
 
+/// A small trend for a tile: the monthly values as a line, the target dashed, no axes. Values are ratios.
+pub fn spark(values: &[Option<f64>], target: Option<f64>, title: &str) -> String {
+    const W: f64 = 120.0;
+    const H: f64 = 28.0;
+    let known: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
+    if values.iter().flatten().count() < 2 {
+        return String::new();
+    }
+    let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = (hi - lo).max(0.02);
+    let y = |v: f64| 2.0 + (1.0 - (v - lo) / span) * (H - 4.0);
+    let x = |i: usize| 2.0 + i as f64 * (W - 4.0) / (values.len() - 1) as f64;
+    let mut svg = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\" aria-label=\"{}\" \
+         xmlns=\"http://www.w3.org/2000/svg\">",
+        escape(title)
+    );
+    if let Some(t) = target {
+        let _ = write!(svg, "<line x1=\"0\" x2=\"{W}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"target\"/>", y = y(t));
+    }
+    let mut path = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if let Some(v) = v {
+            let _ = write!(path, "{}{:.1},{:.1} ", if path.is_empty() { "M" } else { "L" }, x(i), y(*v));
+        }
+    }
+    let _ = write!(svg, "<path d=\"{}\" class=\"series\"/></svg>", path.trim_end());
+    svg
+}
+
 /// One horizontal bar split into parts: (label, count, css class).
 pub fn stacked_bar(parts: &[(&str, i64, &str)], title: &str) -> String {
     let total: i64 = parts.iter().map(|p| p.1).sum();

@@ -65,10 +65,21 @@ pub struct Tile {
     pub target: Option<String>,
     pub gap: Option<String>,
     pub met: Option<bool>,
+    /// the monthly values as a small inline SVG; empty for metrics not counted by month
+    pub trend: String,
 }
 
-fn tile(key: &'static str, f: &Figure) -> Tile {
+fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
+    let monthly = |pick: fn(&MonthFigures) -> Figure| months.iter().map(|m| pick(m).value).collect::<Vec<_>>();
+    let series = match key {
+        "attendance_rate" => monthly(|m| m.attendance_rate),
+        "good_meeting_share" => monthly(|m| m.good_meeting_share),
+        "meeting_regularity" => monthly(|m| m.meeting_regularity),
+        _ => Vec::new(),
+    };
+    let trend = chart::spark(&series, f.target, &format!("Xu hướng theo tháng: {}", metric_label_vi(key)));
     Tile {
+        trend,
         label: metric_label_vi(key),
         value: format_percent(f.value, Lang::Vi),
         fraction: format!("{} / {}", format_count(f.numerator, Lang::Vi), format_count(f.denominator, Lang::Vi)),
@@ -208,7 +219,7 @@ async fn show(
         from: report.period.from_label(),
         to: report.period.to_label(),
         bad_period,
-        tiles: SHOWN.iter().map(|k| tile(k, &report.figure(k))).collect(),
+        tiles: SHOWN.iter().map(|k| tile(k, &report.figure(k), &months)).collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
         rows,
         trend: chart::line(&points, target, "Tỷ lệ đảng viên dự sinh hoạt theo tháng"),
@@ -354,7 +365,7 @@ async fn printable(
         issuer,
         period_label: period_label(&report.period),
         place_date: format!("ngày {} tháng {} năm {}", today.format("%d"), today.format("%m"), today.year()),
-        tiles: METRICS.iter().map(|k| tile(k, &report.figure(k))).collect(),
+        tiles: METRICS.iter().map(|k| tile(k, &report.figure(k), &[])).collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
         rows: table_rows(sorted_children(&report, "", false)),
         unit,

@@ -79,8 +79,13 @@ impl AppError {
 }
 
 /// The database is away (stopped, unreachable, pool exhausted): the user should retry, not report a bug.
-fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Protocol(_) => true,
+        // 08: connection exceptions; 57P01–57P03: the server is shutting down, crashed or starting up
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 impl IntoResponse for AppError {

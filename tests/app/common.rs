@@ -173,7 +173,11 @@ impl<'a> Client<'a> {
 
     /// The raw response of a GET (for headers).
     pub async fn get_response(&self, path: &str) -> axum::response::Response {
-        let req = Request::get(path).body(Body::empty()).unwrap();
+        let mut req = Request::get(path);
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let req = req.body(Body::empty()).unwrap();
         self.app.router.clone().oneshot(req).await.unwrap()
     }
 

@@ -1,9 +1,11 @@
 //! Integration tests: HTTP through the real router against a real PostgreSQL (one database per test).
 mod authz;
+mod backup;
 mod common;
 mod demo;
 mod followup;
 mod hardening;
 mod meetings;
 mod metrics;
+mod outage;
 mod security;

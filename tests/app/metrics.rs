@@ -278,7 +278,34 @@ async fn assert_rollups_agree(pool: &PgPool, when: &str) {
     .fetch_one(pool)
     .await
     .unwrap();
-    assert_eq!(diff, 0, "the rollups disagree with the raw rows {when}");
+    assert_eq!(diff, 0, "the cell-month sums disagree with the raw rows {when}");
+
+    // the rollups kept by deltas against the same rollups rebuilt whole from the raw rows (rolled back after)
+    let mut tx = pool.begin().await.unwrap();
+    let kept = rollup_rows(&mut tx).await;
+    sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await.unwrap();
+    let rebuilt = rollup_rows(&mut tx).await;
+    tx.rollback().await.unwrap();
+    assert!(rebuilt.len() > 100, "the rebuild found the data");
+    let missing: Vec<_> = rebuilt.difference(&kept).take(5).collect();
+    let extra: Vec<_> = kept.difference(&rebuilt).take(5).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "rollups {when}: missing {missing:?}, extra {extra:?}");
+}
+
+/// Every non-empty row of the rollups and of the annual cell sums, as text, sorted.
+async fn rollup_rows(tx: &mut sqlx::PgConnection) -> std::collections::BTreeSet<String> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "select 'm' || r::text from unit_month_rollup r
+         where (open_cells, regular_cells, present, expected, rated, good, fair, average, weak)
+               <> (0, 0, 0, 0, 0, 0, 0, 0, 0)
+         union all select 'q' || r::text from unit_quarter_rollup r where (open_cells, thematic_cells) <> (0, 0)
+         union all select 'y' || r::text from unit_year_rollup r where (num, den) <> (0, 0)
+         union all select 'c' || r::text from cell_year_stats r",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
 }
 
 #[sqlx::test]
@@ -317,6 +344,64 @@ async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
         .await
         .unwrap();
     assert_rollups_agree(&pool, "after turning a meeting into paper-book counts").await;
+
+    // the annual stores: classifications, transfers, leaving, Regulation 18 assignments, guests, groups
+    for (sql, when) in [
+        (
+            "update cell_classifications set level = case level when 'good' then 'fail' else 'good' end
+          where cell_id in (select cell_id from cell_classifications order by cell_id limit 5)",
+            "after reclassifying cells",
+        ),
+        (
+            "delete from cell_classifications where (cell_id, year) in
+          (select cell_id, year from cell_classifications order by cell_id desc limit 3)",
+            "after deleting a cell's class",
+        ),
+        (
+            "update member_classifications set level = 'fail'
+          where member_id in (select member_id from member_classifications order by member_id limit 30)",
+            "after reclassifying members",
+        ),
+        (
+            "insert into member_transfers (member_id, cell_id, effective_on)
+          select m.id, (select id from units where kind = 'cell' and id <> m.cell_id and valid_to is null
+                        order by id limit 1), date '2023-06-01'
+          from members m where m.left_on is null and m.joined_on < date '2023-01-01'
+            and not exists (select 1 from member_transfers t where t.member_id = m.id)
+          order by m.id limit 4",
+            "after transferring members",
+        ),
+        (
+            "update members set left_on = date '2024-03-01'
+          where id in (select member_id from member_classifications where year = 2024 order by member_id limit 3)
+            and joined_on < date '2024-03-01'",
+            "after members left",
+        ),
+        (
+            "delete from member_classifications where member_id in
+          (select member_id from member_classifications order by member_id desc limit 4)",
+            "after deleting members' classes",
+        ),
+        (
+            "update reg18_assignments set required = required + 2
+          where (official_id, cell_id, year) in (select official_id, cell_id, year from reg18_assignments limit 5)",
+            "after changing what is required",
+        ),
+        (
+            "delete from meeting_guests where meeting_id in (select meeting_id from meeting_guests limit 5)",
+            "after removing guests",
+        ),
+        (
+            "update officials set \"group\" = 'advisory_staff'
+          where id in (select official_id from reg18_assignments order by official_id limit 1)",
+            "after an official changed group",
+        ),
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{when}: {e}"));
+        assert_rollups_agree(&pool, when).await;
+    }
+    let counted: i64 = sqlx::query_scalar("select count(*) from cell_year_stats").fetch_one(&pool).await.unwrap();
+    assert!(counted > 0, "the demo has annual records");
 }
 
 #[sqlx::test]
@@ -352,6 +437,10 @@ async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool
         "{page}"
     );
     assert!(page.contains("92,11 %"), "{page}");
+    // a small monthly trend in each tile counted by month: attendance, good meetings, regularity
+    let raw = viewer.get("/dashboard/S?from=2020-01&to=2022-12").await.body;
+    assert_eq!(raw.matches("<svg class=\"spark\"").count(), 3, "{raw}");
+    assert!(raw.contains("aria-label=\"Xu hướng theo tháng: Tỷ lệ đảng viên dự sinh hoạt\""), "{raw}");
 
     let csv = viewer.get("/dashboard/S/export.csv?from=2023-01&to=2023-12").await;
     assert_eq!(csv.status, axum::http::StatusCode::OK);

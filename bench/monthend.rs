@@ -1,0 +1,327 @@
+//! The month-end load test (issue 7): secretaries of many cells sign in and log this month's meeting while
+//! committee viewers keep opening dashboards, against a running release server on loopback. Bounded in time and
+//! in count; stops by itself. Prints throughput, p50 / p95 / p99 per kind of request and the error count.
+//!
+//! Run by `bench/monthend.sh`, which starts the server; by hand:
+//!   cargo run --release --example monthend -- BASE_URL DATABASE_URL [SECRETARIES] [VIEWERS] [SECONDS]
+//! Setup (in the database): SECRETARIES cells get a secretary account `bench-sec-N` (password chibo-2026) and lose
+//! this month's regular meeting, so that each has one to log, as at a month's end. Never run in CI.
+use axum::body::Bytes;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+#[derive(Default)]
+struct Stats {
+    /// per kind of request: latencies in microseconds
+    times: BTreeMap<&'static str, Vec<u64>>,
+    errors: BTreeMap<String, u64>,
+}
+
+struct Driver {
+    http: Http,
+    base: String,
+    stats: Mutex<Stats>,
+    deadline: Instant,
+}
+
+struct Reply {
+    status: StatusCode,
+    cookie: Option<String>,
+    body: String,
+}
+
+impl Driver {
+    async fn send(&self, kind: &'static str, req: Request<Full<Bytes>>, want: StatusCode) -> Option<Reply> {
+        let start = Instant::now();
+        let res = self.http.request(req).await;
+        let reply = match res {
+            Ok(res) => {
+                let status = res.status();
+                let cookie = res
+                    .headers()
+                    .get(header::SET_COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(';').next())
+                    .map(str::to_string);
+                let body = res.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                Some(Reply { status, cookie, body: String::from_utf8_lossy(&body).into_owned() })
+            }
+            Err(e) => {
+                self.error(format!("{kind}: {e}"));
+                None
+            }
+        };
+        let took = start.elapsed().as_micros() as u64;
+        let mut stats = self.stats.lock().unwrap();
+        stats.times.entry(kind).or_default().push(took);
+        drop(stats);
+        match reply {
+            Some(r) if r.status == want => Some(r),
+            Some(r) => {
+                self.error(format!("{kind}: {}", r.status));
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn error(&self, what: String) {
+        *self.stats.lock().unwrap().errors.entry(what).or_default() += 1;
+    }
+
+    fn get(&self, path: &str, cookie: &str) -> Request<Full<Bytes>> {
+        Request::get(format!("{}{path}", self.base))
+            .header(header::COOKIE, cookie)
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Full::default())
+            .unwrap()
+    }
+
+    fn post(&self, path: &str, cookie: Option<&str>, form: &[(String, String)]) -> Request<Full<Bytes>> {
+        let body = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let mut req = Request::post(format!("{}{path}", self.base))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, self.base.as_str());
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        req.body(Full::from(body)).unwrap()
+    }
+
+    async fn login(&self, username: &str) -> Option<String> {
+        let form = [("username".into(), username.into()), ("password".into(), "chibo-2026".into())];
+        self.send("sign in", self.post("/login", None, &form), StatusCode::SEE_OTHER).await?.cookie
+    }
+
+    /// A secretary's month end: sign in, open the cell's page, the form, save the meeting, see the list.
+    async fn secretary(&self, username: &str, cell: &str, day: &str) {
+        let Some(cookie) = self.login(username).await else { return };
+        if self.send("cell page", self.get(&format!("/cells/{cell}"), &cookie), StatusCode::OK).await.is_none() {
+            return;
+        }
+        let Some(page) =
+            self.send("meeting form", self.get(&format!("/cells/{cell}/meetings/new"), &cookie), StatusCode::OK).await
+        else {
+            return;
+        };
+        let mut form = form_values(&page.body);
+        for (k, v) in [
+            ("held_on", day),
+            ("started_at", "19:30"),
+            ("ended_at", "21:00"),
+            ("topic", "Sinh hoạt chi bộ thường kỳ cuối tháng"),
+            ("content", "Chi bộ đánh giá kết quả tháng và bàn nhiệm vụ tháng tới."),
+            ("rating", "good"),
+            ("action", "save"),
+        ] {
+            form.retain(|(key, _)| key != k);
+            form.push((k.into(), v.into()));
+        }
+        let path = format!("/cells/{cell}/meetings");
+        if self.send("save meeting", self.post(&path, Some(&cookie), &form), StatusCode::SEE_OTHER).await.is_none() {
+            return;
+        }
+        self.send("meeting list", self.get(&path, &cookie), StatusCode::OK).await;
+    }
+
+    /// A committee viewer opening dashboards until the secretaries are done or time is up.
+    async fn viewer(&self, units: &[String], done: &std::sync::atomic::AtomicBool) {
+        let Some(cookie) = self.login("bantochuc").await else { return };
+        let mut i = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < self.deadline {
+            let unit = &units[i % units.len()];
+            let kind = if i % units.len() == 0 { "province dashboard" } else { "district dashboard" };
+            self.send(kind, self.get(&format!("/dashboard/{unit}"), &cookie), StatusCode::OK).await;
+            i += 1;
+        }
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The values a browser would send from the page's form (inputs, checked radios, selected options, textareas).
+fn form_values(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut select: Option<String> = None;
+    for tag in html.split('<').skip(1) {
+        let attr = |a: &str| {
+            let key = format!(" {a}=\"");
+            tag.find(&key).map(|i| {
+                let v = &tag[i + key.len()..];
+                v[..v.find('"').unwrap_or(v.len())].replace("&amp;", "&")
+            })
+        };
+        if tag.starts_with("select ") {
+            select = attr("name");
+        } else if tag.starts_with("/select") {
+            select = None;
+        } else if tag.starts_with("option ") && tag.contains(" selected") {
+            if let Some(name) = &select {
+                out.push((name.clone(), attr("value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("input ") {
+            let (Some(name), ty) = (attr("name"), attr("type").unwrap_or_else(|| "text".into())) else { continue };
+            match ty.as_str() {
+                "radio" | "checkbox" if !tag.contains(" checked") => {}
+                "submit" => {}
+                _ => out.push((name, attr("value").unwrap_or_default())),
+            }
+        }
+    }
+    out
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: monthend BASE_URL DATABASE_URL [SECRETARIES] [VIEWERS] [SECONDS]";
+    let base = args.get(1).expect(usage).trim_end_matches('/').to_string();
+    let url = args.get(2).expect(usage);
+    let secretaries: i64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(300);
+    let viewers: usize = args.get(4).map(|s| s.parse()).transpose()?.unwrap_or(4);
+    let seconds: u64 = args.get(5).map(|s| s.parse()).transpose()?.unwrap_or(120);
+    let concurrency = 16;
+
+    // setup: cells open today, each with a bench secretary and no regular meeting this month yet
+    let pool = chibo::db::connect(url).await?;
+    let today = chibo::domain::time::today();
+    let month = chibo::domain::time::month_start(today);
+    let cells: Vec<(i64, String)> = sqlx::query_as(
+        "select c.id, c.code from units c where c.kind = 'cell' and c.valid_to is null
+           and exists (select 1 from members m where m.cell_id = c.id and m.left_on is null)
+           and not exists (select 1 from member_transfers t where t.cell_id = c.id and t.effective_on >= $1)
+         order by c.code limit $2",
+    )
+    .bind(month)
+    .bind(secretaries)
+    .fetch_all(&pool)
+    .await?;
+    let ids: Vec<i64> = cells.iter().map(|(id, _)| *id).collect();
+    let mut tx = pool.begin().await?;
+    sqlx::query("delete from meetings where cell_id = any($1) and held_on >= $2 and kind = 'regular'")
+        .bind(&ids)
+        .bind(month)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from sessions where user_id in (select id from users where username like 'bench-sec-%')")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("delete from users where username like 'bench-sec-%'").execute(&mut *tx).await?;
+    sqlx::query(
+        "insert into users (username, display_name, password_hash, role, unit_id)
+         select 'bench-sec-' || lower(c.code), 'Bí thư ' || c.code,
+                (select password_hash from users where username = 'khuoitrang'), 'cell_secretary', c.id
+         from units c where c.id = any($1)",
+    )
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let units: Vec<String> = sqlx::query_scalar(
+        "(select code from units where parent_id is null order by code limit 1)
+         union all (select code from units where kind = 'district' order by code)",
+    )
+    .fetch_all(&pool)
+    .await?;
+    pool.close().await;
+
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let http: Http = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build(connector);
+    let driver = Arc::new(Driver {
+        http,
+        base: base.clone(),
+        stats: Mutex::default(),
+        deadline: Instant::now() + Duration::from_secs(seconds),
+    });
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let day = today.format("%Y-%m-%d").to_string();
+    let started = Instant::now();
+
+    let mut viewer_tasks = Vec::new();
+    for _ in 0..viewers {
+        let (d, u, done) = (driver.clone(), units.clone(), done.clone());
+        viewer_tasks.push(tokio::spawn(async move { d.viewer(&u, &done).await }));
+    }
+    let queue = Arc::new(Mutex::new(cells.into_iter().map(|(_, code)| code).collect::<Vec<_>>()));
+    let mut secretary_tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (d, q, day) = (driver.clone(), queue.clone(), day.clone());
+        secretary_tasks.push(tokio::spawn(async move {
+            loop {
+                let next = q.lock().unwrap().pop();
+                let Some(code) = next else { break };
+                if Instant::now() >= d.deadline {
+                    break;
+                }
+                d.secretary(&format!("bench-sec-{}", code.to_lowercase()), &code, &day).await;
+            }
+        }));
+    }
+    for t in secretary_tasks {
+        t.await?;
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in viewer_tasks {
+        t.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let stats = driver.stats.lock().unwrap();
+    let total: usize = stats.times.values().map(Vec::len).sum();
+    let errors: u64 = stats.errors.values().sum();
+    println!(
+        "== command: cargo run --release --example monthend -- {base} DATABASE_URL {secretaries} {viewers} {seconds}"
+    );
+    println!("== {secretaries} secretaries ({concurrency} at a time), {viewers} dashboard viewers, {elapsed:.1} s");
+    println!("== {total} requests, {:.1} requests/s, {errors} errors", total as f64 / elapsed);
+    println!("{:<20} {:>7} {:>10} {:>10} {:>10}", "request", "count", "p50 ms", "p95 ms", "p99 ms");
+    for (kind, times) in &stats.times {
+        let mut t = times.clone();
+        t.sort_unstable();
+        println!(
+            "{kind:<20} {:>7} {:>10.1} {:>10.1} {:>10.1}",
+            t.len(),
+            percentile(&t, 0.50),
+            percentile(&t, 0.95),
+            percentile(&t, 0.99)
+        );
+    }
+    for (what, n) in &stats.errors {
+        println!("error: {what} × {n}");
+    }
+    let pool = chibo::db::connect(url).await?;
+    let saved: i64 = sqlx::query_scalar(
+        "select count(*) from meetings m join units c on c.id = m.cell_id
+         where m.held_on = $1 and m.kind = 'regular' and c.id = any($2)",
+    )
+    .bind(today)
+    .bind(&ids)
+    .fetch_one(&pool)
+    .await?;
+    println!("== meetings saved today by the bench secretaries: {saved} of {}", ids.len());
+    Ok(())
+}
