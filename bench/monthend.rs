@@ -290,7 +290,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
 
-    let stats = driver.stats.lock().unwrap();
+    let stats = std::mem::take(&mut *driver.stats.lock().unwrap());
     let total: usize = stats.times.values().map(Vec::len).sum();
     let errors: u64 = stats.errors.values().sum();
     println!(

@@ -63,12 +63,17 @@ create table unit_year_rollup (
 
 -- Recomputes the annual sums of the given (cell, year) pairs from the raw rows. A member counts on the cell they
 -- were on on 31 December, or on their last day on the roll.
-create function refresh_cell_year_stats(pairs_cell bigint[], pairs_year integer[]) returns void language sql as $$
+create function refresh_cell_year_stats(pairs_cell bigint[], pairs_year integer[]) returns void language plpgsql as $$
+begin
+    -- EXECUTE plans each call with its own arrays: one pair from a web save, or every pair in a rebuild
+    execute $q$
     delete from cell_year_stats s
-    using unnest(pairs_cell, pairs_year) as p(cell_id, year)
-    where s.cell_id = p.cell_id and s.year = p.year;
+    using unnest($1, $2) as p(cell_id, year)
+    where s.cell_id = p.cell_id and s.year = p.year
+    $q$ using pairs_cell, pairs_year;
+    execute $q$
     insert into cell_year_stats (cell_id, year, metric, num, den)
-    with pairs as (select distinct cell_id, year::smallint as year from unnest(pairs_cell, pairs_year) p(cell_id, year)),
+    with pairs as (select distinct cell_id, year::smallint as year from unnest($1, $2) p(cell_id, year)),
     candidates as (
         select m.id, p.year from pairs p join members m on m.cell_id = p.cell_id
         union
@@ -99,8 +104,52 @@ create function refresh_cell_year_stats(pairs_cell bigint[], pairs_year integer[
                        and m.held_on >= make_date(p.year, 1, 1) and m.held_on < make_date(p.year + 1, 1, 1)
         join meeting_guests g on g.meeting_id = m.id
         group by 1, 2, 3) att on att.official_id = a.official_id and att.cell_id = a.cell_id and att.year = a.year
-    group by a.cell_id, a.year, o."group";
-$$;
+    group by a.cell_id, a.year, o."group"
+    $q$ using pairs_cell, pairs_year;
+end $$;
+
+-- The cell-month refresh of 0003, planned per call (EXECUTE) and counting attendance in one grouped pass over the
+-- touched meetings instead of one lookup per meeting, so that a rebuild of every pair takes seconds.
+create or replace function refresh_cell_month_stats(pairs_cell bigint[], pairs_month date[]) returns void
+language plpgsql as $$
+declare ids bigint[];
+begin
+    execute $q$
+        delete from cell_month_stats s using unnest($1, $2) as p(cell_id, month)
+        where s.cell_id = p.cell_id and s.month = p.month
+    $q$ using pairs_cell, pairs_month;
+    execute $q$
+        select array_agg(m.id)
+        from (select distinct cell_id, month from unnest($1, $2) as p(cell_id, month)) p
+        join meetings m on m.cell_id = p.cell_id and m.held_on >= p.month and m.held_on < (p.month + interval '1 month')
+    $q$ into ids using pairs_cell, pairs_month;
+    if ids is null then
+        return;
+    end if;
+    execute $q$
+        insert into cell_month_stats
+        select m.cell_id, date_trunc('month', m.held_on)::date,
+               count(*) filter (where m.kind = 'regular'),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, a.present, 0) end), 0),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, a.excused, 0) end), 0),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, a.unexcused, 0) end), 0),
+               count(*) filter (where m.kind = 'regular' and m.rating is not null),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'good'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'fair'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'average'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'weak'),
+               count(*) filter (where m.kind = 'thematic')
+        from meetings m
+        left join (
+            select meeting_id,
+                   count(*) filter (where status = 'present') as present,
+                   count(*) filter (where status = 'excused') as excused,
+                   count(*) filter (where status = 'unexcused') as unexcused
+            from attendance where meeting_id = any($1) group by meeting_id) a on a.meeting_id = m.id
+        where m.id = any($1)
+        group by m.cell_id, date_trunc('month', m.held_on)
+    $q$ using ids;
+end $$;
 
 -- Adds the difference between two sets of cell-month rows (the statement's old and new rows) to the month and
 -- quarter rollups. Rows are upserted in key order, so that concurrent saves lock them in the same order.

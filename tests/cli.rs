@@ -161,7 +161,34 @@ async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
     assert!(login.contains("Đăng nhập"));
     assert!(login.to_lowercase().contains("content-security-policy"), "security headers are sent");
 
+    // a request in flight when SIGTERM comes: headers sent, the body not yet
+    let mut in_flight = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    in_flight.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = "username=khong-co&password=sai-mat-khau";
+    write!(
+        in_flight,
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    in_flight.flush().unwrap();
+
     Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
+    // the server stops taking new connections ...
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "chibo serve still accepts connections after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ... and still answers the one in flight
+    in_flight.write_all(body[10..].as_bytes()).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 422"), "the request in flight was answered: {answer}");
+    assert!(answer.contains("Tên đăng nhập hoặc mật khẩu không đúng"), "{answer}");
+
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(s) = server.0.try_wait().unwrap() {

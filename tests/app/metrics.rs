@@ -7,6 +7,10 @@ use sqlx::PgPool;
 
 use crate::common::{TestApp, seed};
 
+fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
 async fn run(pool: &PgPool, unit: &str, from: &str, to: &str) -> Report {
     let unit = units::by_code(pool, unit).await.unwrap().unwrap();
     report(pool, unit, Period::parse(from, to).unwrap()).await.unwrap()
@@ -300,7 +304,8 @@ async fn rollup_rows(tx: &mut sqlx::PgConnection) -> std::collections::BTreeSet<
                <> (0, 0, 0, 0, 0, 0, 0, 0, 0)
          union all select 'q' || r::text from unit_quarter_rollup r where (open_cells, thematic_cells) <> (0, 0)
          union all select 'y' || r::text from unit_year_rollup r where (num, den) <> (0, 0)
-         union all select 'c' || r::text from cell_year_stats r",
+         union all select 'c' || r::text from cell_year_stats r
+         union all select 's' || r::text from cell_secretary_status r",
     )
     .fetch_all(&mut *tx)
     .await
@@ -399,6 +404,57 @@ async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{when}: {e}"));
         assert_rollups_agree(&pool, when).await;
+    }
+
+    // secretaries: one leaves this month, others are trained this month, a training is struck off
+    let today = chibo::domain::time::today();
+    let first = chibo::domain::time::month_start(today);
+    for (sql, when) in [
+        (
+            "update positions set valid_to = $1 where position = 'secretary' and valid_to is null
+            and valid_from < $1 and cell_id in (select id from units where kind = 'cell' order by code limit 2)",
+            "after a secretary left this month",
+        ),
+        (
+            "insert into trainings (member_id, trained_on, course)
+          select s.member_id, $1, 'Lớp bồi dưỡng bí thư' from positions s
+          where s.position = 'secretary' and s.valid_to is null
+            and not exists (select 1 from trainings t where t.member_id = s.member_id)
+          order by s.member_id limit 3",
+            "after secretaries were trained this month",
+        ),
+        (
+            "delete from trainings where member_id in (select member_id from positions where position = 'secretary'
+            and valid_to is null order by member_id desc limit 2) and $1 is not null",
+            "after trainings were struck off",
+        ),
+    ] {
+        sqlx::query(sql)
+            .bind(first + chrono::Days::new(1))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{when}: {e}"));
+        assert_rollups_agree(&pool, when).await;
+    }
+    let units: Vec<i64> = sqlx::query_scalar(
+        "(select id from units where parent_id is null) union all (select id from units where kind <> 'cell' limit 4)
+         union all (select id from units where kind = 'cell' order by code limit 3)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let days = [today, first, first + chrono::Days::new(1), d(2025, 7, 1), d(2025, 7, 15), d(2024, 6, 30)];
+    for unit in units {
+        for day in days {
+            let sorted = |mut rows: Vec<chibo::db::metrics::Row>| {
+                rows.retain(|r| r.3 > 0);
+                rows.sort();
+                rows
+            };
+            let stored = sorted(chibo::db::metrics::secretaries_trained(&pool, unit, day).await.unwrap());
+            let live = sorted(chibo::db::metrics::secretaries_trained_live(&pool, unit, day).await.unwrap());
+            assert_eq!(stored, live, "secretaries trained under unit {unit} on {day}");
+        }
     }
     let counted: i64 = sqlx::query_scalar("select count(*) from cell_year_stats").fetch_one(&pool).await.unwrap();
     assert!(counted > 0, "the demo has annual records");
