@@ -183,7 +183,7 @@ async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // ... and still answers the one in flight
-    in_flight.write_all(body[10..].as_bytes()).unwrap();
+    in_flight.write_all(&body.as_bytes()[10..]).unwrap();
     let mut answer = String::new();
     in_flight.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 422"), "the request in flight was answered: {answer}");
