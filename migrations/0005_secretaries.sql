@@ -198,4 +198,17 @@ begin
     return null;
 end $$;
 
-select rebuild_metric_stores();
+-- fill: the statuses, then their sums into the rollups already there (a full rebuild would redo everything)
+select set_config('chibo.bulk', 'on', true);
+analyze positions, trainings;
+select refresh_cell_secretary_status(array_agg(id)) from units where kind = 'cell';
+update unit_month_rollup r set secretaries = x.n, trained = x.t
+from (select l.unit_id, l.child_id, st.month, count(*) as n, sum(st.trained) as t
+      from cell_secretary_status st
+      join cell_places p on p.cell_id = st.cell_id and p.period = 'month' and p.starts_on = st.month
+      cross join lateral chain_links(p.ancestors) l
+      group by 1, 2, 3) x
+where r.unit_id = x.unit_id and r.child_id = x.child_id and r.month = x.month;
+select set_config('chibo.bulk', 'off', true);
+analyze cell_secretary_status;
+analyze unit_month_rollup;
