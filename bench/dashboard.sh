@@ -13,6 +13,8 @@ port="${BENCH_PORT:-3190}"; duration="${BENCH_SECONDS:-20}"; conns="${BENCH_CONN
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release --quiet
+# migrate first (a migration over a large database can take minutes), then serve
+target/release/chibo migrate
 target/release/chibo serve --port "$port" >/tmp/chibo-bench.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
