@@ -66,7 +66,9 @@ impl Driver {
         match reply {
             Some(r) if r.status == want => Some(r),
             Some(r) => {
-                self.error(format!("{kind}: {}", r.status));
+                // the page's heading says why
+                let why = r.body.split("<h1>").nth(1).and_then(|h| h.split('<').next()).unwrap_or_default();
+                self.error(format!("{kind}: {} {why}", r.status));
                 None
             }
             None => None,
@@ -78,11 +80,7 @@ impl Driver {
     }
 
     fn get(&self, path: &str, cookie: &str) -> Request<Full<Bytes>> {
-        Request::get(format!("{}{path}", self.base))
-            .header(header::COOKIE, cookie)
-            .header(header::ACCEPT_ENCODING, "gzip")
-            .body(Full::default())
-            .unwrap()
+        Request::get(format!("{}{path}", self.base)).header(header::COOKIE, cookie).body(Full::default()).unwrap()
     }
 
     fn post(&self, path: &str, cookie: Option<&str>, form: &[(String, String)]) -> Request<Full<Bytes>> {
@@ -125,6 +123,9 @@ impl Driver {
             form.retain(|(key, _)| key != k);
             form.push((k.into(), v.into()));
         }
+        if std::env::var_os("BENCH_DEBUG").is_some() {
+            eprintln!("{form:?}");
+        }
         let path = format!("/cells/{cell}/meetings");
         if self.send("save meeting", self.post(&path, Some(&cookie), &form), StatusCode::SEE_OTHER).await.is_none() {
             return;
@@ -154,6 +155,21 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// HTML entities as askama writes them, back to text.
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x2F;", "/")
+        .replace("&#43;", "+")
+        .replace("&#x2b;", "+")
+        .replace("&#61;", "=")
+        .replace("&#x3d;", "=")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// The values a browser would send from the page's form (inputs, checked radios, selected options, textareas).
 fn form_values(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -163,7 +179,7 @@ fn form_values(html: &str) -> Vec<(String, String)> {
             let key = format!(" {a}=\"");
             tag.find(&key).map(|i| {
                 let v = &tag[i + key.len()..];
-                v[..v.find('"').unwrap_or(v.len())].replace("&amp;", "&")
+                unescape(&v[..v.find('"').unwrap_or(v.len())])
             })
         };
         if tag.starts_with("select ") {
@@ -229,12 +245,12 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("delete from sessions where user_id in (select id from users where username like 'bench-sec-%')")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("delete from users where username like 'bench-sec-%'").execute(&mut *tx).await?;
     sqlx::query(
         "insert into users (username, display_name, password_hash, role, unit_id)
          select 'bench-sec-' || lower(c.code), 'Bí thư ' || c.code,
                 (select password_hash from users where username = 'khuoitrang'), 'cell_secretary', c.id
-         from units c where c.id = any($1)",
+         from units c where c.id = any($1)
+         on conflict (username) do nothing",
     )
     .bind(&ids)
     .execute(&mut *tx)

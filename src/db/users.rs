@@ -31,8 +31,16 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User
         .await
 }
 
+/// At most as many argon2 computations at once as there are cores: each takes 19 MiB and a core for tens of
+/// milliseconds, and a burst of sign-ins (a month's end) would otherwise grow the server by hundreds of megabytes
+/// without signing anyone in sooner.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// Hashes with argon2id on a blocking thread: hashing is deliberately slow and must not stall the runtime.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _turn = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -43,6 +51,7 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_turn) = HASHING.acquire().await else { return false };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
     })
