@@ -123,9 +123,6 @@ impl Driver {
             form.retain(|(key, _)| key != k);
             form.push((k.into(), v.into()));
         }
-        if std::env::var_os("BENCH_DEBUG").is_some() {
-            eprintln!("{form:?}");
-        }
         let path = format!("/cells/{cell}/meetings");
         if self.send("save meeting", self.post(&path, Some(&cookie), &form), StatusCode::SEE_OTHER).await.is_none() {
             return;

@@ -79,7 +79,7 @@ impl AppError {
 }
 
 /// The database is away (stopped, unreachable, pool exhausted): the user should retry, not report a bug.
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
+fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::Protocol(_) => true,
         // 08: connection exceptions; 57P01–57P03: the server is shutting down, crashed or starting up
