@@ -2,6 +2,7 @@
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod import;
 pub mod web;
 
 pub use web::{AppState, app};

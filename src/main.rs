@@ -51,11 +51,30 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
         format: ReportFormat,
     },
+    /// Import a bundle of CSV files (DOMAIN.md §8): everything is checked first; any error writes nothing
+    Import {
+        /// Directory holding units.csv, members.csv, meetings.csv … (every file is optional)
+        dir: std::path::PathBuf,
+        /// Check the bundle and say what it would change, without writing anything
+        #[arg(long)]
+        dry_run: bool,
+        /// Language of the messages
+        #[arg(long, value_enum, default_value_t = LangArg::Vi)]
+        lang: LangArg,
+    },
+    /// Write the whole database as an import bundle into DIR
+    Export { dir: std::path::PathBuf },
     /// Manage users
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Vi,
+    En,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,6 +156,44 @@ async fn main() -> anyhow::Result<()> {
             match format {
                 ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
                 ReportFormat::Csv => print!("{}", report.to_csv()),
+            }
+        }
+        Command::Import { dir, dry_run, lang } => {
+            let lang = match lang {
+                LangArg::Vi => chibo::domain::metrics::Lang::Vi,
+                LangArg::En => chibo::domain::metrics::Lang::En,
+            };
+            db::migrate(&pool).await?;
+            let files = chibo::import::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+            let started = std::time::Instant::now();
+            let progress = |step: &str| eprintln!("[{:>6.1} s] {step}", started.elapsed().as_secs_f64());
+            let outcome = chibo::import::import(&pool, files, dry_run, &Actor::cli(), &progress).await?;
+            if !outcome.problems.is_empty() {
+                for p in outcome.problems.iter().take(chibo::import::MAX_PROBLEMS) {
+                    println!("{}", p.render(lang));
+                }
+                let (vi, en) = ("gói có lỗi: không ghi gì cả", "the bundle has errors: nothing was written");
+                eprintln!("{}", if lang == chibo::domain::metrics::Lang::En { en } else { vi });
+                std::process::exit(1);
+            }
+            for (table, n) in &outcome.changed {
+                println!("{table}: {n}");
+            }
+            let done = match (dry_run, lang) {
+                (true, chibo::domain::metrics::Lang::En) => "dry run: the bundle is valid; nothing was written",
+                (true, _) => "chạy thử: gói hợp lệ; chưa ghi gì",
+                (false, chibo::domain::metrics::Lang::En) => "imported",
+                (false, _) => "đã nhập",
+            };
+            let (n, secs) = (outcome.total_changed(), started.elapsed().as_secs_f64());
+            match lang {
+                chibo::domain::metrics::Lang::En => println!("{done} ({n} rows added or changed, {secs:.1} s)"),
+                _ => println!("{done} ({n} dòng được thêm hoặc sửa, {secs:.1} s)"),
+            }
+        }
+        Command::Export { dir } => {
+            for (file, rows) in chibo::import::export::export(&pool, &dir).await? {
+                println!("{file}: {rows}");
             }
         }
         Command::Migrate => {

@@ -87,7 +87,12 @@ impl CopyBuffer {
     /// Sends the rows to the table.
     pub async fn send(self, conn: &mut PgConnection) -> sqlx::Result<usize> {
         let sql = format!("copy {} ({}) from stdin", self.table, self.columns);
-        let mut copy = conn.copy_in_raw(&sql).await?;
+        self.send_sql(conn, &sql).await
+    }
+
+    /// Sends the rows with a COPY statement of the caller's.
+    pub async fn send_sql(self, conn: &mut PgConnection, sql: &str) -> sqlx::Result<usize> {
+        let mut copy = conn.copy_in_raw(sql).await?;
         // chunks of 4 MiB cut at line ends, so memory stays flat on the server side
         let bytes = self.text.as_bytes();
         let mut start = 0;

@@ -1,7 +1,7 @@
 //! Demo data that looks like Tuyên Quang province, from 2020-01 to the current month, including the
 //! restructure of 1 July 2025 (districts closed; communes directly under the province).
 mod activity;
-mod copy;
+pub mod copy;
 pub mod names;
 mod structure;
 

@@ -5,6 +5,7 @@ mod common;
 mod demo;
 mod followup;
 mod hardening;
+mod import;
 mod meetings;
 mod metrics;
 mod outage;

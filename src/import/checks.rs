@@ -1,0 +1,268 @@
+//! The bundle's consistency checks, as SQL over the staging tables (`s_*`, rows with `line`) and the database.
+//! Each query returns `(line, key, args)`; the file is given beside it.
+//!
+//! `BEFORE` runs on the staged rows before anything is written (it also keeps the merge from tripping a
+//! constraint); `AFTER` runs on the tables once the bundle is merged, inside the same transaction, and uses the
+//! structure and rolls as they would stand.
+
+/// Every unit code known: the bundle's and the database's, with its kind.
+const UNITS: &str = "(select code, kind from s_units union all select code, kind from units)";
+const MEMBERS: &str = "(select code from s_members union all select code from members)";
+const OFFICIALS: &str = "(select code from s_officials union all select code from officials)";
+
+/// Rows whose `col` names no unit, member, official or meeting.
+fn unknown(table: &str, col: &str, known: &str) -> String {
+    format!(
+        "select s.line, 'unknown', array['{col}', s.{col}] from {table} s
+         where s.{col} is not null and not exists (select 1 from {known} k where k.code = s.{col})"
+    )
+}
+
+/// Rows whose `col` names a unit that is not a cell.
+fn not_cell(table: &str, col: &str) -> String {
+    format!(
+        "select s.line, 'not_cell', array['{col}', s.{col}] from {table} s
+         where exists (select 1 from {UNITS} k where k.code = s.{col} and k.kind <> 'cell')"
+    )
+}
+
+/// Rows repeating the key of an earlier row.
+fn dup(table: &str, key: &str, what: &str) -> String {
+    format!(
+        "select line, 'dup', array['{what}', k, first::text] from (
+             select line, concat_ws(' / ', {key}) as k, min(line) over (partition by {key}) as first
+             from {table}) x
+         where line <> first and k <> ''"
+    )
+}
+
+const MEETING_REFS: &str = "(select ref as code from s_meetings
+     union all select ref from meetings where ref is not null
+     union all select 'web-' || id from meetings where ref is null)";
+
+pub fn before() -> Vec<(&'static str, String)> {
+    vec![
+        ("units.csv", dup("s_units", "code", "code")),
+        (
+            "units.csv",
+            "select line, 'before', array['valid_to', 'valid_from'] from s_units where valid_to < valid_from".into(),
+        ),
+        (
+            "units.csv",
+            "select line, 'cell_type', array[]::text[] from s_units
+             where not broken and (kind = 'cell') <> (cell_type is not null)"
+                .into(),
+        ),
+        ("units.csv", "select line, 'self_parent', array[]::text[] from s_units where parent_code = code".into()),
+        ("units.csv", unknown("s_units", "parent_code", UNITS)),
+        (
+            "units.csv",
+            format!(
+                "select s.line, 'cell_parent', array['parent_code', s.parent_code] from s_units s
+                 where exists (select 1 from {UNITS} k where k.code = s.parent_code and k.kind = 'cell')"
+            ),
+        ),
+        (
+            "units.csv",
+            "select s.line, 'kind_changed', array[s.code, u.kind, s.kind] from s_units s join units u on u.code = s.code
+             where u.kind <> s.kind and 'cell' in (u.kind, s.kind)"
+                .into(),
+        ),
+        ("moves.csv", dup("s_moves", "code, effective_on", "code / effective_on")),
+        ("moves.csv", unknown("s_moves", "code", UNITS)),
+        ("moves.csv", unknown("s_moves", "parent_code", UNITS)),
+        ("moves.csv", "select line, 'self_parent', array[]::text[] from s_moves where parent_code = code".into()),
+        (
+            "moves.csv",
+            format!(
+                "select s.line, 'cell_parent', array['parent_code', s.parent_code] from s_moves s
+                 where exists (select 1 from {UNITS} k where k.code = s.parent_code and k.kind = 'cell')"
+            ),
+        ),
+        ("members.csv", dup("s_members", "code", "code")),
+        (
+            "members.csv",
+            "select line, 'not_after', array['joined_on', 'birth_date'] from s_members where joined_on <= birth_date"
+                .into(),
+        ),
+        (
+            "members.csv",
+            "select line, 'before', array['official_on', 'joined_on'] from s_members where official_on < joined_on"
+                .into(),
+        ),
+        (
+            "members.csv",
+            "select line, 'not_after', array['left_on', 'joined_on'] from s_members where left_on <= joined_on".into(),
+        ),
+        ("members.csv", unknown("s_members", "cell_code", UNITS)),
+        ("members.csv", not_cell("s_members", "cell_code")),
+        ("transfers.csv", dup("s_transfers", "member_code, effective_on", "member_code / effective_on")),
+        ("transfers.csv", unknown("s_transfers", "member_code", MEMBERS)),
+        ("transfers.csv", unknown("s_transfers", "cell_code", UNITS)),
+        ("transfers.csv", not_cell("s_transfers", "cell_code")),
+        ("exemptions.csv", dup("s_exemptions", "member_code, valid_from", "member_code / valid_from")),
+        (
+            "exemptions.csv",
+            "select line, 'before', array['valid_to', 'valid_from'] from s_exemptions where valid_to < valid_from"
+                .into(),
+        ),
+        ("exemptions.csv", unknown("s_exemptions", "member_code", MEMBERS)),
+        ("exemptions.csv", overlap("s_exemptions", "exemptions e join members m on m.id = e.member_id", "member_code", "m.code", "true")),
+        (
+            "positions.csv",
+            dup("s_positions", "cell_code, member_code, position, valid_from", "cell_code / member_code / position / valid_from"),
+        ),
+        (
+            "positions.csv",
+            "select line, 'before', array['valid_to', 'valid_from'] from s_positions where valid_to < valid_from"
+                .into(),
+        ),
+        ("positions.csv", unknown("s_positions", "cell_code", UNITS)),
+        ("positions.csv", not_cell("s_positions", "cell_code")),
+        ("positions.csv", unknown("s_positions", "member_code", MEMBERS)),
+        (
+            "positions.csv",
+            overlap(
+                "(select * from s_positions where position = 'secretary')",
+                "positions e join units m on m.id = e.cell_id and e.position = 'secretary' join members mm on mm.id = e.member_id",
+                "cell_code",
+                "m.code",
+                "true",
+            ),
+        ),
+        ("trainings.csv", dup("s_trainings", "member_code, trained_on, course", "member_code / trained_on / course")),
+        ("trainings.csv", unknown("s_trainings", "member_code", MEMBERS)),
+        ("meetings.csv", dup("s_meetings", "ref", "ref")),
+        ("meetings.csv", unknown("s_meetings", "cell_code", UNITS)),
+        ("meetings.csv", not_cell("s_meetings", "cell_code")),
+        (
+            "meetings.csv",
+            "select line, 'counts', array[]::text[] from s_meetings where not broken
+             and num_nulls(present, excused, unexcused, exempt) not in (0, 4)"
+                .into(),
+        ),
+        (
+            "meetings.csv",
+            "select line, 'not_after', array['ended_at', 'started_at'] from s_meetings where ended_at <= started_at"
+                .into(),
+        ),
+        (
+            "meetings.csv",
+            "select m.line, 'rows_and_counts', array[m.ref] from s_meetings m
+             where m.present is not null and exists (select 1 from s_attendance a where a.meeting_ref = m.ref)"
+                .into(),
+        ),
+        ("attendance.csv", dup("s_attendance", "meeting_ref, member_code", "meeting_ref / member_code")),
+        ("attendance.csv", unknown("s_attendance", "meeting_ref", MEETING_REFS)),
+        ("attendance.csv", unknown("s_attendance", "member_code", MEMBERS)),
+        ("officials.csv", dup("s_officials", "code", "code")),
+        ("officials.csv", unknown("s_officials", "unit_code", UNITS)),
+        ("assignments.csv", dup("s_assignments", "official_code, cell_code, year", "official_code / cell_code / year")),
+        ("assignments.csv", unknown("s_assignments", "official_code", OFFICIALS)),
+        ("assignments.csv", unknown("s_assignments", "cell_code", UNITS)),
+        ("assignments.csv", not_cell("s_assignments", "cell_code")),
+        ("guests.csv", dup("s_guests", "meeting_ref, official_code", "meeting_ref / official_code")),
+        ("guests.csv", unknown("s_guests", "meeting_ref", MEETING_REFS)),
+        ("guests.csv", unknown("s_guests", "official_code", OFFICIALS)),
+        ("classifications.csv", dup("s_classifications", "year, subject, code", "year / subject / code")),
+        ("classifications.csv", unknown("(select * from s_classifications where subject = 'cell')", "code", UNITS)),
+        ("classifications.csv", not_cell("(select * from s_classifications where subject = 'cell')", "code")),
+        ("classifications.csv", unknown("(select * from s_classifications where subject = 'member')", "code", MEMBERS)),
+    ]
+}
+
+/// Periods of the bundle (`staged`, keyed by `key`) that overlap another period of the same key, in the bundle or
+/// in the database (`db`, whose key is `db_key`); a database row the bundle restates (same key and start) is
+/// replaced by it, so it does not count.
+fn overlap(staged: &str, db: &str, key: &str, db_key: &str, _filter: &str) -> String {
+    format!(
+        "with s as (select line, {key} as k, valid_from, valid_to from {staged} x where not broken),
+              d as (select null::integer as line, {db_key} as k, e.valid_from, e.valid_to from {db}
+                    where {db_key} in (select k from s)
+                      and not exists (select 1 from s where s.k = {db_key} and s.valid_from = e.valid_from)),
+              a as (select * from s union all select * from d)
+         select distinct on (s.line) s.line, 'overlap', array[s.k, o.valid_from::text] from s join a o
+             on o.k = s.k and o.line is distinct from s.line and o.valid_from <> s.valid_from
+            and daterange(s.valid_from, s.valid_to, '[]') && daterange(o.valid_from, o.valid_to, '[]')
+         order by s.line, o.valid_from"
+    )
+}
+
+pub fn after() -> Vec<(&'static str, String)> {
+    // a cycle: following parents from a unit on the day a link of the bundle starts leads back to it
+    let cycle = |table: &str, day: &str| {
+        format!(
+            "with recursive walk as (
+                 select s.line, u.id as start, s.code, s.{day} as day, parent_on(u.id, s.{day}) as cur, 1 as depth
+                 from {table} s join units u on u.code = s.code where not s.broken
+                 union all
+                 select w.line, w.start, w.code, w.day, parent_on(w.cur, w.day), w.depth + 1 from walk w
+                 where w.cur is not null and w.cur <> w.start and w.depth < 64)
+             select distinct line, 'cycle', array[code, to_char(day, 'DD/MM/YYYY')] from walk
+             where cur = start or depth >= 64"
+        )
+    };
+    vec![
+        ("units.csv", cycle("s_units", "valid_from")),
+        (
+            "units.csv",
+            // a new unit still missing means its parents never resolved: they form a cycle among new units
+            "select s.line, 'cycle', array[s.code, to_char(s.valid_from, 'DD/MM/YYYY')] from s_units s
+             where not s.broken and not exists (select 1 from units u where u.code = s.code)"
+                .into(),
+        ),
+        ("moves.csv", cycle("s_moves", "effective_on")),
+        (
+            "moves.csv",
+            "select s.line, 'move_outside', array[to_char(s.effective_on, 'DD/MM/YYYY'), u.code,
+                    to_char(u.valid_from, 'DD/MM/YYYY') || ' – ' || coalesce(to_char(u.valid_to, 'DD/MM/YYYY'), '')]
+             from s_moves s join units u on u.code = s.code
+             where not s.broken and (s.effective_on <= u.valid_from or s.effective_on > u.valid_to)"
+                .into(),
+        ),
+        (
+            "moves.csv",
+            "select s.line, 'parent_closed', array[p.code, to_char(s.effective_on, 'DD/MM/YYYY')]
+             from s_moves s join units p on p.code = s.parent_code
+             where not s.broken and (s.effective_on < p.valid_from or s.effective_on > p.valid_to)"
+                .into(),
+        ),
+        (
+            "meetings.csv",
+            "select s.line, 'meeting_closed', array[u.code, to_char(s.held_on, 'DD/MM/YYYY')]
+             from s_meetings s join units u on u.code = s.cell_code
+             where not s.broken and (s.held_on < u.valid_from or s.held_on > u.valid_to)"
+                .into(),
+        ),
+        (
+            "attendance.csv",
+            "select s.line, 'not_on_roll', array[s.member_code, u.code, to_char(m.held_on, 'DD/MM/YYYY')]
+             from s_attendance s join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code
+                  join units u on u.id = m.cell_id
+             where not s.broken and not exists (
+                 select 1 from member_stints st where st.member_id = mm.id and st.cell_id = m.cell_id
+                    and m.held_on >= st.start_on and (st.end_on is null or m.held_on <= st.end_on))"
+                .into(),
+        ),
+        (
+            "attendance.csv",
+            "select s.line, 'not_exempt', array[s.member_code, to_char(m.held_on, 'DD/MM/YYYY')]
+             from s_attendance s join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code
+             where not s.broken and s.status = 'exempt' and not exists (
+                 select 1 from exemptions e where e.member_id = mm.id and m.held_on >= e.valid_from
+                    and (e.valid_to is null or m.held_on <= e.valid_to))"
+                .into(),
+        ),
+        (
+            "meetings.csv",
+            "select s.line, 'roster', array[s.ref, mm.code, to_char(m.held_on, 'DD/MM/YYYY')]
+             from s_meetings s join meetings m on m.ref = s.ref
+                  join member_stints st on st.cell_id = m.cell_id and m.held_on >= st.start_on
+                       and (st.end_on is null or m.held_on <= st.end_on)
+                  join members mm on mm.id = st.member_id
+             where not s.broken and s.kind = 'regular' and s.present is null
+               and not exists (select 1 from attendance a where a.meeting_id = m.id and a.member_id = st.member_id)"
+                .into(),
+        ),
+    ]
+}

@@ -1,0 +1,403 @@
+//! The import bundle of DOMAIN.md §8: `chibo import DIR [--dry-run]`, the web upload, and `chibo export DIR`.
+//!
+//! Reading checks each file's header and values in Rust ([`spec::read_file`]) and stages the rows in temporary
+//! tables with COPY. Consistency is checked in SQL ([`checks`]): first on the staged rows, then, once the
+//! bundle is merged into the tables inside the same transaction, on the structure and rolls as they would
+//! stand. Any problem rolls the whole transaction back, so a bundle with an error writes nothing.
+pub mod checks;
+pub mod csv;
+pub mod export;
+pub mod problem;
+pub mod spec;
+
+use crate::db::audit::{self, Actor, Change};
+use problem::Problem;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::BTreeMap;
+
+/// At most this many problems are listed (a wrong column in a large file would otherwise list every row).
+pub const MAX_PROBLEMS: usize = 1000;
+
+/// What an import found and did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub problems: Vec<Problem>,
+    /// Rows read per file.
+    pub read: BTreeMap<String, usize>,
+    /// Rows added or changed per table.
+    pub changed: BTreeMap<&'static str, u64>,
+    /// The bundle was written (not a dry run, no problem).
+    pub written: bool,
+}
+
+impl Outcome {
+    pub fn total_changed(&self) -> u64 {
+        self.changed.values().sum()
+    }
+}
+
+/// Reads a bundle's files from a directory (every `*.csv` in it).
+pub fn read_dir(dir: &std::path::Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".csv") {
+            files.push((name, std::fs::read(entry.path())?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn file_rank(name: &str) -> usize {
+    spec::FILES.iter().position(|f| f.name == name).unwrap_or(usize::MAX)
+}
+
+/// Imports a bundle: validates everything, then writes it in one transaction (unless `dry_run`). `progress` is
+/// told what is happening, for the command line's and the upload page's progress.
+pub async fn import(
+    pool: &PgPool,
+    files: Vec<(String, Vec<u8>)>,
+    dry_run: bool,
+    actor: &Actor,
+    progress: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Outcome> {
+    let mut out = Outcome::default();
+    let mut buffers = Vec::new();
+    let mut present = Vec::new();
+    for (name, bytes) in &files {
+        let Some(spec) = spec::spec(name) else {
+            let names: Vec<_> = spec::FILES.iter().map(|f| f.name).collect();
+            out.problems.push(Problem::new(name, 0, "not_bundle", &[&names.join(", ")]));
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            out.problems.push(Problem::new(name, 0, "utf8", &[]));
+            continue;
+        };
+        let buffer = spec::read_file(spec, text, &mut out.problems);
+        progress(&format!("{name}: {} rows read", buffer.rows));
+        out.read.insert(name.clone(), buffer.rows);
+        present.push(spec.name);
+        buffers.push((spec, buffer));
+    }
+
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    for spec in spec::FILES {
+        sqlx::query(sqlx::AssertSqlSafe(spec.create_table_sql())).execute(&mut *tx).await?;
+    }
+    for (spec, buffer) in buffers {
+        let sql = format!("copy {} ({}) from stdin", spec.table, spec.copy_columns());
+        buffer.send_sql(&mut tx, &sql).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("analyze {}", spec.table))).execute(&mut *tx).await?;
+    }
+    progress("checking");
+    run_checks(&mut tx, checks::before(), &mut out.problems).await?;
+    if !out.problems.is_empty() {
+        finish_problems(&mut out);
+        return Ok(out);
+    }
+
+    let staged: i64 = sqlx::query_scalar(
+        "select (select count(*) from s_members) + (select count(*) from s_meetings) + (select count(*) from s_attendance)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let structure: bool = sqlx::query_scalar("select exists (select 1 from s_units) or exists (select 1 from s_moves)")
+        .fetch_one(&mut *tx)
+        .await?;
+    // a structure change or a large bundle: pause the stores and rebuild them whole at the end
+    let bulk = structure || staged > 20_000;
+    if bulk {
+        sqlx::query("select set_config('chibo.bulk', 'on', true)").execute(&mut *tx).await?;
+    }
+    progress("writing");
+    sqlx::query("savepoint merge").execute(&mut *tx).await?;
+    if let Err(e) = merge(&mut tx, &present, &mut out).await {
+        let Some(db) = e.as_database_error() else { return Err(e.into()) };
+        out.problems.push(Problem::new("bundle", 0, "db", &[db.message()]));
+        finish_problems(&mut out);
+        return Ok(out);
+    }
+    progress("checking the result");
+    run_checks(&mut tx, checks::after(), &mut out.problems).await?;
+    if !out.problems.is_empty() || dry_run {
+        finish_problems(&mut out);
+        return Ok(out);
+    }
+    if out.total_changed() == 0 {
+        // the same bundle again: nothing to write, nothing to record
+        tx.rollback().await?;
+        out.written = true;
+        return Ok(out);
+    }
+    if bulk {
+        progress("rebuilding the dashboard figures");
+        sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
+    }
+    let summary = serde_json::json!({ "read": out.read, "changed": out.changed });
+    audit::record(
+        &mut tx,
+        actor,
+        Change {
+            action: "import",
+            entity: "bundle",
+            entity_id: String::new(),
+            unit_id: None,
+            before: None,
+            after: Some(summary),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    out.written = true;
+    Ok(out)
+}
+
+fn finish_problems(out: &mut Outcome) {
+    out.problems.sort_by(|a, b| (file_rank(&a.file), a.line, &a.key).cmp(&(file_rank(&b.file), b.line, &b.key)));
+    out.problems.dedup();
+}
+
+async fn run_checks(
+    tx: &mut PgConnection,
+    checks: Vec<(&'static str, String)>,
+    problems: &mut Vec<Problem>,
+) -> sqlx::Result<()> {
+    for (file, sql) in checks {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
+        let sql = format!("select * from ({sql}) q limit {MAX_PROBLEMS}");
+        let rows: Vec<(i32, String, Vec<Option<String>>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+        for (line, key, args) in rows {
+            let args: Vec<String> = args.into_iter().map(Option::unwrap_or_default).collect();
+            problems.push(Problem { file: file.into(), line: line as u32, key, args });
+        }
+    }
+    Ok(())
+}
+
+/// Writes the staged rows into the tables: inserts what is new, updates what changed, leaves alike rows alone
+/// (so that the same bundle imported twice changes nothing the second time).
+async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sqlx::Result<()> {
+    let mut run = async |table: &'static str, sql: &str| -> sqlx::Result<u64> {
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
+        *out.changed.entry(table).or_default() += n;
+        Ok(n)
+    };
+    // units, parents first: each round adds the units whose parent is known by then
+    loop {
+        let n = run(
+            "units",
+            "insert into units (code, kind, name, parent_id, valid_from, valid_to, cell_type)
+             select s.code, s.kind, s.name, p.id, s.valid_from, s.valid_to, s.cell_type
+             from s_units s left join units p on p.code = s.parent_code
+             where not s.broken and (s.parent_code is null or p.id is not null)
+             on conflict (code) do update set kind = excluded.kind, name = excluded.name, parent_id = excluded.parent_id,
+                 valid_from = excluded.valid_from, valid_to = excluded.valid_to, cell_type = excluded.cell_type
+             where (units.kind, units.name, units.parent_id, units.valid_from, units.valid_to, units.cell_type)
+                   is distinct from (excluded.kind, excluded.name, excluded.parent_id, excluded.valid_from,
+                                     excluded.valid_to, excluded.cell_type)",
+        )
+        .await?;
+        if n == 0 {
+            break;
+        }
+    }
+    run(
+        "unit_moves",
+        "insert into unit_moves (unit_id, parent_id, effective_on)
+         select u.id, p.id, s.effective_on from s_moves s join units u on u.code = s.code join units p on p.code = s.parent_code
+         where not s.broken
+         on conflict (unit_id, effective_on) do update set parent_id = excluded.parent_id
+         where unit_moves.parent_id <> excluded.parent_id",
+    )
+    .await?;
+    run(
+        "members",
+        "insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id, left_on)
+         select s.code, s.full_name, s.search_name, s.gender, s.birth_date, s.ethnicity, s.joined_on, s.official_on, u.id, s.left_on
+         from s_members s join units u on u.code = s.cell_code where not s.broken
+         on conflict (code) do update set full_name = excluded.full_name, search_name = excluded.search_name,
+             gender = excluded.gender, birth_date = excluded.birth_date, ethnicity = excluded.ethnicity,
+             joined_on = excluded.joined_on, official_on = excluded.official_on, cell_id = excluded.cell_id,
+             left_on = excluded.left_on
+         where (members.full_name, members.gender, members.birth_date, members.ethnicity, members.joined_on,
+                members.official_on, members.cell_id, members.left_on)
+               is distinct from (excluded.full_name, excluded.gender, excluded.birth_date, excluded.ethnicity,
+                                 excluded.joined_on, excluded.official_on, excluded.cell_id, excluded.left_on)",
+    )
+    .await?;
+    run(
+        "member_transfers",
+        "insert into member_transfers (member_id, cell_id, effective_on)
+         select m.id, u.id, s.effective_on from s_transfers s join members m on m.code = s.member_code
+              join units u on u.code = s.cell_code where not s.broken
+         on conflict (member_id, effective_on) do update set cell_id = excluded.cell_id
+         where member_transfers.cell_id <> excluded.cell_id",
+    )
+    .await?;
+    run(
+        "exemptions",
+        "update exemptions e set valid_to = s.valid_to from s_exemptions s join members m on m.code = s.member_code
+         where not s.broken and e.member_id = m.id and e.valid_from = s.valid_from and e.valid_to is distinct from s.valid_to",
+    )
+    .await?;
+    run(
+        "exemptions",
+        "insert into exemptions (member_id, valid_from, valid_to)
+         select m.id, s.valid_from, s.valid_to from s_exemptions s join members m on m.code = s.member_code
+         where not s.broken and not exists (select 1 from exemptions e where e.member_id = m.id and e.valid_from = s.valid_from)",
+    )
+    .await?;
+    run(
+        "positions",
+        "update positions p set valid_to = s.valid_to
+         from s_positions s join units u on u.code = s.cell_code join members m on m.code = s.member_code
+         where not s.broken and p.cell_id = u.id and p.member_id = m.id and p.position = s.position
+           and p.valid_from = s.valid_from and p.valid_to is distinct from s.valid_to",
+    )
+    .await?;
+    run(
+        "positions",
+        "insert into positions (cell_id, member_id, position, valid_from, valid_to)
+         select u.id, m.id, s.position, s.valid_from, s.valid_to
+         from s_positions s join units u on u.code = s.cell_code join members m on m.code = s.member_code
+         where not s.broken and not exists (select 1 from positions p where p.cell_id = u.id and p.member_id = m.id
+                                            and p.position = s.position and p.valid_from = s.valid_from)",
+    )
+    .await?;
+    run(
+        "trainings",
+        "insert into trainings (member_id, trained_on, course)
+         select m.id, s.trained_on, s.course from s_trainings s join members m on m.code = s.member_code
+         where not s.broken and not exists (select 1 from trainings t where t.member_id = m.id
+                and t.trained_on = s.trained_on and t.course is not distinct from s.course)",
+    )
+    .await?;
+    // meetings made on the web are exported as web-<id>: the same meeting when it comes back
+    sqlx::query(
+        "update meetings m set ref = s.ref from s_meetings s
+         where m.ref is null and s.ref like 'web-%' and s.ref = 'web-' || m.id",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut run = async |table: &'static str, sql: &str| -> sqlx::Result<u64> {
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
+        *out.changed.entry(table).or_default() += n;
+        Ok(n)
+    };
+    run(
+        "meetings",
+        "insert into meetings (ref, cell_id, held_on, kind, topic, started_at, ended_at, rating, score,
+                               present, excused, unexcused, exempt)
+         select s.ref, u.id, s.held_on, s.kind, s.topic, s.started_at, s.ended_at, s.rating, s.score,
+                s.present, s.excused, s.unexcused, s.exempt
+         from s_meetings s join units u on u.code = s.cell_code where not s.broken
+         on conflict (ref) do update set cell_id = excluded.cell_id, held_on = excluded.held_on, kind = excluded.kind,
+             topic = excluded.topic, started_at = excluded.started_at, ended_at = excluded.ended_at,
+             rating = excluded.rating, score = excluded.score, present = excluded.present, excused = excluded.excused,
+             unexcused = excluded.unexcused, exempt = excluded.exempt, version = meetings.version + 1, updated_at = now()
+         where (meetings.cell_id, meetings.held_on, meetings.kind, meetings.topic, meetings.started_at,
+                meetings.ended_at, meetings.rating, meetings.score, meetings.present, meetings.excused,
+                meetings.unexcused, meetings.exempt)
+               is distinct from (excluded.cell_id, excluded.held_on, excluded.kind, excluded.topic, excluded.started_at,
+                                 excluded.ended_at, excluded.rating, excluded.score, excluded.present,
+                                 excluded.excused, excluded.unexcused, excluded.exempt)",
+    )
+    .await?;
+    // a meeting given as four counts has no per-member rows
+    run(
+        "attendance",
+        "delete from attendance a using meetings m, s_meetings s
+         where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is not null",
+    )
+    .await?;
+    if present.contains(&"attendance.csv") {
+        // a meeting of the bundle has exactly the rows the bundle gives it
+        run(
+            "attendance",
+            "delete from attendance a using meetings m, s_meetings s
+             where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is null
+               and not exists (select 1 from s_attendance sa join members mm on mm.code = sa.member_code
+                               where sa.meeting_ref = s.ref and mm.id = a.member_id)",
+        )
+        .await?;
+        run(
+            "attendance",
+            "insert into attendance (meeting_id, member_id, status)
+             select m.id, mm.id, s.status from s_attendance s join meetings m on m.ref = s.meeting_ref
+                  join members mm on mm.code = s.member_code where not s.broken
+             on conflict (meeting_id, member_id) do update set status = excluded.status
+             where attendance.status <> excluded.status",
+        )
+        .await?;
+    }
+    run(
+        "officials",
+        "insert into officials (code, full_name, \"group\", unit_id)
+         select s.code, s.full_name, s.\"group\", u.id from s_officials s join units u on u.code = s.unit_code
+         where not s.broken
+         on conflict (code) do update set full_name = excluded.full_name, \"group\" = excluded.\"group\",
+             unit_id = excluded.unit_id
+         where (officials.full_name, officials.\"group\", officials.unit_id)
+               is distinct from (excluded.full_name, excluded.\"group\", excluded.unit_id)",
+    )
+    .await?;
+    run(
+        "reg18_assignments",
+        "insert into reg18_assignments (official_id, cell_id, year, required)
+         select o.id, u.id, s.year, s.required from s_assignments s join officials o on o.code = s.official_code
+              join units u on u.code = s.cell_code where not s.broken
+         on conflict (official_id, cell_id, year) do update set required = excluded.required
+         where reg18_assignments.required <> excluded.required",
+    )
+    .await?;
+    if present.contains(&"guests.csv") {
+        run(
+            "meeting_guests",
+            "delete from meeting_guests g using meetings m, s_meetings s
+             where g.meeting_id = m.id and m.ref = s.ref and not s.broken
+               and not exists (select 1 from s_guests sg join officials o on o.code = sg.official_code
+                               where sg.meeting_ref = s.ref and o.id = g.official_id)",
+        )
+        .await?;
+        run(
+            "meeting_guests",
+            "insert into meeting_guests (meeting_id, official_id)
+             select m.id, o.id from s_guests s join meetings m on m.ref = s.meeting_ref
+                  join officials o on o.code = s.official_code where not s.broken
+             on conflict do nothing",
+        )
+        .await?;
+    }
+    run(
+        "cell_classifications",
+        "insert into cell_classifications (cell_id, year, level)
+         select u.id, s.year, s.level from s_classifications s join units u on u.code = s.code
+         where not s.broken and s.subject = 'cell'
+         on conflict (cell_id, year) do update set level = excluded.level
+         where cell_classifications.level <> excluded.level",
+    )
+    .await?;
+    run(
+        "member_classifications",
+        "insert into member_classifications (member_id, year, level)
+         select m.id, s.year, s.level from s_classifications s join members m on m.code = s.code
+         where not s.broken and s.subject = 'member'
+         on conflict (member_id, year) do update set level = excluded.level
+         where member_classifications.level <> excluded.level",
+    )
+    .await?;
+    out.changed.retain(|_, n| *n > 0);
+    Ok(())
+}
+
+/// Runs an import in a fresh connection's transaction for a test or the command line, printing nothing.
+pub async fn import_quiet(pool: &PgPool, files: Vec<(String, Vec<u8>)>, dry_run: bool) -> anyhow::Result<Outcome> {
+    import(pool, files, dry_run, &Actor::cli(), &|_| {}).await
+}

@@ -1,0 +1,103 @@
+//! Import errors: `file:line: message`, in Vietnamese or English.
+use crate::domain::metrics::Lang;
+
+/// One thing wrong with a bundle. `line` 0 means the file as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u32,
+    pub key: String,
+    pub args: Vec<String>,
+}
+
+impl Problem {
+    pub fn new(file: &str, line: u32, key: &str, args: &[&str]) -> Problem {
+        Problem { file: file.into(), line, key: key.into(), args: args.iter().map(|s| s.to_string()).collect() }
+    }
+
+    /// `file:line: message` (or `file: message` for the file as a whole).
+    pub fn render(&self, lang: Lang) -> String {
+        let (vi, en) = template(&self.key);
+        let mut text = if lang == Lang::En { en } else { vi }.to_string();
+        for (i, a) in self.args.iter().enumerate() {
+            text = text.replace(&format!("{{{i}}}"), a);
+        }
+        if self.line == 0 { format!("{}: {text}", self.file) } else { format!("{}:{}: {text}", self.file, self.line) }
+    }
+}
+
+fn template(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "io" => ("không đọc được tệp: {0}", "cannot read the file: {0}"),
+        "utf8" => ("tệp không phải văn bản UTF-8", "the file is not UTF-8 text"),
+        "not_bundle" => ("không phải tệp của gói nhập (tên tệp hợp lệ: {0})", "not a bundle file (valid names: {0})"),
+        "quote_open" => ("giá trị trong dấu ngoặc kép không được đóng", "a quoted value is never closed"),
+        "quote_stray" => ("dấu ngoặc kép đặt sai chỗ", "a quote in the wrong place"),
+        "no_header" => ("tệp không có dòng tiêu đề", "the file has no header row"),
+        "col_missing" => ("thiếu cột {0}", "missing column {0}"),
+        "col_unknown" => ("cột không có trong mẫu: {0}", "unknown column {0}"),
+        "col_twice" => ("cột {0} xuất hiện hai lần", "column {0} appears twice"),
+        "fields" => {
+            ("dòng có {0} giá trị nhưng tiêu đề có {1} cột", "the row has {0} values but the header {1} columns")
+        }
+        "blank" => ("{0}: không được để trống", "{0}: must not be blank"),
+        "date" => ("{0}: ngày không hợp lệ «{1}» (cần YYYY-MM-DD)", "{0}: bad date '{1}' (expected YYYY-MM-DD)"),
+        "time" => ("{0}: giờ không hợp lệ «{1}» (cần HH:MM)", "{0}: bad time '{1}' (expected HH:MM)"),
+        "number" => {
+            ("{0}: «{1}» không phải số nguyên từ {2} đến {3}", "{0}: '{1}' is not a whole number from {2} to {3}")
+        }
+        "code" => (
+            "{0}: mã không hợp lệ «{1}» (chỉ gồm chữ không dấu, số, _ . -)",
+            "{0}: bad code '{1}' (letters without accents, digits, _ . -)",
+        ),
+        "choice" => ("{0}: giá trị không hợp lệ «{1}» (một trong: {2})", "{0}: '{1}' is not one of: {2}"),
+        "before" => ("{0} không được trước {1}", "{0} must not be before {1}"),
+        "not_after" => ("{0} phải sau {1}", "{0} must be after {1}"),
+        "cell_type" => (
+            "cell_type bắt buộc với chi bộ và để trống với đơn vị khác",
+            "cell_type is required for a cell and blank for other units",
+        ),
+        "self_parent" => ("đơn vị không thể là cấp trên của chính nó", "a unit cannot be its own parent"),
+        "counts" => (
+            "bốn số present, excused, unexcused, exempt phải có đủ cả bốn hoặc để trống cả bốn",
+            "the four counts present, excused, unexcused, exempt must all be given or all be blank",
+        ),
+        "dup" => ("{0} «{1}» trùng với dòng {2}", "duplicate {0} '{1}' (also on line {2})"),
+        "unknown" => (
+            "{0}: không có «{1}» trong gói hay trong cơ sở dữ liệu",
+            "{0}: unknown '{1}' (not in the bundle nor in the database)",
+        ),
+        "not_cell" => ("{0}: «{1}» không phải chi bộ", "{0}: '{1}' is not a cell"),
+        "cell_parent" => {
+            ("{0}: «{1}» là chi bộ, không có đơn vị cấp dưới", "{0}: '{1}' is a cell and cannot have units under it")
+        }
+        "cycle" => (
+            "vòng lặp cấp trên: «{0}» nằm dưới chính nó từ ngày {1}",
+            "a cycle of parents: '{0}' is under itself from {1}",
+        ),
+        "move_outside" => {
+            ("ngày {0} nằm ngoài thời gian hoạt động của «{1}» ({2})", "{0} is outside the time '{1}' is open ({2})")
+        }
+        "parent_closed" => ("«{0}» không hoạt động vào ngày {1}", "'{0}' is not open on {1}"),
+        "not_on_roll" => (
+            "đảng viên «{0}» không thuộc danh sách chi bộ «{1}» ngày {2}",
+            "member '{0}' is not on the roll of cell '{1}' on {2}",
+        ),
+        "roster" => (
+            "cuộc họp thường kỳ «{0}» thiếu dòng cho đảng viên «{1}», có trong danh sách chi bộ ngày {2}",
+            "regular meeting '{0}' has no row for member '{1}', who is on the cell's roll on {2}",
+        ),
+        "not_exempt" => ("đảng viên «{0}» không được miễn sinh hoạt ngày {1}", "member '{0}' is not exempt on {1}"),
+        "rows_and_counts" => (
+            "cuộc họp «{0}» có bốn số nên không được có danh sách từng người",
+            "meeting '{0}' has the four counts, so it cannot also have per-member rows",
+        ),
+        "meeting_closed" => ("chi bộ «{0}» không hoạt động ngày {1}", "cell '{0}' is not open on {1}"),
+        "overlap" => {
+            ("trùng thời gian với một khoảng khác của «{0}» (từ {1})", "overlaps another period of '{0}' (from {1})")
+        }
+        "kind_changed" => ("không đổi được loại của «{0}» ({1} → {2})", "cannot change the kind of '{0}' ({1} → {2})"),
+        "db" => ("cơ sở dữ liệu từ chối: {0}", "the database refused: {0}"),
+        _ => ("lỗi {0}", "error {0}"),
+    }
+}

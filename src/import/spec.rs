@@ -1,0 +1,347 @@
+//! The bundle's files and columns (DOMAIN.md §8), and how each value is checked before it is staged.
+use super::csv::Reader;
+use super::problem::Problem;
+use crate::demo::copy::CopyBuffer;
+use chrono::{NaiveDate, NaiveTime};
+
+/// The type of a column's values.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    /// A key: letters without accents, digits, `_ . -`.
+    Code,
+    Text,
+    Date,
+    Time,
+    Int(i64, i64),
+    Choice(&'static [&'static str]),
+}
+
+pub struct Col {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Blank means something (DOMAIN.md §8), so it is allowed.
+    pub blank_ok: bool,
+}
+
+pub struct FileSpec {
+    pub name: &'static str,
+    /// The staging table (a temporary table with `line`, `broken` and these columns).
+    pub table: &'static str,
+    pub cols: &'static [Col],
+}
+
+const fn c(name: &'static str, kind: Kind) -> Col {
+    Col { name, kind, blank_ok: false }
+}
+const fn b(name: &'static str, kind: Kind) -> Col {
+    Col { name, kind, blank_ok: true }
+}
+
+pub const UNIT_KINDS: &[&str] = &["province", "district", "committee", "cell"];
+pub const CELL_TYPES: &[&str] = &["village", "residential", "agency", "enterprise", "school", "armed_forces", "other"];
+pub const GENDERS: &[&str] = &["male", "female"];
+pub const POSITIONS: &[&str] = &["secretary", "deputy_secretary", "committee_member"];
+pub const MEETING_KINDS: &[&str] = &["regular", "thematic", "extraordinary"];
+pub const RATINGS: &[&str] = &["good", "fair", "average", "weak"];
+pub const STATUSES: &[&str] = &["present", "excused", "unexcused", "exempt"];
+pub const GROUPS: &[&str] = &[
+    "provincial_standing",
+    "provincial_committee",
+    "district_standing",
+    "district_committee",
+    "advisory_staff",
+    "grassroots_committee",
+];
+pub const SUBJECTS: &[&str] = &["cell", "member"];
+pub const LEVELS: &[&str] = &["excellent", "good", "complete", "fail"];
+const COUNT: Kind = Kind::Int(0, 1_000_000);
+
+/// Every file of a bundle, in the order they are written (and their errors listed).
+pub const FILES: &[FileSpec] = &[
+    FileSpec {
+        name: "units.csv",
+        table: "s_units",
+        cols: &[
+            c("code", Kind::Code),
+            c("kind", Kind::Choice(UNIT_KINDS)),
+            c("name", Kind::Text),
+            b("parent_code", Kind::Code),
+            c("valid_from", Kind::Date),
+            b("valid_to", Kind::Date),
+            b("cell_type", Kind::Choice(CELL_TYPES)),
+        ],
+    },
+    FileSpec {
+        name: "moves.csv",
+        table: "s_moves",
+        cols: &[c("code", Kind::Code), c("parent_code", Kind::Code), c("effective_on", Kind::Date)],
+    },
+    FileSpec {
+        name: "members.csv",
+        table: "s_members",
+        cols: &[
+            c("code", Kind::Code),
+            c("full_name", Kind::Text),
+            c("gender", Kind::Choice(GENDERS)),
+            c("birth_date", Kind::Date),
+            c("ethnicity", Kind::Text),
+            c("joined_on", Kind::Date),
+            b("official_on", Kind::Date),
+            c("cell_code", Kind::Code),
+            b("left_on", Kind::Date),
+        ],
+    },
+    FileSpec {
+        name: "transfers.csv",
+        table: "s_transfers",
+        cols: &[c("member_code", Kind::Code), c("cell_code", Kind::Code), c("effective_on", Kind::Date)],
+    },
+    FileSpec {
+        name: "exemptions.csv",
+        table: "s_exemptions",
+        cols: &[c("member_code", Kind::Code), c("valid_from", Kind::Date), b("valid_to", Kind::Date)],
+    },
+    FileSpec {
+        name: "positions.csv",
+        table: "s_positions",
+        cols: &[
+            c("cell_code", Kind::Code),
+            c("member_code", Kind::Code),
+            c("position", Kind::Choice(POSITIONS)),
+            c("valid_from", Kind::Date),
+            b("valid_to", Kind::Date),
+        ],
+    },
+    FileSpec {
+        name: "trainings.csv",
+        table: "s_trainings",
+        cols: &[c("member_code", Kind::Code), c("trained_on", Kind::Date), b("course", Kind::Text)],
+    },
+    FileSpec {
+        name: "meetings.csv",
+        table: "s_meetings",
+        cols: &[
+            c("ref", Kind::Code),
+            c("cell_code", Kind::Code),
+            c("held_on", Kind::Date),
+            c("kind", Kind::Choice(MEETING_KINDS)),
+            c("topic", Kind::Text),
+            b("started_at", Kind::Time),
+            b("ended_at", Kind::Time),
+            b("rating", Kind::Choice(RATINGS)),
+            b("score", Kind::Int(0, 100)),
+            b("present", COUNT),
+            b("excused", COUNT),
+            b("unexcused", COUNT),
+            b("exempt", COUNT),
+        ],
+    },
+    FileSpec {
+        name: "attendance.csv",
+        table: "s_attendance",
+        cols: &[c("meeting_ref", Kind::Code), c("member_code", Kind::Code), c("status", Kind::Choice(STATUSES))],
+    },
+    FileSpec {
+        name: "officials.csv",
+        table: "s_officials",
+        cols: &[
+            c("code", Kind::Code),
+            c("full_name", Kind::Text),
+            c("group", Kind::Choice(GROUPS)),
+            c("unit_code", Kind::Code),
+        ],
+    },
+    FileSpec {
+        name: "assignments.csv",
+        table: "s_assignments",
+        cols: &[
+            c("official_code", Kind::Code),
+            c("cell_code", Kind::Code),
+            c("year", Kind::Int(1930, 2200)),
+            c("required", Kind::Int(1, 1000)),
+        ],
+    },
+    FileSpec {
+        name: "guests.csv",
+        table: "s_guests",
+        cols: &[c("meeting_ref", Kind::Code), c("official_code", Kind::Code)],
+    },
+    FileSpec {
+        name: "classifications.csv",
+        table: "s_classifications",
+        cols: &[
+            c("year", Kind::Int(1930, 2200)),
+            c("subject", Kind::Choice(SUBJECTS)),
+            c("code", Kind::Code),
+            c("level", Kind::Choice(LEVELS)),
+        ],
+    },
+];
+
+pub fn spec(name: &str) -> Option<&'static FileSpec> {
+    FILES.iter().find(|f| f.name == name)
+}
+
+impl FileSpec {
+    /// The SQL type of a staged column.
+    fn sql_type(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Code | Kind::Text | Kind::Choice(_) => "text",
+            Kind::Date => "date",
+            Kind::Time => "time",
+            Kind::Int(..) => "integer",
+        }
+    }
+
+    /// Extra columns computed while reading (members get the accent-free search key).
+    pub fn extra_cols(&self) -> &'static [&'static str] {
+        if self.table == "s_members" { &["search_name"] } else { &[] }
+    }
+
+    pub fn create_table_sql(&self) -> String {
+        let mut cols = vec!["line integer not null".to_string(), "broken boolean not null".to_string()];
+        cols.extend(self.cols.iter().map(|c| format!("\"{}\" {}", c.name, Self::sql_type(c.kind))));
+        cols.extend(self.extra_cols().iter().map(|c| format!("\"{c}\" text")));
+        format!("create temporary table {} ({}) on commit drop", self.table, cols.join(", "))
+    }
+
+    pub fn copy_columns(&self) -> String {
+        let mut cols = vec!["line".to_string(), "broken".to_string()];
+        cols.extend(self.cols.iter().map(|c| format!("\"{}\"", c.name)));
+        cols.extend(self.extra_cols().iter().map(|c| format!("\"{c}\"")));
+        cols.join(", ")
+    }
+}
+
+/// A value checked against its column, ready for COPY text (`None`: blank, or broken).
+fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem>) -> Option<String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        if !col.blank_ok {
+            problems.push(Problem::new(file, line, "blank", &[col.name]));
+        }
+        return None;
+    }
+    let bad = |key: &str, extra: &[&str]| {
+        let mut args = vec![col.name, v];
+        args.extend_from_slice(extra);
+        Problem::new(file, line, key, &args)
+    };
+    match col.kind {
+        Kind::Code => {
+            let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if !ok {
+                problems.push(bad("code", &[]));
+                return None;
+            }
+        }
+        Kind::Text => {}
+        Kind::Date => {
+            if v.len() != 10 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
+                problems.push(bad("date", &[]));
+                return None;
+            }
+        }
+        Kind::Time => {
+            if v.len() != 5 || NaiveTime::parse_from_str(v, "%H:%M").is_err() {
+                problems.push(bad("time", &[]));
+                return None;
+            }
+        }
+        Kind::Int(lo, hi) => match v.parse::<i64>() {
+            Ok(n) if (lo..=hi).contains(&n) => {}
+            _ => {
+                problems.push(bad("number", &[&lo.to_string(), &hi.to_string()]));
+                return None;
+            }
+        },
+        Kind::Choice(allowed) => {
+            if !allowed.contains(&v) {
+                problems.push(bad("choice", &[&allowed.join(", ")]));
+                return None;
+            }
+        }
+    }
+    Some(v.to_string())
+}
+
+/// Reads one file of the bundle into a COPY buffer for its staging table. Every problem found (header, syntax,
+/// values) is added to `problems`; rows with a bad value are staged as `broken` so that references to their
+/// keys do not show up as unknown as well.
+pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> CopyBuffer {
+    let file = spec.name;
+    let mut buffer = CopyBuffer::new(spec.table, "");
+    let mut records = Reader::new(text);
+    // the header
+    let header = match records.next() {
+        None => {
+            problems.push(Problem::new(file, 0, "no_header", &[]));
+            return buffer;
+        }
+        Some(Err(e)) => {
+            problems.push(Problem::new(file, e.line, e.key, &[]));
+            return buffer;
+        }
+        Some(Ok(r)) => r,
+    };
+    let mut positions = vec![usize::MAX; spec.cols.len()];
+    let mut header_ok = true;
+    for (i, name) in header.fields.iter().enumerate() {
+        let name = name.trim();
+        match spec.cols.iter().position(|c| c.name == name) {
+            None => {
+                problems.push(Problem::new(file, header.line, "col_unknown", &[name]));
+                header_ok = false;
+            }
+            Some(k) if positions[k] != usize::MAX => {
+                problems.push(Problem::new(file, header.line, "col_twice", &[name]));
+                header_ok = false;
+            }
+            Some(k) => positions[k] = i,
+        }
+    }
+    for (k, col) in spec.cols.iter().enumerate() {
+        if positions[k] == usize::MAX {
+            problems.push(Problem::new(file, header.line, "col_missing", &[col.name]));
+            header_ok = false;
+        }
+    }
+    if !header_ok {
+        return buffer;
+    }
+    let width = header.fields.len();
+    let mut values: Vec<Option<String>> = Vec::with_capacity(spec.cols.len() + 1);
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(Problem::new(file, e.line, e.key, &[]));
+                continue;
+            }
+        };
+        if record.fields.len() != width {
+            problems.push(Problem::new(
+                file,
+                record.line,
+                "fields",
+                &[&record.fields.len().to_string(), &width.to_string()],
+            ));
+            continue;
+        }
+        let before = problems.len();
+        values.clear();
+        for (k, col) in spec.cols.iter().enumerate() {
+            values.push(check(col, &record.fields[positions[k]], file, record.line, problems));
+        }
+        if spec.table == "s_members" {
+            values.push(values[1].as_deref().map(crate::domain::text::search_key));
+        }
+        let broken = problems.len() > before;
+        let line = record.line as i64;
+        let mut row: Vec<&dyn crate::demo::copy::CopyValue> = vec![&line, &broken];
+        row.extend(values.iter().map(|v| v as &dyn crate::demo::copy::CopyValue));
+        buffer.row(&row);
+    }
+    buffer
+}
