@@ -47,3 +47,53 @@ pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx
 pub fn sort_by_vietnamese_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
     items.sort_by_cached_key(|item| crate::domain::text::name_order_key(name(item)));
 }
+
+/// A member found by a search, with the cell whose roll they are on.
+#[derive(Debug, Clone, FromRow)]
+pub struct Found {
+    pub code: String,
+    pub full_name: String,
+    pub official_on: Option<NaiveDate>,
+    pub joined_on: NaiveDate,
+    pub cell_code: String,
+    pub cell_name: String,
+}
+
+/// Members on the roll of a cell under `unit_id` on `day` whose name or code holds every word of `query`,
+/// compared without accents or case ("nguyen thi" finds "Nguyễn Thị …"), in Vietnamese name order; at most
+/// `limit` of them, and whether there were more.
+pub async fn search(
+    db: impl sqlx::Acquire<'_, Database = sqlx::Postgres>,
+    unit_id: i64,
+    query: &str,
+    day: NaiveDate,
+    limit: usize,
+) -> sqlx::Result<(Vec<Found>, bool)> {
+    let words: Vec<String> = crate::domain::text::search_key(query)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .collect();
+    if words.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    let mut conn = db.acquire().await?;
+    let cells = super::units::subtree_ids(&mut *conn, unit_id, day).await?;
+    let mut found: Vec<Found> = sqlx::query_as(
+        "select m.code, m.full_name, m.official_on, m.joined_on, u.code as cell_code, u.name as cell_name
+         from member_stints s join members m on m.id = s.member_id join units u on u.id = s.cell_id
+         where s.cell_id = any($1) and s.start_on <= $3 and (s.end_on is null or s.end_on >= $3)
+           and (m.search_name || ' ' || lower(m.code)) like all ($2)
+         limit $4",
+    )
+    .bind(&cells)
+    .bind(&words)
+    .bind(day)
+    .bind(limit as i64 + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let more = found.len() > limit;
+    found.truncate(limit);
+    sort_by_vietnamese_name(&mut found, |m| &m.full_name);
+    Ok((found, more))
+}

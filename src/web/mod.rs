@@ -11,6 +11,7 @@ mod extract;
 mod followup;
 mod health;
 mod meetings;
+mod members;
 mod programmes;
 pub mod routes;
 mod units;
@@ -54,6 +55,7 @@ pub fn app_routes() -> Routes {
         .merge(health::routes())
         .merge(auth::routes())
         .merge(units::routes())
+        .merge(members::routes())
         .merge(cells::routes())
         .merge(meetings::routes())
         .merge(account::routes())

@@ -32,6 +32,7 @@ struct UnitPage {
     layout: Layout,
     unit: Unit,
     children: Vec<Unit>,
+    can_search: bool,
 }
 
 async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Response> {
@@ -46,6 +47,7 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         children: units::children(pool, unit.id, today).await?,
+        can_search: user.role().can_see_names(),
         unit,
     };
     Ok(Html(page.render()?).into_response())

@@ -53,6 +53,16 @@ pub async fn seed(pool: &PgPool) {
     .execute(pool)
     .await
     .expect("fixture");
+    // the accent-free search key, as chibo writes it
+    let names: Vec<(i64, String)> = sqlx::query_as("select id, full_name from members").fetch_all(pool).await.unwrap();
+    for (id, name) in names {
+        sqlx::query("update members set search_name = $2 where id = $1")
+            .bind(id)
+            .bind(chibo::db::search_key(&name))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
 }
 
 impl TestApp {

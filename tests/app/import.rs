@@ -304,3 +304,50 @@ async fn the_2025_restructure_entered_later_leaves_a_2022_report_unchanged(pool:
     assert_eq!(after, report_json(&pool, "TQ", "2025-07", "2025-12").await);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The names in a member search's results table, in the order shown.
+fn result_names(body: &str) -> Vec<String> {
+    body.split("<tr><td>").skip(1).map(|r| r[..r.find(['<', '\n']).unwrap()].trim().to_string()).collect()
+}
+
+#[sqlx::test]
+async fn member_search_ignores_accents_and_case_and_lists_by_given_name(pool: PgPool) {
+    let app = crate::common::TestApp::new(pool).await;
+    let members = "code,full_name,gender,birth_date,ethnicity,joined_on,official_on,cell_code,left_on\n\
+        M20,Nguyễn Thị Hòa,female,1985-02-01,Tày,2015-01-01,2016-01-01,A,\n\
+        M21,Nguyễn Thị Ánh,female,1990-03-01,Kinh,2016-01-01,2017-01-01,B,\n\
+        M22,Nguyễn Thiện An,male,1988-04-01,Dao,2017-01-01,,A,\n\
+        M23,Nguyễn Thị Lan,female,1979-05-01,Tày,2012-01-01,2013-01-01,C,\n\
+        M24,Lê Thị Bích,female,1992-06-01,Nùng,2018-01-01,2019-01-01,A,\n";
+    let out = import::import_quiet(&app.pool, bundle(&[("members.csv", members)]), false).await.unwrap();
+    assert!(out.problems.is_empty(), "{:?}", rendered(&out));
+
+    // the commune's clerk: cells A and B, not C
+    let mut clerk = app.login("clerk").await;
+    let page = clerk.get("/units/XL/members?q=nguyen+thi").await;
+    assert_eq!(result_names(&page.body), ["Nguyễn Thiện An", "Nguyễn Thị Ánh", "Nguyễn Thị Hòa"], "{}", page.body);
+    let page = clerk.get("/units/XL/members?q=NGUYEN").await;
+    assert_eq!(result_names(&page.body), ["Nguyễn Thiện An", "Nguyễn Văn An", "Nguyễn Thị Ánh", "Nguyễn Thị Hòa"]);
+    // a tone mark placed the other way, or missing, finds the same person
+    for q in ["hoà nguyễn", "nguyen Hòa", "HOA NGUYEN"] {
+        let encoded: String = q
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let page = clerk.get(&format!("/units/XL/members?q={encoded}")).await;
+        assert_eq!(result_names(&page.body), ["Nguyễn Thị Hòa"], "{q}");
+    }
+    // by given name; the same letters ordered by tone (Hoa before Hòa)
+    let page = clerk.get("/units/XL/members?q=hoa").await;
+    assert_eq!(result_names(&page.body), ["Hoàng Thị Bình", "Nông Thị Hoa", "Nguyễn Thị Hòa"]);
+    let page = clerk.get("/units/XL/members?q=tran").await;
+    assert!(page.body.contains("Không tìm thấy đảng viên nào"), "{}", page.body);
+
+    // a cell's secretary searches their own cell; a province viewer may not see names at all
+    let mut sec = app.login("sec_a").await;
+    let page = sec.get("/units/A/members?q=nguyen").await;
+    assert_eq!(result_names(&page.body), ["Nguyễn Thiện An", "Nguyễn Văn An", "Nguyễn Thị Hòa"]);
+    assert_eq!(sec.get("/units/XL/members?q=nguyen").await.status, axum::http::StatusCode::FORBIDDEN);
+    let mut viewer = app.login("viewer").await;
+    assert_eq!(viewer.get("/units/P/members?q=nguyen").await.status, axum::http::StatusCode::FORBIDDEN);
+}
