@@ -303,7 +303,12 @@ fn merge_some_cells(rng: &mut StdRng, s: &mut Structure) {
         let target_unit = s.cells[target].unit;
         let moving = s.cells[c].members.clone();
         for m in moving {
-            s.members[m].transfers.push((target_unit, merge_day));
+            if s.members[m].joined_on < merge_day {
+                s.members[m].transfers.push((target_unit, merge_day));
+            } else {
+                // joined after the merge: straight into the cell that took the closed one in
+                s.members[m].cell = target_unit;
+            }
             s.cells[target].members.push(m);
         }
     }

@@ -98,6 +98,15 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("members.csv", not_cell("s_members", "cell_code")),
         ("transfers.csv", dup("s_transfers", "member_code, effective_on", "member_code / effective_on")),
         ("transfers.csv", unknown("s_transfers", "member_code", MEMBERS)),
+        (
+            "transfers.csv",
+            "select s.line, 'not_after', array['effective_on', 'joined_on'] from s_transfers s
+             join (select code, joined_on from s_members where not broken
+                   union all select code, joined_on from members m
+                   where not exists (select 1 from s_members x where x.code = m.code)) m on m.code = s.member_code
+             where s.effective_on <= m.joined_on"
+                .into(),
+        ),
         ("transfers.csv", unknown("s_transfers", "cell_code", UNITS)),
         ("transfers.csv", not_cell("s_transfers", "cell_code")),
         ("exemptions.csv", dup("s_exemptions", "member_code, valid_from", "member_code / valid_from")),

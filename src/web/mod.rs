@@ -10,7 +10,8 @@ pub mod error;
 mod extract;
 mod followup;
 mod health;
-mod meetings;
+#[doc(hidden)]
+pub mod meetings;
 mod members;
 mod programmes;
 pub mod routes;

@@ -210,6 +210,11 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
             "classifications.csv:2: level: 'superb' is not one of: excellent, good, complete, fail",
         ),
         (
+            "a transfer before the member joined",
+            vec![("transfers.csv", "member_code,cell_code,effective_on\nM1,B,2009-01-01\n".into())],
+            "transfers.csv:2: effective_on must be after joined_on",
+        ),
+        (
             "a file that is not part of a bundle",
             vec![("people.csv", "code\nM1\n".into())],
             "people.csv: not a bundle file",

@@ -1,5 +1,6 @@
 //! Logging, listing, showing and editing a cell's meetings; its tasks; the printable minutes.
-mod form;
+#[doc(hidden)]
+pub mod form;
 pub(crate) mod pages;
 
 pub(crate) use pages::load_cell;
