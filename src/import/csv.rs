@@ -181,6 +181,14 @@ mod tests {
         );
     }
 
+    /// Found by the import_csv fuzz target (bench/fuzz): a byte-order mark is dropped at the start of a file only.
+    #[test]
+    fn a_byte_order_mark_is_dropped_at_the_start_only() {
+        assert_eq!(read("\u{feff}a,b\n"), vec![rec(1, &["a", "b"])]);
+        assert_eq!(read("\"\u{feff}\n\",end\n"), vec![rec(1, &["\u{feff}\n", "end"])]);
+        assert_eq!(read("x\n\u{feff}y,z\n"), vec![rec(1, &["x"]), rec(2, &["\u{feff}y", "z"])]);
+    }
+
     #[test]
     fn written_fields_read_back_the_same() {
         for v in ["plain", "a,b", "say \"hi\"", "two\nlines", " pad ", "Nguyễn Thị Hòa", ""] {

@@ -25,11 +25,10 @@ fuzz_target!(|data: &[u8]| {
     csv::write_field(&mut line, text);
     line.push_str(",end\n");
     let records: Vec<_> = csv::Reader::new(&line).collect();
-    let value = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !value.is_empty() && !value.starts_with('\u{feff}') {
-        match records.first() {
-            Some(Ok(r)) => assert_eq!(r.fields, vec![value.to_string(), "end".to_string()]),
-            other => panic!("a written field did not read back: {other:?}"),
-        }
+    // the reader drops a byte-order mark at the very start of a file, as it should, and nowhere else
+    let expected = if line.starts_with('\u{feff}') { &text['\u{feff}'.len_utf8()..] } else { text };
+    match records.first() {
+        Some(Ok(r)) => assert_eq!(r.fields, vec![expected.to_string(), "end".to_string()]),
+        other => panic!("a written field did not read back: {other:?}"),
     }
 });
