@@ -166,14 +166,33 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             let files = chibo::import::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
             let started = std::time::Instant::now();
-            let progress = |step: &str| eprintln!("[{:>6.1} s] {step}", started.elapsed().as_secs_f64());
+            let progress = |step: chibo::import::Step| {
+                eprintln!("[{:>6.1} s] {}", started.elapsed().as_secs_f64(), step.render(lang))
+            };
             let outcome = chibo::import::import(&pool, files, dry_run, &Actor::cli(), &progress).await?;
             if !outcome.problems.is_empty() {
-                for p in outcome.problems.iter().take(chibo::import::MAX_PROBLEMS) {
+                for p in &outcome.problems {
                     println!("{}", p.render(lang));
                 }
-                let (vi, en) = ("gói có lỗi: không ghi gì cả", "the bundle has errors: nothing was written");
-                eprintln!("{}", if lang == chibo::domain::metrics::Lang::En { en } else { vi });
+                let en = lang == chibo::domain::metrics::Lang::En;
+                if outcome.problems.len() >= chibo::import::MAX_PROBLEMS {
+                    let (vi, en_text) = (
+                        "chỉ liệt kê {} lỗi đầu tiên; có thể còn lỗi khác",
+                        "only the first {} errors are listed; there may be more",
+                    );
+                    eprintln!(
+                        "{}",
+                        if en { en_text } else { vi }.replace("{}", &chibo::import::MAX_PROBLEMS.to_string())
+                    );
+                }
+                eprintln!(
+                    "{}",
+                    if en {
+                        "the bundle has errors: nothing was written"
+                    } else {
+                        "gói có lỗi: không ghi gì cả"
+                    }
+                );
                 std::process::exit(1);
             }
             for (table, n) in &outcome.changed {

@@ -59,6 +59,13 @@ pub struct Found {
     pub cell_name: String,
 }
 
+impl Found {
+    /// Official member on `day` (else probationary).
+    pub fn is_official_on(&self, day: &NaiveDate) -> bool {
+        self.official_on.is_some_and(|o| o <= *day)
+    }
+}
+
 /// Members on the roll of a cell under `unit_id` on `day` whose name or code holds every word of `query`,
 /// compared without accents or case ("nguyen thi" finds "Nguyễn Thị …"), in Vietnamese name order; at most
 /// `limit` of them, and whether there were more.

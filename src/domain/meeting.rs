@@ -8,6 +8,8 @@ macro_rules! code_enum {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every code, in the order of `ALL` (what an import bundle may hold).
+            pub const CODES: &'static [&'static str] = &[$($code),+];
 
             /// The code stored in the database and used in import bundles.
             pub fn as_str(self) -> &'static str {

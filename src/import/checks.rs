@@ -36,6 +36,16 @@ fn dup(table: &str, key: &str, what: &str) -> String {
     )
 }
 
+/// Rows whose `later` column comes before their `earlier` one.
+fn order(table: &str, later: &str, earlier: &str) -> String {
+    format!("select line, 'before', array['{later}', '{earlier}'] from {table} where {later} < {earlier}")
+}
+
+/// Rows whose `later` column does not come after their `earlier` one.
+fn strictly_after(table: &str, later: &str, earlier: &str) -> String {
+    format!("select line, 'not_after', array['{later}', '{earlier}'] from {table} where {later} <= {earlier}")
+}
+
 const MEETING_REFS: &str = "(select ref as code from s_meetings
      union all select ref from meetings where ref is not null
      union all select 'web-' || id from meetings where ref is null)";
@@ -43,10 +53,7 @@ const MEETING_REFS: &str = "(select ref as code from s_meetings
 pub fn before() -> Vec<(&'static str, String)> {
     vec![
         ("units.csv", dup("s_units", "code", "code")),
-        (
-            "units.csv",
-            "select line, 'before', array['valid_to', 'valid_from'] from s_units where valid_to < valid_from".into(),
-        ),
+        ("units.csv", order("s_units", "valid_to", "valid_from")),
         (
             "units.csv",
             "select line, 'cell_type', array[]::text[] from s_units
@@ -80,20 +87,9 @@ pub fn before() -> Vec<(&'static str, String)> {
             ),
         ),
         ("members.csv", dup("s_members", "code", "code")),
-        (
-            "members.csv",
-            "select line, 'not_after', array['joined_on', 'birth_date'] from s_members where joined_on <= birth_date"
-                .into(),
-        ),
-        (
-            "members.csv",
-            "select line, 'before', array['official_on', 'joined_on'] from s_members where official_on < joined_on"
-                .into(),
-        ),
-        (
-            "members.csv",
-            "select line, 'not_after', array['left_on', 'joined_on'] from s_members where left_on <= joined_on".into(),
-        ),
+        ("members.csv", strictly_after("s_members", "joined_on", "birth_date")),
+        ("members.csv", order("s_members", "official_on", "joined_on")),
+        ("members.csv", strictly_after("s_members", "left_on", "joined_on")),
         ("members.csv", unknown("s_members", "cell_code", UNITS)),
         ("members.csv", not_cell("s_members", "cell_code")),
         ("transfers.csv", dup("s_transfers", "member_code, effective_on", "member_code / effective_on")),
@@ -110,22 +106,14 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("transfers.csv", unknown("s_transfers", "cell_code", UNITS)),
         ("transfers.csv", not_cell("s_transfers", "cell_code")),
         ("exemptions.csv", dup("s_exemptions", "member_code, valid_from", "member_code / valid_from")),
-        (
-            "exemptions.csv",
-            "select line, 'before', array['valid_to', 'valid_from'] from s_exemptions where valid_to < valid_from"
-                .into(),
-        ),
+        ("exemptions.csv", order("s_exemptions", "valid_to", "valid_from")),
         ("exemptions.csv", unknown("s_exemptions", "member_code", MEMBERS)),
-        ("exemptions.csv", overlap("s_exemptions", "exemptions e join members m on m.id = e.member_id", "member_code", "m.code", "true")),
+        ("exemptions.csv", overlap("s_exemptions", "exemptions e join members m on m.id = e.member_id", "member_code", "m.code")),
         (
             "positions.csv",
             dup("s_positions", "cell_code, member_code, position, valid_from", "cell_code / member_code / position / valid_from"),
         ),
-        (
-            "positions.csv",
-            "select line, 'before', array['valid_to', 'valid_from'] from s_positions where valid_to < valid_from"
-                .into(),
-        ),
+        ("positions.csv", order("s_positions", "valid_to", "valid_from")),
         ("positions.csv", unknown("s_positions", "cell_code", UNITS)),
         ("positions.csv", not_cell("s_positions", "cell_code")),
         ("positions.csv", unknown("s_positions", "member_code", MEMBERS)),
@@ -136,7 +124,6 @@ pub fn before() -> Vec<(&'static str, String)> {
                 "positions e join units m on m.id = e.cell_id and e.position = 'secretary' join members mm on mm.id = e.member_id",
                 "cell_code",
                 "m.code",
-                "true",
             ),
         ),
         ("trainings.csv", dup("s_trainings", "member_code, trained_on, course", "member_code / trained_on / course")),
@@ -150,11 +137,7 @@ pub fn before() -> Vec<(&'static str, String)> {
              and num_nulls(present, excused, unexcused, exempt) not in (0, 4)"
                 .into(),
         ),
-        (
-            "meetings.csv",
-            "select line, 'not_after', array['ended_at', 'started_at'] from s_meetings where ended_at <= started_at"
-                .into(),
-        ),
+        ("meetings.csv", strictly_after("s_meetings", "ended_at", "started_at")),
         (
             "meetings.csv",
             "select m.line, 'rows_and_counts', array[m.ref] from s_meetings m
@@ -183,7 +166,7 @@ pub fn before() -> Vec<(&'static str, String)> {
 /// Periods of the bundle (`staged`, keyed by `key`) that overlap another period of the same key, in the bundle or
 /// in the database (`db`, whose key is `db_key`); a database row the bundle restates (same key and start) is
 /// replaced by it, so it does not count.
-fn overlap(staged: &str, db: &str, key: &str, db_key: &str, _filter: &str) -> String {
+fn overlap(staged: &str, db: &str, key: &str, db_key: &str) -> String {
     format!(
         "with s as (select line, {key} as k, valid_from, valid_to from {staged} x where not broken),
               d as (select null::integer as line, {db_key} as k, e.valid_from, e.valid_to from {db}

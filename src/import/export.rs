@@ -87,7 +87,7 @@ pub const QUERIES: &[(&str, &str)] = &[
 ];
 
 /// Writes every file of the bundle into `dir` (created if missing) from one consistent snapshot; returns the
-/// files written with their row counts.
+/// files written with the lines after each header (a row whose value spans lines counts each line).
 pub async fn export(pool: &PgPool, dir: &std::path::Path) -> anyhow::Result<Vec<(String, u64)>> {
     std::fs::create_dir_all(dir)?;
     let mut conn = pool.acquire().await?;

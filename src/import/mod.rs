@@ -11,6 +11,7 @@ pub mod problem;
 pub mod spec;
 
 use crate::db::audit::{self, Actor, Change};
+use crate::domain::metrics::Lang;
 use problem::Problem;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::BTreeMap;
@@ -33,6 +34,34 @@ pub struct Outcome {
 impl Outcome {
     pub fn total_changed(&self) -> u64 {
         self.changed.values().sum()
+    }
+}
+
+/// What an import is doing, for the command line's progress lines.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    Read { file: &'a str, rows: usize },
+    Checking,
+    Writing,
+    CheckingResult,
+    Rebuilding,
+}
+
+impl Step<'_> {
+    pub fn render(&self, lang: Lang) -> String {
+        let en = lang == Lang::En;
+        match (self, en) {
+            (Step::Read { file, rows }, true) => format!("{file}: {rows} rows read"),
+            (Step::Read { file, rows }, false) => format!("{file}: đã đọc {rows} dòng"),
+            (Step::Checking, true) => "checking the bundle".into(),
+            (Step::Checking, false) => "đang kiểm tra gói".into(),
+            (Step::Writing, true) => "writing".into(),
+            (Step::Writing, false) => "đang ghi".into(),
+            (Step::CheckingResult, true) => "checking the structure and rolls as they would stand".into(),
+            (Step::CheckingResult, false) => "đang kiểm tra cơ cấu và danh sách đảng viên sau khi ghi".into(),
+            (Step::Rebuilding, true) => "rebuilding the dashboard figures".into(),
+            (Step::Rebuilding, false) => "đang tính lại số liệu bảng theo dõi".into(),
+        }
     }
 }
 
@@ -61,7 +90,7 @@ pub async fn import(
     files: Vec<(String, Vec<u8>)>,
     dry_run: bool,
     actor: &Actor,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &(dyn Fn(Step) + Sync),
 ) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
     let mut buffers = Vec::new();
@@ -77,7 +106,7 @@ pub async fn import(
             continue;
         };
         let buffer = spec::read_file(spec, text, &mut out.problems);
-        progress(&format!("{name}: {} rows read", buffer.rows));
+        progress(Step::Read { file: name, rows: buffer.rows });
         out.read.insert(name.clone(), buffer.rows);
         present.push(spec.name);
         buffers.push((spec, buffer));
@@ -93,7 +122,7 @@ pub async fn import(
         buffer.send_sql(&mut tx, &sql).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("analyze {}", spec.table))).execute(&mut *tx).await?;
     }
-    progress("checking");
+    progress(Step::Checking);
     run_checks(&mut tx, checks::before(), &mut out.problems).await?;
     if !out.problems.is_empty() {
         finish_problems(&mut out);
@@ -113,7 +142,7 @@ pub async fn import(
     if bulk {
         sqlx::query("select set_config('chibo.bulk', 'on', true)").execute(&mut *tx).await?;
     }
-    progress("writing");
+    progress(Step::Writing);
     sqlx::query("savepoint merge").execute(&mut *tx).await?;
     if let Err(e) = merge(&mut tx, &present, &mut out).await {
         let Some(db) = e.as_database_error() else { return Err(e.into()) };
@@ -121,7 +150,7 @@ pub async fn import(
         finish_problems(&mut out);
         return Ok(out);
     }
-    progress("checking the result");
+    progress(Step::CheckingResult);
     run_checks(&mut tx, checks::after(), &mut out.problems).await?;
     if !out.problems.is_empty() || dry_run {
         finish_problems(&mut out);
@@ -134,7 +163,7 @@ pub async fn import(
         return Ok(out);
     }
     if bulk {
-        progress("rebuilding the dashboard figures");
+        progress(Step::Rebuilding);
         sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
     }
     let summary = serde_json::json!({ "read": out.read, "changed": out.changed });
@@ -159,6 +188,7 @@ pub async fn import(
 fn finish_problems(out: &mut Outcome) {
     out.problems.sort_by(|a, b| (file_rank(&a.file), a.line, &a.key).cmp(&(file_rank(&b.file), b.line, &b.key)));
     out.problems.dedup();
+    out.problems.truncate(MAX_PROBLEMS);
 }
 
 async fn run_checks(
@@ -184,14 +214,11 @@ async fn run_checks(
 /// Writes the staged rows into the tables: inserts what is new, updates what changed, leaves alike rows alone
 /// (so that the same bundle imported twice changes nothing the second time).
 async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sqlx::Result<()> {
-    let mut run = async |table: &'static str, sql: &str| -> sqlx::Result<u64> {
-        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
-        *out.changed.entry(table).or_default() += n;
-        Ok(n)
-    };
     // units, parents first: each round adds the units whose parent is known by then
     loop {
-        let n = run(
+        let n = apply(
+            tx,
+            &mut out.changed,
             "units",
             "insert into units (code, kind, name, parent_id, valid_from, valid_to, cell_type)
              select s.code, s.kind, s.name, p.id, s.valid_from, s.valid_to, s.cell_type
@@ -208,7 +235,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
             break;
         }
     }
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "unit_moves",
         "insert into unit_moves (unit_id, parent_id, effective_on)
          select u.id, p.id, s.effective_on from s_moves s join units u on u.code = s.code join units p on p.code = s.parent_code
@@ -217,7 +246,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where unit_moves.parent_id <> excluded.parent_id",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "members",
         "insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id, left_on)
          select s.code, s.full_name, s.search_name, s.gender, s.birth_date, s.ethnicity, s.joined_on, s.official_on, u.id, s.left_on
@@ -232,7 +263,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                  excluded.joined_on, excluded.official_on, excluded.cell_id, excluded.left_on)",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "member_transfers",
         "insert into member_transfers (member_id, cell_id, effective_on)
          select m.id, u.id, s.effective_on from s_transfers s join members m on m.code = s.member_code
@@ -241,20 +274,26 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where member_transfers.cell_id <> excluded.cell_id",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "exemptions",
         "update exemptions e set valid_to = s.valid_to from s_exemptions s join members m on m.code = s.member_code
          where not s.broken and e.member_id = m.id and e.valid_from = s.valid_from and e.valid_to is distinct from s.valid_to",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "exemptions",
         "insert into exemptions (member_id, valid_from, valid_to)
          select m.id, s.valid_from, s.valid_to from s_exemptions s join members m on m.code = s.member_code
          where not s.broken and not exists (select 1 from exemptions e where e.member_id = m.id and e.valid_from = s.valid_from)",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "positions",
         "update positions p set valid_to = s.valid_to
          from s_positions s join units u on u.code = s.cell_code join members m on m.code = s.member_code
@@ -262,7 +301,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
            and p.valid_from = s.valid_from and p.valid_to is distinct from s.valid_to",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "positions",
         "insert into positions (cell_id, member_id, position, valid_from, valid_to)
          select u.id, m.id, s.position, s.valid_from, s.valid_to
@@ -271,7 +312,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                             and p.position = s.position and p.valid_from = s.valid_from)",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "trainings",
         "insert into trainings (member_id, trained_on, course)
          select m.id, s.trained_on, s.course from s_trainings s join members m on m.code = s.member_code
@@ -286,12 +329,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     )
     .execute(&mut *tx)
     .await?;
-    let mut run = async |table: &'static str, sql: &str| -> sqlx::Result<u64> {
-        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
-        *out.changed.entry(table).or_default() += n;
-        Ok(n)
-    };
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "meetings",
         "insert into meetings (ref, cell_id, held_on, kind, topic, started_at, ended_at, rating, score,
                                present, excused, unexcused, exempt)
@@ -311,7 +351,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     )
     .await?;
     // a meeting given as four counts has no per-member rows
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "attendance",
         "delete from attendance a using meetings m, s_meetings s
          where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is not null",
@@ -319,7 +361,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     .await?;
     if present.contains(&"attendance.csv") {
         // a meeting of the bundle has exactly the rows the bundle gives it
-        run(
+        apply(
+            tx,
+            &mut out.changed,
             "attendance",
             "delete from attendance a using meetings m, s_meetings s
              where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is null
@@ -327,7 +371,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                where sa.meeting_ref = s.ref and mm.id = a.member_id)",
         )
         .await?;
-        run(
+        apply(
+            tx,
+            &mut out.changed,
             "attendance",
             "insert into attendance (meeting_id, member_id, status)
              select m.id, mm.id, s.status from s_attendance s join meetings m on m.ref = s.meeting_ref
@@ -337,7 +383,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
         )
         .await?;
     }
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "officials",
         "insert into officials (code, full_name, \"group\", unit_id)
          select s.code, s.full_name, s.\"group\", u.id from s_officials s join units u on u.code = s.unit_code
@@ -348,7 +396,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                is distinct from (excluded.full_name, excluded.\"group\", excluded.unit_id)",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "reg18_assignments",
         "insert into reg18_assignments (official_id, cell_id, year, required)
          select o.id, u.id, s.year, s.required from s_assignments s join officials o on o.code = s.official_code
@@ -358,7 +408,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     )
     .await?;
     if present.contains(&"guests.csv") {
-        run(
+        apply(
+            tx,
+            &mut out.changed,
             "meeting_guests",
             "delete from meeting_guests g using meetings m, s_meetings s
              where g.meeting_id = m.id and m.ref = s.ref and not s.broken
@@ -366,7 +418,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                where sg.meeting_ref = s.ref and o.id = g.official_id)",
         )
         .await?;
-        run(
+        apply(
+            tx,
+            &mut out.changed,
             "meeting_guests",
             "insert into meeting_guests (meeting_id, official_id)
              select m.id, o.id from s_guests s join meetings m on m.ref = s.meeting_ref
@@ -375,7 +429,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
         )
         .await?;
     }
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "cell_classifications",
         "insert into cell_classifications (cell_id, year, level)
          select u.id, s.year, s.level from s_classifications s join units u on u.code = s.code
@@ -384,7 +440,9 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where cell_classifications.level <> excluded.level",
     )
     .await?;
-    run(
+    apply(
+        tx,
+        &mut out.changed,
         "member_classifications",
         "insert into member_classifications (member_id, year, level)
          select m.id, s.year, s.level from s_classifications s join members m on m.code = s.code
@@ -395,6 +453,18 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     .await?;
     out.changed.retain(|_, n| *n > 0);
     Ok(())
+}
+
+/// Runs one statement of the merge and counts the rows it added or changed under `table`.
+async fn apply(
+    tx: &mut PgConnection,
+    changed: &mut BTreeMap<&'static str, u64>,
+    table: &'static str,
+    sql: &str,
+) -> sqlx::Result<u64> {
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
+    *changed.entry(table).or_default() += n;
+    Ok(n)
 }
 
 /// Runs an import in a fresh connection's transaction for a test or the command line, printing nothing.

@@ -18,10 +18,28 @@ impl Problem {
     /// `file:line: message` (or `file: message` for the file as a whole).
     pub fn render(&self, lang: Lang) -> String {
         let (vi, en) = template(&self.key);
-        let mut text = if lang == Lang::En { en } else { vi }.to_string();
-        for (i, a) in self.args.iter().enumerate() {
-            text = text.replace(&format!("{{{i}}}"), a);
+        let template = if lang == Lang::En { en } else { vi };
+        // one pass, so that a value holding "{1}" is shown as typed
+        let mut text = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            text.push_str(&rest[..start]);
+            let arg = rest[start + 1..].find('}').and_then(|end| {
+                let i: usize = rest[start + 1..start + 1 + end].parse().ok()?;
+                Some((self.args.get(i).map_or("", String::as_str), start + end + 2))
+            });
+            match arg {
+                Some((value, next)) => {
+                    text.push_str(value);
+                    rest = &rest[next..];
+                }
+                None => {
+                    text.push('{');
+                    rest = &rest[start + 1..];
+                }
+            }
         }
+        text.push_str(rest);
         if self.line == 0 { format!("{}: {text}", self.file) } else { format!("{}:{}: {text}", self.file, self.line) }
     }
 }
@@ -99,5 +117,21 @@ fn template(key: &str) -> (&'static str, &'static str) {
         "kind_changed" => ("không đổi được loại của «{0}» ({1} → {2})", "cannot change the kind of '{0}' ({1} → {2})"),
         "db" => ("cơ sở dữ liệu từ chối: {0}", "the database refused: {0}"),
         _ => ("lỗi {0}", "error {0}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_shown_as_typed_in_either_language() {
+        let p = Problem::new("members.csv", 7, "date", &["birth_date", "{1}x"]);
+        assert_eq!(p.render(Lang::En), "members.csv:7: birth_date: bad date '{1}x' (expected YYYY-MM-DD)");
+        assert_eq!(p.render(Lang::Vi), "members.csv:7: birth_date: ngày không hợp lệ «{1}x» (cần YYYY-MM-DD)");
+        assert_eq!(
+            Problem::new("people.csv", 0, "utf8", &[]).render(Lang::En),
+            "people.csv: the file is not UTF-8 text"
+        );
     }
 }

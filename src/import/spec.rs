@@ -1,7 +1,9 @@
 //! The bundle's files and columns (DOMAIN.md §8), and how each value is checked before it is staged.
 use super::csv::Reader;
 use super::problem::Problem;
-use crate::demo::copy::CopyBuffer;
+use crate::demo::copy::{CopyBuffer, CopyValue};
+use crate::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
+use crate::domain::metrics::OFFICIAL_GROUPS;
 use chrono::{NaiveDate, NaiveTime};
 
 /// The type of a column's values.
@@ -37,23 +39,16 @@ const fn b(name: &'static str, kind: Kind) -> Col {
     Col { name, kind, blank_ok: true }
 }
 
-pub const UNIT_KINDS: &[&str] = &["province", "district", "committee", "cell"];
-pub const CELL_TYPES: &[&str] = &["village", "residential", "agency", "enterprise", "school", "armed_forces", "other"];
-pub const GENDERS: &[&str] = &["male", "female"];
-pub const POSITIONS: &[&str] = &["secretary", "deputy_secretary", "committee_member"];
-pub const MEETING_KINDS: &[&str] = &["regular", "thematic", "extraordinary"];
-pub const RATINGS: &[&str] = &["good", "fair", "average", "weak"];
-pub const STATUSES: &[&str] = &["present", "excused", "unexcused", "exempt"];
-pub const GROUPS: &[&str] = &[
-    "provincial_standing",
-    "provincial_committee",
-    "district_standing",
-    "district_committee",
-    "advisory_staff",
-    "grassroots_committee",
-];
-pub const SUBJECTS: &[&str] = &["cell", "member"];
-pub const LEVELS: &[&str] = &["excellent", "good", "complete", "fail"];
+const UNIT_KINDS: &[&str] = &["province", "district", "committee", "cell"];
+const CELL_TYPES: &[&str] = &["village", "residential", "agency", "enterprise", "school", "armed_forces", "other"];
+const GENDERS: &[&str] = &["male", "female"];
+const POSITIONS: &[&str] = &["secretary", "deputy_secretary", "committee_member"];
+const MEETING_KINDS: &[&str] = MeetingKind::CODES;
+const RATINGS: &[&str] = Rating::CODES;
+const STATUSES: &[&str] = AttendanceStatus::CODES;
+const GROUPS: &[&str] = &OFFICIAL_GROUPS;
+const SUBJECTS: &[&str] = &["cell", "member"];
+const LEVELS: &[&str] = &["excellent", "good", "complete", "fail"];
 const COUNT: Kind = Kind::Int(0, 1_000_000);
 
 /// Every file of a bundle, in the order they are written (and their errors listed).
@@ -334,14 +329,35 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
         for (k, col) in spec.cols.iter().enumerate() {
             values.push(check(col, &record.fields[positions[k]], file, record.line, problems));
         }
-        if spec.table == "s_members" {
-            values.push(values[1].as_deref().map(crate::domain::text::search_key));
+        if !spec.extra_cols().is_empty() {
+            // members: the accent-free search key of the full name
+            let name = spec.cols.iter().position(|c| c.name == "full_name").expect("members.csv has full_name");
+            values.push(values[name].as_deref().map(crate::domain::text::search_key));
         }
         let broken = problems.len() > before;
         let line = record.line as i64;
-        let mut row: Vec<&dyn crate::demo::copy::CopyValue> = vec![&line, &broken];
-        row.extend(values.iter().map(|v| v as &dyn crate::demo::copy::CopyValue));
+        let mut row: Vec<&dyn CopyValue> = vec![&line, &broken];
+        row.extend(values.iter().map(|v| v as &dyn CopyValue));
         buffer.row(&row);
     }
     buffer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_has_a_distinct_name_table_and_columns() {
+        let mut names: Vec<_> = FILES.iter().map(|f| f.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), 13);
+        for f in FILES {
+            let mut cols: Vec<_> = f.cols.iter().map(|c| c.name).collect();
+            cols.sort();
+            cols.dedup();
+            assert_eq!(cols.len(), f.cols.len(), "{}", f.name);
+            assert_eq!(f.table, format!("s_{}", f.name.trim_end_matches(".csv")));
+        }
+    }
 }

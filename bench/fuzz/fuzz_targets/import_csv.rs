@@ -17,9 +17,8 @@ fuzz_target!(|data: &[u8]| {
     }
     for file in spec::FILES {
         let mut problems = Vec::new();
-        let buffer = spec::read_file(file, text, &mut problems);
+        let _ = spec::read_file(file, text, &mut problems);
         assert!(problems.iter().all(|p| p.file == file.name));
-        let _ = buffer.rows;
     }
     let mut line = String::new();
     csv::write_field(&mut line, text);
