@@ -31,14 +31,22 @@ pub async fn create(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Strin
     Ok(token)
 }
 
+/// A live session: its user, CSRF token, and the moment it ends at the latest.
+#[derive(sqlx::FromRow)]
+pub struct Live {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// The user and CSRF token of a live session, touching it so that idle expiry counts from now.
-pub async fn lookup(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option<(i64, String)>> {
+pub async fn lookup(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option<Live>> {
     sqlx::query_as(
         "update sessions set last_seen_at = now()
          where id_hash = $1
            and created_at > now() - make_interval(hours => $2)
            and last_seen_at > now() - make_interval(mins => $3)
-         returning user_id, csrf_token",
+         returning user_id, csrf_token, created_at + make_interval(hours => $2) as expires_at",
     )
     .bind(token_hash(token))
     .bind(ABSOLUTE_HOURS)

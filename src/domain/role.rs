@@ -1,6 +1,6 @@
 //! Who a user is to chibo: a role bound to a unit (the scope is that unit's subtree as it stands today).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     Admin,
     ProvinceViewer,

@@ -42,10 +42,16 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = session_token(&parts.headers).ok_or(AppError::NotSignedIn)?;
-        let (user_id, csrf) = sessions::lookup(state.pool(), &token).await?.ok_or(AppError::NotSignedIn)?;
-        let user = users::by_id(state.pool(), user_id).await?.filter(|u| !u.disabled).ok_or(AppError::NotSignedIn)?;
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(CurrentUser { user, csrf, ip, token })
+        if let Some((user, csrf)) = state.cache().session(&token) {
+            return Ok(CurrentUser { user, csrf, ip, token });
+        }
+        let generation = state.cache().auth_generation();
+        let live = sessions::lookup(state.pool(), &token).await?.ok_or(AppError::NotSignedIn)?;
+        let user =
+            users::by_id(state.pool(), live.user_id).await?.filter(|u| !u.disabled).ok_or(AppError::NotSignedIn)?;
+        state.cache().store_session(&token, generation, live.expires_at, &user, &live.csrf_token);
+        Ok(CurrentUser { user, csrf: live.csrf_token, ip, token })
     }
 }
 
@@ -195,6 +201,7 @@ async fn logout(
     user.check_csrf(form.csrf.as_deref())?;
     if let Some(token) = session_token(&headers) {
         sessions::delete(state.pool(), &token).await?;
+        state.cache().forget_session(&token);
     }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login?signed_out=1")).into_response())

@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::Datelike;
 use serde::Deserialize;
 
+use super::cache::{PageKey, Viewer};
 use super::chart;
 use super::extract::Path;
 use super::routes::{Access, Routes};
@@ -194,10 +195,27 @@ async fn show(
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Html<String>> {
+    // a sort key that is not a metric sorts nothing and marks no column
+    let sort = q.sort.clone().filter(|s| METRICS.contains(&s.as_str())).unwrap_or_default();
+    let desc = q.desc.is_some();
+    let (period, bad_period) = q.period();
+    let key = PageKey {
+        path: format!("/dashboard/{code}"),
+        from: period.from,
+        to: period.to,
+        flags: format!("{sort}|{desc}|{bad_period}"),
+        role: user.role(),
+        scope_unit: user.user.unit_id,
+        today: time::today(),
+    };
+    let viewer = Viewer { name: &user.user.display_name, csrf: &user.csrf };
+    // a stored page was rendered after the same scope check, for the same top of scope, on the same data
+    if let Some(page) = state.cache().page(&key, &viewer) {
+        return Ok(Html(page));
+    }
+    let generation = state.cache().data_generation();
     let (unit, report, bad_period) = load(&state, &user, &code, &q).await?;
     let months: Vec<MonthFigures> = metrics::monthly(state.pool(), unit.id, report.period).await?;
-    let sort = q.sort.clone().unwrap_or_default();
-    let desc = q.desc.is_some();
     let rows = table_rows(sorted_children(&report, &sort, desc));
     let target = report.figure("attendance_rate").target;
     let points: Vec<(String, Option<f64>)> =
@@ -214,7 +232,7 @@ async fn show(
     let rated: i64 = totals.iter().sum();
     let ancestors = units::ancestors(state.pool(), unit.id, time::today()).await?;
     let page = DashboardPage {
-        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id).dashboards(),
+        layout: Layout::shown_to(&user, &Viewer::MARKS).with_units(&ancestors, user.user.unit_id).dashboards(),
         period_label: period_label(&report.period),
         from: report.period.from_label(),
         to: report.period.to_label(),
@@ -247,7 +265,7 @@ async fn show(
         desc,
         unit,
     };
-    Ok(Html(page.render()?))
+    Ok(Html(state.cache().store_page(key, generation, page.render()?, &viewer)))
 }
 
 /// The dashboard's numbers as CSV: numbers as numbers, the same figures as the page.

@@ -3,6 +3,7 @@ mod account;
 mod admin;
 mod api;
 pub mod auth;
+pub mod cache;
 mod cells;
 mod chart;
 mod dashboard;
@@ -38,15 +39,26 @@ pub struct App {
     pub pool: PgPool,
     /// Mark cookies `Secure`: on when chibo is served over https (CHIBO_SECURE_COOKIES=1).
     pub secure_cookies: bool,
+    /// Pages and sessions kept in memory; off until [`AppState::listen_for_changes`] hears the database.
+    pub cache: Arc<cache::Cache>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, secure_cookies: bool) -> AppState {
-        AppState(Arc::new(App { pool, secure_cookies }))
+        AppState(Arc::new(App { pool, secure_cookies, cache: Arc::default() }))
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.0.pool
+    }
+
+    pub fn cache(&self) -> &cache::Cache {
+        &self.0.cache
+    }
+
+    /// Turns the in-memory cache on: a task listens for the database's change notices until the pool closes.
+    pub fn listen_for_changes(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(cache::listen(self.pool().clone(), self.0.cache.clone()))
     }
 }
 
@@ -74,6 +86,7 @@ pub fn app(state: AppState) -> Router {
     router
         .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { AppError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::invalidate_after_writes))
         .layer(axum::middleware::from_fn(auth::same_origin_only))
         // forms are small: a larger body is refused by the extractors, with chibo's own error page
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))

@@ -1,6 +1,7 @@
 //! What every page shares: the signed-in user's name, the CSRF token for forms, breadcrumbs.
 use crate::db::units::Unit;
 use crate::web::CurrentUser;
+use crate::web::cache::Viewer;
 
 pub struct Layout {
     pub user_name: String,
@@ -18,10 +19,15 @@ pub struct Crumb {
 
 impl Layout {
     pub fn new(user: &CurrentUser) -> Layout {
+        Layout::shown_to(user, &Viewer { name: &user.user.display_name, csrf: &user.csrf })
+    }
+
+    /// The layout with the account bar's name and token taken from `viewer` (stand-ins for a page to be stored).
+    pub fn shown_to(user: &CurrentUser, viewer: &Viewer) -> Layout {
         Layout {
-            user_name: user.user.display_name.clone(),
+            user_name: viewer.name.to_string(),
             role_label: user.role().label_vi(),
-            csrf: user.csrf.clone(),
+            csrf: viewer.csrf.to_string(),
             crumbs: Vec::new(),
             is_admin: user.role() == crate::domain::Role::Admin,
         }

@@ -15,6 +15,7 @@ pub const DAY: &str = "2026-10-08";
 
 pub struct TestApp {
     pub pool: PgPool,
+    pub state: chibo::AppState,
     router: Router,
 }
 
@@ -67,6 +68,22 @@ pub async fn seed(pool: &PgPool) {
 
 impl TestApp {
     pub async fn new(pool: PgPool) -> TestApp {
+        TestApp::with_users(pool).await.0
+    }
+
+    /// The fixture app with its in-memory cache on (listening for the database's change notices).
+    pub async fn with_cache(pool: PgPool) -> TestApp {
+        let (app, state) = TestApp::with_users(pool).await;
+        state.listen_for_changes();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !state.cache().is_live() {
+            assert!(std::time::Instant::now() < deadline, "the cache never heard the database");
+            tokio::task::yield_now().await;
+        }
+        app
+    }
+
+    async fn with_users(pool: PgPool) -> (TestApp, chibo::AppState) {
         seed(&pool).await;
         for (username, role, unit) in [
             ("sec_a", Role::CellSecretary, "A"),
@@ -82,14 +99,16 @@ impl TestApp {
             let new = NewUser { username, display_name: username, password: PASSWORD, role, unit_id };
             users::create(&pool, &Actor::cli(), new).await.unwrap();
         }
-        let router = chibo::app(chibo::AppState::new(pool.clone(), false));
-        TestApp { pool, router }
+        let state = chibo::AppState::new(pool.clone(), false);
+        let router = chibo::app(state.clone());
+        (TestApp { pool, state: state.clone(), router }, state)
     }
 
     /// An app over a database the test filled itself.
     pub async fn without_fixture(pool: PgPool) -> TestApp {
-        let router = chibo::app(chibo::AppState::new(pool.clone(), false));
-        TestApp { pool, router }
+        let state = chibo::AppState::new(pool.clone(), false);
+        let router = chibo::app(state.clone());
+        TestApp { pool, state, router }
     }
 
     pub fn anonymous(&self) -> Client<'_> {
@@ -200,6 +219,11 @@ impl<'a> Client<'a> {
             .body(Body::from(body))
             .unwrap();
         self.app.router.clone().oneshot(req).await.unwrap()
+    }
+
+    /// The same signed-in session, sending its requests to another app (another instance on the same database).
+    pub fn on<'b>(&self, app: &'b TestApp) -> Client<'b> {
+        Client { app, cookie: self.cookie.clone() }
     }
 
     pub fn cookie(&self) -> Option<&str> {

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::common::{Client, DAY, TestApp, set};
 
 /// The new-meeting form as the page gives it, filled in the way a secretary would.
-async fn filled_form(client: &mut Client<'_>, cell: &str) -> Vec<(String, String)> {
+pub async fn filled_form(client: &mut Client<'_>, cell: &str) -> Vec<(String, String)> {
     let page = client.get(&format!("/cells/{cell}/meetings/new")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let mut form = page.form_values();
