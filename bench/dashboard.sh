@@ -33,6 +33,9 @@ echo "== /healthz"
 wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua "http://127.0.0.1:$port/healthz" | tee /tmp/chibo-bench-health.txt
 echo "== $url"
 wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua -H "Cookie: $cookie" "$url" | tee /tmp/chibo-bench-dash.txt
+echo "== the same, compressed as a browser asks for it (Accept-Encoding: gzip)"
+wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua -H "Cookie: $cookie" -H "Accept-Encoding: gzip" "$url" | tee /tmp/chibo-bench-dash-gzip.txt
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 echo "== dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
+echo "== compressed dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash-gzip.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
 echo "== server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
