@@ -3,6 +3,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod import;
+pub mod listen;
 pub mod web;
 
 pub use web::{AppState, app};

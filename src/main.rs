@@ -1,5 +1,6 @@
 //! The `chibo` command: serve, migrate, demo, user.
 use anyhow::{Context, bail};
+use axum::serve::{Listener, ListenerExt};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 
@@ -26,6 +27,10 @@ enum Command {
         /// Address to listen on
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
+        /// Serve on this already-open listening socket instead of --host/--port (one socket shared by several
+        /// instances; systemd's LISTEN_FDS is understood without it)
+        #[arg(long)]
+        listen_fd: Option<i32>,
     },
     /// Apply pending database migrations
     Migrate,
@@ -133,16 +138,30 @@ async fn main() -> anyhow::Result<()> {
     let url = cli.database_url.context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/chibo)")?;
     let pool = db::connect(&url).await.context("cannot connect to the database at DATABASE_URL")?;
     match cli.command {
-        Command::Serve { port, host } => {
+        Command::Serve { port, host, listen_fd } => {
             db::migrate(&pool).await?;
             let secure = std::env::var("CHIBO_SECURE_COOKIES").is_ok_and(|v| v == "1");
-            let app = chibo::app(chibo::AppState::new(pool, secure));
-            let addr = SocketAddr::new(host, port);
-            let listener =
-                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-            tracing::info!("chibo is serving at http://{addr}");
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown_signal())
+            let state = chibo::AppState::new(pool, secure);
+            state.listen_for_changes();
+            let app = chibo::app(state);
+            let listener = match chibo::listen::inherited(listen_fd).context("cannot use the socket handed down")? {
+                Some(l) => l,
+                None => {
+                    let addr = SocketAddr::new(host, port);
+                    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?
+                }
+            };
+            let (listener, stop) = chibo::listen::Draining::new(listener)?;
+            tracing::info!("chibo is serving at http://{}", listener.local_addr()?);
+            let shutdown = async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+                tokio::time::sleep(chibo::listen::DRAIN).await;
+                tracing::info!("finishing the requests in flight");
+            };
+            // tap_io only to get axum's ConnectInfo<SocketAddr> for a listener of our own
+            axum::serve(listener.tap_io(|_| {}), app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
                 .await?;
             tracing::info!("stopped");
         }
@@ -279,5 +298,5 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutting down: no new connections; serving those already taken");
 }

@@ -199,3 +199,152 @@ async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
     };
     assert!(status.success(), "a graceful stop exits 0: {status}");
 }
+
+/// An instance of `chibo serve` on a listening socket it shares with others (as systemd hands one socket to every
+/// instance of a service), once it says it is serving.
+fn serve_on_shared_socket(url: &str, socket: &std::net::TcpListener) -> Server {
+    use std::io::BufRead;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let fd = socket.as_raw_fd();
+    let mut cmd = Command::new(CHIBO);
+    cmd.args(["serve", "--listen-fd", "3"])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "chibo=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if fd == 3 { libc::fcntl(3, libc::F_SETFD, 0) } else { libc::dup2(fd, 3) };
+            if ok < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let (ready, started) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if line.contains("chibo is serving") {
+                let _ = ready.send(());
+            }
+        }
+    });
+    started.recv_timeout(Duration::from_secs(60)).expect("the instance did not start serving");
+    Server(child)
+}
+
+fn stop_and_wait(server: &mut Server) {
+    Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            assert!(status.success(), "a graceful stop exits 0: {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "the instance did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_rolling_restart_of_two_instances_behind_one_address_drops_no_request(pool: PgPool) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let url = url_of(&pool);
+    for args in [&["migrate"][..], &["demo", "--scale", "small"]] {
+        let out = chibo(&url, args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // the one address: a socket this test holds, as systemd's chibo.socket would
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let mut a = serve_on_shared_socket(&url, &socket);
+    let mut b = serve_on_shared_socket(&url, &socket);
+
+    // signed in as the demo's provincial committee, as a browser would be
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = "username=bantochuc&password=chibo-2026";
+    write!(
+        s,
+        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let cookie = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session: {answer}"))
+        .to_string();
+
+    // four clients, each opening a connection per request: dashboards, unit pages, sign-in page, health
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let paths = ["/dashboard/TQ?from=2025-01&to=2025-12", "/units/TQ-LB-01", "/login", "/healthz"];
+    let workers: Vec<_> = paths
+        .iter()
+        .map(|path| {
+            let (stop, answered, failures, cookie) = (stop.clone(), answered.clone(), failures.clone(), cookie.clone());
+            let path = path.to_string();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let result = (|| -> std::io::Result<String> {
+                        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+                        s.set_read_timeout(Some(Duration::from_secs(20)))?;
+                        write!(
+                            s,
+                            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+                        )?;
+                        let mut out = String::new();
+                        s.read_to_string(&mut out)?;
+                        Ok(out)
+                    })();
+                    match result {
+                        Ok(r)
+                            if r.starts_with("HTTP/1.1 200")
+                                && (r.trim_end().ends_with("</html>") || r.ends_with("ok\n")) =>
+                        {
+                            answered.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok(r) => failures.lock().unwrap().push(format!("{path}: {r:.200}")),
+                        Err(e) => failures.lock().unwrap().push(format!("{path}: {e}")),
+                    }
+                }
+            })
+        })
+        .collect();
+    let wait_for = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while answered.load(Ordering::SeqCst) < n {
+            assert!(Instant::now() < deadline, "the clients got no answers");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for(40);
+    // restart one instance, then the other, while the clients go on
+    stop_and_wait(&mut a);
+    let with_one = answered.load(Ordering::SeqCst);
+    let a = serve_on_shared_socket(&url, &socket);
+    stop_and_wait(&mut b);
+    let b = serve_on_shared_socket(&url, &socket);
+    let restarted = answered.load(Ordering::SeqCst);
+    wait_for(restarted + 40);
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} requests failed during the rolling restart: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(restarted > with_one, "requests were answered while an instance was away");
+    drop((a, b));
+}
