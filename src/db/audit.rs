@@ -80,3 +80,17 @@ pub async fn browse(
     .fetch_all(db)
     .await
 }
+
+/// The changes recorded for one record (a unit, member or official by its code), newest first.
+pub async fn for_entity(db: impl PgExecutor<'_>, entity: &str, entity_id: &str) -> sqlx::Result<Vec<Entry>> {
+    sqlx::query_as(
+        "select a.id, a.at, u.username, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
+         from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
+         where a.entity = $1 and a.entity_id = $2
+         order by a.id desc limit 50",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .fetch_all(db)
+    .await
+}

@@ -42,6 +42,11 @@ impl Role {
         matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)
     }
 
+    /// May this role keep the structure and the people current (units, members, officials) in its scope?
+    pub fn can_manage_records(self) -> bool {
+        matches!(self, Role::Admin | Role::CommitteeClerk)
+    }
+
     /// May this role see members' names? Only committee level and below, and administrators.
     pub fn can_see_names(self) -> bool {
         matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)

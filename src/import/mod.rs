@@ -92,6 +92,31 @@ pub async fn import(
     actor: &Actor,
     progress: &(dyn Fn(Step) + Sync),
 ) -> anyhow::Result<Outcome> {
+    import_as(pool, files, dry_run, actor, progress, None).await
+}
+
+/// How a change made through a page is written in the audit trail, in place of the bundle's summary: the record
+/// it concerns, with its row before and as sent.
+#[derive(Debug, Clone)]
+pub struct AuditAs {
+    pub action: &'static str,
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub unit_id: Option<i64>,
+    pub before: Option<serde_json::Value>,
+    /// the row as sent; none: the bundle's summary (rows read and changed)
+    pub after: Option<serde_json::Value>,
+}
+
+/// [`import`], recording the change as `audit_as` says when given.
+pub async fn import_as(
+    pool: &PgPool,
+    files: Vec<(String, Vec<u8>)>,
+    dry_run: bool,
+    actor: &Actor,
+    progress: &(dyn Fn(Step) + Sync),
+    audit_as: Option<AuditAs>,
+) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
     let mut buffers = Vec::new();
     let mut present = Vec::new();
@@ -167,10 +192,16 @@ pub async fn import(
         sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
     }
     let summary = serde_json::json!({ "read": out.read, "changed": out.changed });
-    audit::record(
-        &mut tx,
-        actor,
-        Change {
+    let change = match &audit_as {
+        Some(a) => Change {
+            action: a.action,
+            entity: a.entity,
+            entity_id: a.entity_id.clone(),
+            unit_id: a.unit_id,
+            before: a.before.clone(),
+            after: Some(a.after.clone().unwrap_or(summary)),
+        },
+        None => Change {
             action: "import",
             entity: "bundle",
             entity_id: String::new(),
@@ -178,8 +209,8 @@ pub async fn import(
             before: None,
             after: Some(summary),
         },
-    )
-    .await?;
+    };
+    audit::record(&mut tx, actor, change).await?;
     tx.commit().await?;
     out.written = true;
     Ok(out)

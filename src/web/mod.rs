@@ -11,12 +11,15 @@ pub mod error;
 mod extract;
 mod followup;
 mod health;
+mod jobs;
 #[doc(hidden)]
 pub mod meetings;
 mod members;
 mod programmes;
+mod records;
 pub mod routes;
 mod units;
+mod upload;
 mod view;
 
 use axum::Router;
@@ -62,6 +65,18 @@ impl AppState {
     }
 }
 
+/// Every request is answered within 20 s (503 past that), but an upload, which may be a province's whole history
+/// sent over a slow line, gets 30 minutes to arrive; its import then runs in the background.
+async fn deadline(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let upload = req.method() == axum::http::Method::POST && req.uri().path() == "/import";
+    let limit = if upload { Duration::from_secs(30 * 60) } else { Duration::from_secs(20) };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// Every route of the application with its access rule.
 pub fn app_routes() -> Routes {
     Routes::default()
@@ -77,6 +92,8 @@ pub fn app_routes() -> Routes {
         .merge(dashboard::routes())
         .merge(followup::routes())
         .merge(programmes::routes())
+        .merge(records::routes())
+        .merge(upload::routes())
 }
 
 /// The whole application: routes, static files and the middleware stack.
@@ -90,10 +107,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(auth::same_origin_only))
         // forms are small: a larger body is refused by the extractors, with chibo's own error page
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(20),
-        ))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -20,6 +20,8 @@ pub enum Access {
     ReadNames,
     /// Roles that change meetings (administrator, committee clerk, cell secretary), for a cell in their scope.
     EditCell,
+    /// Committee clerks and administrators, for units, members and officials in their scope.
+    ManageRecords,
     /// Administrators only, for users and units in their scope.
     Admin,
     /// Only the user a record belongs to (their own API tokens).

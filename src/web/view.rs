@@ -9,6 +9,8 @@ pub struct Layout {
     pub csrf: String,
     pub crumbs: Vec<Crumb>,
     pub is_admin: bool,
+    /// may keep units, members and officials current (record pages)
+    pub can_manage: bool,
 }
 
 pub struct Crumb {
@@ -30,6 +32,7 @@ impl Layout {
             csrf: viewer.csrf.to_string(),
             crumbs: Vec::new(),
             is_admin: user.role() == crate::domain::Role::Admin,
+            can_manage: user.role().can_manage_records(),
         }
     }
 

@@ -49,6 +49,7 @@ fn allowed(access: Access, user: &str, target: Target) -> bool {
         Access::ReadUnit => in_scope,
         Access::ReadNames => in_scope && role.can_see_names(),
         Access::EditCell => in_scope && role.can_edit_meetings(),
+        Access::ManageRecords => in_scope && role.can_manage_records(),
         Access::Admin => in_scope && role == Role::Admin,
         Access::Owner => matches!(target, Target::Owned(true)),
     }
@@ -119,6 +120,8 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
         vec![(own.to_string(), Target::Unit(own)), ("YY".into(), Target::Unit("YY"))]
     } else if template.starts_with("/cells/{code}") || template.starts_with("/api/v1/cells/{code}") {
         vec![("A".into(), Target::Unit("A")), ("C".into(), Target::Unit("C"))]
+    } else if template.starts_with("/members/{code}") {
+        vec![("M1".into(), Target::Unit("A")), ("M9".into(), Target::Unit("C"))]
     } else if template.starts_with("/meetings/{id}") {
         t.meeting.iter().map(|(id, cell)| (id.to_string(), Target::Unit(cell))).collect()
     } else if template.starts_with("/tasks/{id}") {

@@ -261,6 +261,41 @@ impl<'a> Client<'a> {
         self.send(req.body(Body::from(body.to_string())).unwrap()).await
     }
 
+    /// Posts a multipart form as a browser sends a file upload: `fields` as text, then `files` (name, bytes).
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Page {
+        let boundary = "----chibo-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+        }
+        for (name, bytes) in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .bytes(),
+            );
+            body.extend(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").bytes());
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::HOST, "localhost");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Follows a redirect answer with a GET of its location.
+    pub async fn follow(&mut self, page: Page) -> Page {
+        let location = page.location.unwrap_or_else(|| panic!("a redirect, not {}: {}", page.status, page.body));
+        // the fragment stays in the browser
+        self.get(location.split('#').next().unwrap()).await
+    }
+
     /// Posts as a browser would from a page of `origin` (None: no Origin header, as curl sends).
     pub async fn post_from<K: AsRef<str>, V: AsRef<str>>(
         &mut self,

@@ -10,4 +10,5 @@ mod import;
 mod meetings;
 mod metrics;
 mod outage;
+mod records;
 mod security;

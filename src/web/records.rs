@@ -1,0 +1,645 @@
+//! Keeping the structure and the people current: a unit's record (open, close, move, cells under it, officials and
+//! their Regulation 18 assignments, classifications) and a member's record (details, probation → official,
+//! leaving, transfers, exemptions, positions, trainings, classifications), each with its history.
+//!
+//! Every form writes one row of an import bundle file (DOMAIN.md §8) and sends it through the import: the same
+//! checks (codes, dates, cycles, moves inside validity, rolls, overlaps), one transaction, the metric stores kept
+//! exact, and an audit entry for the record. Dated facts (moves, transfers, exemptions, positions) are added, never
+//! overwritten, so every record keeps its history. A change that takes long (a move at province scale rebuilds
+//! the stores) goes on in the background and its page shows the progress.
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::extract::{Form, Path};
+use super::jobs::{self, Job};
+use super::routes::{Access, Routes};
+use super::view::Layout;
+use super::{AppError, AppResult, AppState, CurrentUser};
+use crate::db::audit::{self, Entry};
+use crate::db::units::{self, Unit};
+use crate::domain::meeting::OfficialGroup;
+use crate::domain::time;
+use crate::import::export::QUERIES;
+use crate::import::spec::{self, FileSpec, Kind};
+use crate::import::{AuditAs, csv::write_field};
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/units/{code}/records", Access::ManageRecords, unit_page)
+        .post("/units/{code}/records", Access::ManageRecords, save)
+        .get("/members/{code}", Access::ManageRecords, member_page)
+}
+
+/// The files a record form may write; meetings come through their own pages.
+const WRITABLE: [&str; 10] = [
+    "units.csv",
+    "moves.csv",
+    "members.csv",
+    "transfers.csv",
+    "exemptions.csv",
+    "positions.csv",
+    "trainings.csv",
+    "officials.csv",
+    "assignments.csv",
+    "classifications.csv",
+];
+
+/// How long a save is waited for before its progress page is shown instead.
+const WAIT: Duration = Duration::from_secs(8);
+
+fn label(col: &str) -> &'static str {
+    match col {
+        "code" => "Mã",
+        "kind" => "Cấp",
+        "name" => "Tên",
+        "parent_code" => "Mã đơn vị cấp trên",
+        "valid_from" => "Từ ngày",
+        "valid_to" => "Đến ngày",
+        "cell_type" => "Loại hình chi bộ",
+        "effective_on" => "Ngày hiệu lực",
+        "full_name" => "Họ và tên",
+        "gender" => "Giới tính",
+        "birth_date" => "Ngày sinh",
+        "ethnicity" => "Dân tộc",
+        "joined_on" => "Ngày vào Đảng",
+        "official_on" => "Ngày chuyển đảng viên chính thức",
+        "cell_code" => "Mã chi bộ",
+        "left_on" => "Ngày ra khỏi danh sách (chuyển đi, từ trần, xóa tên)",
+        "member_code" => "Mã đảng viên",
+        "position" => "Chức vụ",
+        "trained_on" => "Ngày hoàn thành",
+        "course" => "Khóa bồi dưỡng",
+        "group" => "Nhóm cán bộ",
+        "unit_code" => "Mã đơn vị",
+        "official_code" => "Mã cán bộ",
+        "year" => "Năm",
+        "required" => "Số buổi phải dự",
+        "subject" => "Đối tượng",
+        "level" => "Mức xếp loại",
+        _ => "",
+    }
+}
+
+fn choice_label(code: &str) -> &'static str {
+    match code {
+        "province" => "Tỉnh",
+        "district" => "Huyện",
+        "committee" => "Đảng bộ cơ sở",
+        "cell" => "Chi bộ",
+        "village" => "Thôn, bản",
+        "residential" => "Tổ dân phố",
+        "agency" => "Cơ quan",
+        "enterprise" => "Doanh nghiệp",
+        "school" => "Trường học",
+        "armed_forces" => "Lực lượng vũ trang",
+        "other" => "Khác",
+        "male" => "Nam",
+        "female" => "Nữ",
+        "secretary" => "Bí thư",
+        "deputy_secretary" => "Phó bí thư",
+        "committee_member" => "Chi ủy viên",
+        "member" => "Đảng viên",
+        "excellent" => "Hoàn thành xuất sắc nhiệm vụ",
+        "good" => "Hoàn thành tốt nhiệm vụ",
+        "complete" => "Hoàn thành nhiệm vụ",
+        "fail" => "Không hoàn thành nhiệm vụ",
+        g => OfficialGroup::parse(g).map_or("", |x| x.label_vi()),
+    }
+}
+
+/// One control of a record form.
+pub struct Field {
+    pub name: &'static str,
+    pub id: String,
+    pub label: &'static str,
+    /// `text`, `date`, `number`, `select` or `hidden`
+    pub input: &'static str,
+    pub options: Vec<(&'static str, &'static str)>,
+    pub value: String,
+    pub required: bool,
+    pub error: Option<String>,
+}
+
+/// A form that writes one row of `file`.
+pub struct RecordForm {
+    pub file: &'static str,
+    pub anchor: String,
+    pub title: &'static str,
+    pub button: &'static str,
+    pub fields: Vec<Field>,
+    /// what went wrong that belongs to no one field
+    pub problems: Vec<String>,
+    pub saved: bool,
+}
+
+impl RecordForm {
+    /// A form for `file` with `fixed` values sent unseen and `values` filled in.
+    fn new(file: &'static str, title: &'static str, button: &'static str, fixed: &[(&str, &str)]) -> RecordForm {
+        let spec = spec::spec(file).expect("a bundle file");
+        let anchor = format!("f-{}", file.trim_end_matches(".csv"));
+        let fields = spec
+            .cols
+            .iter()
+            .map(|c| {
+                let fixed_value = fixed.iter().find(|(k, _)| *k == c.name).map(|(_, v)| v.to_string());
+                let (input, options) = match (fixed_value.is_some(), c.kind) {
+                    (true, _) => ("hidden", Vec::new()),
+                    (_, Kind::Date) => ("date", Vec::new()),
+                    (_, Kind::Int(..)) => ("number", Vec::new()),
+                    (_, Kind::Choice(codes)) => ("select", codes.iter().map(|k| (*k, choice_label(k))).collect()),
+                    _ => ("text", Vec::new()),
+                };
+                Field {
+                    name: c.name,
+                    id: format!("{anchor}-{}", c.name),
+                    label: label(c.name),
+                    input,
+                    options,
+                    value: fixed_value.unwrap_or_default(),
+                    required: !c.blank_ok,
+                    error: None,
+                }
+            })
+            .collect();
+        RecordForm { file, anchor, title, button, fields, problems: Vec::new(), saved: false }
+    }
+
+    /// Fills the visible fields from a row of the file (to change a record).
+    fn filled(mut self, row: &Map<String, Value>) -> RecordForm {
+        for f in self.fields.iter_mut().filter(|f| f.input != "hidden") {
+            f.value = text_of(row.get(f.name));
+        }
+        self
+    }
+
+    /// After a save: what was typed and what was wrong with it, or that it was saved.
+    fn after(mut self, job: Option<&Job>) -> RecordForm {
+        let Some(job) = job else { return self };
+        if job.typed("file").as_deref() != Some(self.file) {
+            return self;
+        }
+        if job.state == "done" {
+            self.saved = true;
+            return self;
+        }
+        for f in &mut self.fields {
+            if let Some(v) = job.typed(f.name) {
+                f.value = v;
+            }
+        }
+        let spec = spec::spec(self.file).expect("a bundle file");
+        for p in &job.problems {
+            // "file:line: message": the message alone, with the columns' names as the form calls them
+            let message = p.split_once(": ").map_or(p.as_str(), |(_, m)| m);
+            let column =
+                spec.cols.iter().map(|c| c.name).find(|c| {
+                    message.strip_prefix(c).is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(' '))
+                });
+            let message = humanize(message, spec);
+            match column.and_then(|c| self.fields.iter_mut().find(|f| f.name == c && f.input != "hidden")) {
+                Some(f) if f.error.is_none() => f.error = Some(message),
+                _ => self.problems.push(message),
+            }
+        }
+        self
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.problems.is_empty() || self.fields.iter().any(|f| f.error.is_some())
+    }
+}
+
+/// A message with the file's column names replaced by the labels the form shows.
+fn humanize(message: &str, spec: &FileSpec) -> String {
+    let mut cols: Vec<&str> = spec.cols.iter().map(|c| c.name).collect();
+    cols.sort_by_key(|c| std::cmp::Reverse(c.len()));
+    let mut out = message.to_string();
+    for c in cols {
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(c) {
+            let before_ok = rest[..i].chars().next_back().is_none_or(|ch| !ch.is_alphanumeric() && ch != '_');
+            let after_ok = rest[i + c.len()..].chars().next().is_none_or(|ch| !ch.is_alphanumeric() && ch != '_');
+            result.push_str(&rest[..i]);
+            if before_ok && after_ok {
+                result.push_str(&format!("«{}»", label(c)));
+            } else {
+                result.push_str(c);
+            }
+            rest = &rest[i + c.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Rows of a bundle file whose `col` is `value`, as the export writes them.
+async fn rows(pool: &PgPool, file: &str, col: &str, value: &str) -> sqlx::Result<Vec<Map<String, Value>>> {
+    let query = QUERIES.iter().find(|(f, _)| *f == file).map(|(_, q)| *q).expect("an exported file");
+    let sql = format!("select to_jsonb(q) from ({query}) q where q.\"{col}\" = $1");
+    let found: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_all(pool).await?;
+    Ok(found.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
+}
+
+/// A history table: a file's rows shown with the form's labels and values in the user's words.
+pub struct Table {
+    pub heads: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn table(file: &str, found: &[Map<String, Value>], skip: &[&str]) -> Table {
+    let spec = spec::spec(file).expect("a bundle file");
+    let cols: Vec<_> = spec.cols.iter().filter(|c| !skip.contains(&c.name)).collect();
+    Table {
+        heads: cols.iter().map(|c| label(c.name)).collect(),
+        rows: found
+            .iter()
+            .map(|r| {
+                cols.iter()
+                    .map(|c| {
+                        let v = text_of(r.get(c.name));
+                        match c.kind {
+                            Kind::Date => chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                                .map_or(v.clone(), |d| d.format("%d/%m/%Y").to_string()),
+                            Kind::Choice(_) if !choice_label(&v).is_empty() => choice_label(&v).to_string(),
+                            _ => v,
+                        }
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    job: Option<i64>,
+}
+
+async fn job_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> AppResult<Option<Job>> {
+    Ok(match q.job {
+        Some(id) => jobs::load(state.pool(), id, user.user.id).await?,
+        None => None,
+    })
+}
+
+async fn history(pool: &PgPool, entity: &str, code: &str) -> sqlx::Result<Vec<Entry>> {
+    audit::for_entity(pool, entity, code).await
+}
+
+#[derive(Template)]
+#[template(path = "records/unit.html")]
+struct UnitPage {
+    layout: Layout,
+    unit: Unit,
+    parent: Option<Unit>,
+    children: Vec<Unit>,
+    moves: Table,
+    classifications: Table,
+    officials: Table,
+    assignments: Table,
+    forms: Vec<RecordForm>,
+    history: Vec<Entry>,
+    /// where the forms post and come back to
+    post_unit: String,
+    back: String,
+}
+
+async fn unit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Html<String>> {
+    let pool = state.pool();
+    let unit = units::by_code(pool, &code).await?.ok_or(AppError::NotFound)?;
+    require_manage(&state, &user, unit.id).await?;
+    let job = job_of(&state, &user, &q).await?;
+    let today = time::today();
+    let ancestors = units::ancestors(pool, unit.id, today).await?;
+    let parent = ancestors.iter().rev().nth(1).cloned();
+    let own = rows(pool, "units.csv", "code", &code).await?;
+    let mut forms = vec![
+        RecordForm::new("units.csv", "Sửa thông tin, đóng đơn vị", "Lưu", &[("code", &code)])
+            .filled(own.first().unwrap_or(&Map::new())),
+        RecordForm::new("moves.csv", "Chuyển sang đơn vị cấp trên khác", "Chuyển", &[("code", &code)]),
+        RecordForm::new(
+            "classifications.csv",
+            "Xếp loại chất lượng",
+            "Lưu xếp loại",
+            &[("subject", if unit.is_cell() { "cell" } else { "" }), ("code", &code)],
+        ),
+    ];
+    if unit.is_cell() {
+        forms.push(RecordForm::new("members.csv", "Thêm đảng viên", "Thêm", &[("cell_code", &code)]));
+        forms.push(RecordForm::new(
+            "assignments.csv",
+            "Phân công dự sinh hoạt (Quy định 18)",
+            "Phân công",
+            &[("cell_code", &code)],
+        ));
+    } else {
+        forms.push(RecordForm::new("units.csv", "Thêm đơn vị trực thuộc", "Thêm", &[("parent_code", &code)]));
+        forms.push(RecordForm::new("officials.csv", "Thêm cán bộ (Quy định 18)", "Thêm", &[("unit_code", &code)]));
+    }
+    // only cells are classified as units here; members are classified on their own page
+    if !unit.is_cell() {
+        forms.retain(|f| f.file != "classifications.csv");
+    }
+    let forms = forms.into_iter().map(|f| f.after(job.as_ref())).collect();
+    let classifications: Vec<_> = rows(pool, "classifications.csv", "code", &code)
+        .await?
+        .into_iter()
+        .filter(|r| r["subject"] == "cell")
+        .collect();
+    let page = UnitPage {
+        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
+        parent,
+        children: units::children(pool, unit.id, today).await?,
+        moves: table("moves.csv", &rows(pool, "moves.csv", "code", &code).await?, &["code"]),
+        classifications: table("classifications.csv", &classifications, &["subject", "code"]),
+        officials: table("officials.csv", &rows(pool, "officials.csv", "unit_code", &code).await?, &["unit_code"]),
+        assignments: table(
+            "assignments.csv",
+            &rows(pool, "assignments.csv", "cell_code", &code).await?,
+            &["cell_code"],
+        ),
+        forms,
+        history: history(pool, "unit", &code).await?,
+        post_unit: code.clone(),
+        back: format!("/units/{code}/records"),
+        unit,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "records/member.html")]
+struct MemberPage {
+    layout: Layout,
+    code: String,
+    full_name: String,
+    cell: Unit,
+    probationary: bool,
+    left_on: String,
+    transfers: Table,
+    exemptions: Table,
+    positions: Table,
+    trainings: Table,
+    classifications: Table,
+    forms: Vec<RecordForm>,
+    history: Vec<Entry>,
+    post_unit: String,
+    back: String,
+}
+
+async fn member_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Html<String>> {
+    let pool = state.pool();
+    let own = rows(pool, "members.csv", "code", &code).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let today = time::today();
+    let cell_code = current_cell(pool, &code).await?.ok_or(AppError::NotFound)?;
+    let cell = units::by_code(pool, &cell_code).await?.ok_or(AppError::NotFound)?;
+    require_manage(&state, &user, cell.id).await?;
+    let job = job_of(&state, &user, &q).await?;
+    let forms: Vec<RecordForm> = vec![
+        RecordForm::new(
+            "members.csv",
+            "Sửa thông tin, chuyển chính thức, ra khỏi danh sách",
+            "Lưu",
+            &[("code", &code), ("cell_code", &text_of(own.get("cell_code")))],
+        )
+        .filled(&own),
+        RecordForm::new("transfers.csv", "Chuyển sinh hoạt sang chi bộ khác", "Chuyển", &[("member_code", &code)]),
+        RecordForm::new("exemptions.csv", "Miễn sinh hoạt (tuổi cao, sức yếu)", "Lưu", &[("member_code", &code)]),
+        RecordForm::new(
+            "positions.csv",
+            "Chức vụ trong chi bộ",
+            "Lưu",
+            &[("member_code", &code), ("cell_code", &cell_code)],
+        ),
+        RecordForm::new("trainings.csv", "Bồi dưỡng, tập huấn", "Lưu", &[("member_code", &code)]),
+        RecordForm::new(
+            "classifications.csv",
+            "Xếp loại đảng viên",
+            "Lưu xếp loại",
+            &[("subject", "member"), ("code", &code)],
+        ),
+    ]
+    .into_iter()
+    .map(|f| f.after(job.as_ref()))
+    .collect();
+    let classifications: Vec<_> = rows(pool, "classifications.csv", "code", &code)
+        .await?
+        .into_iter()
+        .filter(|r| r["subject"] == "member")
+        .collect();
+    let ancestors = units::ancestors(pool, cell.id, today).await?;
+    let official_on = text_of(own.get("official_on"));
+    let left_on = text_of(own.get("left_on"));
+    let page = MemberPage {
+        layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
+        full_name: text_of(own.get("full_name")),
+        probationary: official_on.is_empty() || official_on > today.to_string(),
+        left_on: chrono::NaiveDate::parse_from_str(&left_on, "%Y-%m-%d")
+            .map_or(String::new(), |d| d.format("%d/%m/%Y").to_string()),
+        transfers: table("transfers.csv", &rows(pool, "transfers.csv", "member_code", &code).await?, &["member_code"]),
+        exemptions: table(
+            "exemptions.csv",
+            &rows(pool, "exemptions.csv", "member_code", &code).await?,
+            &["member_code"],
+        ),
+        positions: table("positions.csv", &rows(pool, "positions.csv", "member_code", &code).await?, &["member_code"]),
+        trainings: table("trainings.csv", &rows(pool, "trainings.csv", "member_code", &code).await?, &["member_code"]),
+        classifications: table("classifications.csv", &classifications, &["subject", "code"]),
+        forms,
+        history: history(pool, "member", &code).await?,
+        post_unit: cell.code.clone(),
+        back: format!("/members/{code}"),
+        code,
+        cell,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The cell a member is in today (their last transfer, or the cell they joined in).
+async fn current_cell(pool: &PgPool, member: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "select u.code from members m
+         join lateral (select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $2
+                       order by t.effective_on desc limit 1) t on true
+         join units u on u.id = t.cell_id where m.code = $1
+         union all
+         select u.code from members m join units u on u.id = m.cell_id where m.code = $1
+         limit 1",
+    )
+    .bind(member)
+    .bind(time::today())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Committee clerks and administrators, for a unit in their scope.
+async fn require_manage(state: &AppState, user: &CurrentUser, unit_id: i64) -> AppResult<()> {
+    if !user.role().can_manage_records() {
+        return Err(AppError::Forbidden);
+    }
+    user.require_scope(state, unit_id).await
+}
+
+/// The units a row names (directly, or through the member or official it is about) that exist today.
+async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -> sqlx::Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    let get = |k: &str| row.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut unit_codes = Vec::new();
+    let mut member_codes = Vec::new();
+    let mut official_codes = Vec::new();
+    for col in ["parent_code", "cell_code", "unit_code"] {
+        unit_codes.extend(get(col));
+    }
+    match file {
+        "units.csv" | "moves.csv" => unit_codes.extend(get("code")),
+        "members.csv" => member_codes.extend(get("code")),
+        "officials.csv" => official_codes.extend(get("code")),
+        "classifications.csv" if get("subject").as_deref() == Some("member") => member_codes.extend(get("code")),
+        "classifications.csv" => unit_codes.extend(get("code")),
+        _ => {}
+    }
+    member_codes.extend(get("member_code"));
+    official_codes.extend(get("official_code"));
+    for c in &unit_codes {
+        ids.extend(units::by_code(pool, c).await?.map(|u| u.id));
+    }
+    for m in &member_codes {
+        if let Some(cell) = current_cell(pool, m).await? {
+            ids.extend(units::by_code(pool, &cell).await?.map(|u| u.id));
+        }
+    }
+    for o in &official_codes {
+        let unit: Option<i64> =
+            sqlx::query_scalar("select unit_id from officials where code = $1").bind(o).fetch_optional(pool).await?;
+        ids.extend(unit);
+    }
+    Ok(ids)
+}
+
+/// Saves one record: the form becomes one row of its bundle file and goes through the import.
+async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    user.check_csrf(form.get("csrf").map(String::as_str))?;
+    let pool = state.pool();
+    let unit = units::by_code(pool, &code).await?.ok_or(AppError::NotFound)?;
+    require_manage(&state, &user, unit.id).await?;
+    let file = form.get("file").map(String::as_str).unwrap_or_default();
+    let Some(spec) = WRITABLE.contains(&file).then(|| spec::spec(file)).flatten() else {
+        return Err(AppError::BadRequest("biểu mẫu không xác định".into()));
+    };
+    // every unit the row names, directly or through a member or official, must be in the user's scope
+    for id in units_named(pool, file, &form).await? {
+        user.require_scope(&state, id).await?;
+    }
+    if file == "units.csv" && form.get("parent_code").is_none_or(|p| p.trim().is_empty()) {
+        // without a parent: only the top of the tree itself, edited; a new top is not made from a page
+        let code = form.get("code").map(|c| c.trim()).unwrap_or_default();
+        let top = match units::by_code(pool, code).await? {
+            Some(u) => units::ancestors(pool, u.id, time::today()).await?.len() == 1,
+            None => false,
+        };
+        if !top {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let mut csv = String::new();
+    let mut after = Map::new();
+    for (i, c) in spec.cols.iter().enumerate() {
+        if i > 0 {
+            csv.push(',');
+        }
+        csv.push_str(c.name);
+    }
+    csv.push('\n');
+    for (i, c) in spec.cols.iter().enumerate() {
+        let v = form.get(c.name).map(|s| s.trim()).unwrap_or_default();
+        if i > 0 {
+            csv.push(',');
+        }
+        write_field(&mut csv, v);
+        after.insert(c.name.to_string(), Value::String(v.to_string()));
+    }
+    csv.push('\n');
+    let (entity, key) = match file {
+        "units.csv" | "moves.csv" => ("unit", "code"),
+        "members.csv" => ("member", "code"),
+        "officials.csv" => ("official", "code"),
+        "assignments.csv" => ("official", "official_code"),
+        "classifications.csv" if form.get("subject").map(String::as_str) == Some("member") => ("member", "code"),
+        "classifications.csv" => ("unit", "code"),
+        _ => ("member", "member_code"),
+    };
+    let entity_id = form.get(key).map(|s| s.trim().to_string()).unwrap_or_default();
+    let before = if matches!(file, "units.csv" | "members.csv" | "officials.csv") {
+        rows(pool, file, "code", &entity_id).await?.into_iter().next().map(Value::Object)
+    } else {
+        None
+    };
+    let action = match (file, &before) {
+        ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
+        _ => "create",
+    };
+    let back = if file == "units.csv" && action == "create" && form.get("parent_code").is_some_and(|p| !p.is_empty()) {
+        format!("/units/{code}/records")
+    } else {
+        form.get("back")
+            .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+            .cloned()
+            .unwrap_or(format!("/units/{code}/records"))
+    };
+    let mut typed: Map<String, Value> =
+        form.iter().filter(|(k, _)| *k != "csrf").map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    typed.insert("file".into(), Value::String(file.into()));
+    let req = jobs::Request {
+        source: file.to_string(),
+        files: vec![(file.to_string(), csv.into_bytes())],
+        dry_run: false,
+        form: Some(Value::Object(typed)),
+        back: Some(back.clone()),
+        audit_as: Some(AuditAs {
+            action,
+            entity,
+            entity_id,
+            unit_id: Some(unit.id),
+            before,
+            after: Some(Value::Object(after)),
+        }),
+    };
+    let job = jobs::run(&state, &user, req, WAIT).await?;
+    let anchor = format!("f-{}", file.trim_end_matches(".csv"));
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(match job.state.as_str() {
+        "running" => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
+        _ => Redirect::to(&format!("{back}{sep}job={}#{anchor}", job.id)).into_response(),
+    })
+}
