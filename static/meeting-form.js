@@ -30,3 +30,101 @@
   var summary = document.getElementById('error-summary');
   if (summary) summary.focus();
 })();
+
+// On a bad connection: the new-meeting form keeps a draft on the phone as it is filled, and a save that cannot
+// reach the server is kept and sent again by itself when the network returns. The form's idempotency key goes with
+// every try, so a save that did arrive (only its answer was lost) is never made twice.
+(function () {
+  var form = document.getElementById('meeting-form');
+  var state = document.getElementById('send-state');
+  if (!form || !state || !window.localStorage || !window.fetch) return;
+  // (form.action would be the button named "action": read the attribute)
+  var target = new URL(form.getAttribute('action'), location.href);
+  if (!/\/cells\/[^/]+\/meetings$/.test(target.pathname)) return;
+  var draftKey = 'chibo-draft:' + target.pathname;
+  var outboxKey = 'chibo-outbox:' + target.pathname;
+  var skip = { csrf: true, action: true };
+
+  function show(kind, text) {
+    state.hidden = false;
+    state.className = 'send-state ' + kind;
+    state.textContent = text;
+  }
+
+  function saveDraft() {
+    var fields = [];
+    new FormData(form).forEach(function (value, name) { if (!skip[name]) fields.push([name, value]); });
+    try { localStorage.setItem(draftKey, JSON.stringify(fields)); } catch (e) { /* full: the form still works */ }
+  }
+
+  function restoreDraft() {
+    var fields;
+    try { fields = JSON.parse(localStorage.getItem(draftKey) || 'null'); } catch (e) { fields = null; }
+    // a form sent back with errors holds what was typed already
+    if (!fields || document.getElementById('error-summary')) return;
+    fields.forEach(function (f) {
+      form.querySelectorAll('[name="' + CSS.escape(f[0]) + '"]').forEach(function (el) {
+        if (el.type === 'radio' || el.type === 'checkbox') el.checked = el.value === f[1];
+        else if (el.type !== 'file') el.value = f[1];
+      });
+    });
+    form.dispatchEvent(new Event('change'));
+    show('draft', 'Đã mở lại bản nháp lưu trên máy này.');
+  }
+
+  function send(body) {
+    show('sending', 'Đang gửi…');
+    return fetch(target.href, {
+      method: 'POST',
+      body: body,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' }
+    }).then(function (res) {
+      if (res.status >= 500) return wait('Máy chủ tạm thời chưa nhận được: biên bản được giữ trên máy và sẽ tự gửi lại. Đang chờ gửi…');
+      localStorage.removeItem(outboxKey);
+      if (res.ok && res.redirected) {
+        localStorage.removeItem(draftKey);
+        show('sent', 'Đã gửi.');
+        location.href = res.url;
+        return;
+      }
+      // the server answered otherwise (a mistake to correct, a form expired): show its page as a browser would
+      return res.text().then(function (html) {
+        document.open();
+        document.write(html);
+        document.close();
+      });
+    }, function () {
+      wait('Chưa có mạng: biên bản được giữ trên máy và sẽ tự gửi khi có mạng. Đang chờ gửi…');
+    });
+
+    function wait(text) {
+      localStorage.setItem(outboxKey, body);
+      show('waiting', text);
+    }
+  }
+
+  function resend() {
+    var body = localStorage.getItem(outboxKey);
+    if (body) send(body);
+  }
+
+  form.addEventListener('input', saveDraft);
+  form.addEventListener('change', saveDraft);
+  form.addEventListener('submit', function (e) {
+    var button = e.submitter;
+    if (!button || button.value !== 'save') return;
+    e.preventDefault();
+    var data = new FormData(form);
+    data.set('action', 'save');
+    send(new URLSearchParams(data).toString());
+  });
+  window.addEventListener('online', resend);
+  // the online event is not always told: try again every 10 s while something waits
+  setInterval(function () { if (localStorage.getItem(outboxKey)) resend(); }, 10000);
+  restoreDraft();
+  if (localStorage.getItem(outboxKey)) {
+    show('waiting', 'Có biên bản đang chờ gửi từ lần trước.');
+    if (navigator.onLine) resend();
+  }
+})();

@@ -61,6 +61,41 @@ async fn start_driver() -> Driver {
 }
 
 async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
+    browser_with(driver, width, height, true).await
+}
+
+/// A Chromium session at the given size, with page scripts on or off.
+async fn browser_with(driver: &Driver, width: u32, height: u32, javascript: bool) -> Client {
+    let client = session(driver, width, height).await;
+    if !javascript {
+        // No script file reaches the page, and chibo's CSP forbids inline script: the page runs no script at all.
+        // (Switching script execution off in Chromium also stops chromedriver, which finds elements by script.)
+        client.issue_cmd(Cdp { cmd: "Network.enable", params: serde_json::json!({}) }).await.expect("network domain");
+        let block = Cdp { cmd: "Network.setBlockedURLs", params: serde_json::json!({"urls": ["*.js", "*.js?*"]}) };
+        client.issue_cmd(block).await.expect("scripts blocked");
+    }
+    client
+}
+
+/// A Chrome DevTools command sent through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.expect("a session")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({"cmd": self.cmd, "params": self.params});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+async fn session(driver: &Driver, width: u32, height: u32) -> Client {
     let caps = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -183,4 +218,180 @@ async fn the_committee_drills_down_from_the_province_dashboard(pool: PgPool) {
     assert!(crumbs.contains("Đảng bộ tỉnh Tuyên Quang"), "breadcrumbs lead back up: {crumbs}");
     screenshot(&c, "desktop-district-dashboard").await;
     c.close().await.unwrap();
+}
+
+/// Chromium's network emulation (chromedriver's `network_conditions`): the browser offline, or back online.
+#[derive(Debug)]
+struct Network {
+    offline: bool,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Network {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/chromium/network_conditions", session.expect("a session")))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let conditions = serde_json::json!({"network_conditions": {
+            "offline": self.offline, "latency": 0, "download_throughput": 1_000_000, "upload_throughput": 1_000_000
+        }});
+        (axum::http::Method::POST, Some(conditions.to_string()))
+    }
+}
+
+async fn sign_in(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    wait_for(c, "#username").await.send_keys(username).await.unwrap();
+    c.find(Locator::Css("#password")).await.unwrap().send_keys(chibo::demo::DEMO_PASSWORD).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    // signed in when the browser has left the sign-in page
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.current_url().await.unwrap().path() == "/login" {
+        assert!(Instant::now() < deadline, "{username} was not signed in");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn meetings_with_topic(pool: &PgPool, topic: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from meetings where topic = $1").bind(topic).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn a_meeting_saved_offline_is_sent_once_when_the_network_returns(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 390, 844).await;
+    sign_in(&c, &base, "khuoitrang").await;
+    wait_for(&c, "#month-status").await;
+    c.find(Locator::LinkText("Ghi biên bản sinh hoạt")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#meeting-form").await;
+    let topic = "Họp khi mất sóng điện thoại";
+    c.find(Locator::Css("#topic")).await.unwrap().send_keys(topic).await.unwrap();
+    c.find(Locator::Css("input[name=rating][value=good]")).await.unwrap().click().await.unwrap();
+
+    // the draft is kept on the phone: the page opened again still holds what was typed
+    c.refresh().await.unwrap();
+    wait_for(&c, "#meeting-form").await;
+    let kept = c.find(Locator::Css("#topic")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some(topic), "the draft was restored");
+    let state = wait_for(&c, "#send-state:not([hidden])").await.text().await.unwrap();
+    assert!(state.contains("Đã mở lại bản nháp"), "{state}");
+    c.execute(
+        "document.getElementById('started_at').value = '19:30'; document.getElementById('ended_at').value = '21:00';
+         document.getElementById('meeting-form').dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+
+    // no network: the save is kept and says so; nothing reached the server
+    c.issue_cmd(Network { offline: true }).await.unwrap();
+    c.find(Locator::Css("button.primary[value=save]")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state = c.find(Locator::Css("#send-state")).await.unwrap().text().await.unwrap();
+        if state.contains("Đang chờ gửi") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no waiting state shown: {state:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    screenshot(&c, "phone-meeting-waiting-to-send").await;
+    assert_eq!(meetings_with_topic(&pool, topic).await, 0);
+
+    // the network returns: sent by itself, exactly once, and the saved meeting is shown
+    c.issue_cmd(Network { offline: false }).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while meetings_with_topic(&pool, topic).await == 0 {
+        assert!(Instant::now() < deadline, "the kept meeting was never sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let notice = wait_for(&c, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("Đã lưu biên bản sinh hoạt chi bộ tháng"), "{notice}");
+    screenshot(&c, "phone-meeting-sent").await;
+    assert_eq!(meetings_with_topic(&pool, topic).await, 1, "exactly one meeting");
+    // and the draft is gone: a new form starts empty
+    c.goto(&format!("{base}/cells/TQ-LB-01-01/meetings/new")).await.unwrap();
+    wait_for(&c, "#meeting-form").await;
+    let fresh = c.find(Locator::Css("#topic")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(fresh.as_deref(), Some(""));
+    c.close().await.unwrap();
+}
+
+#[sqlx::test]
+async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser_with(&driver, 390, 844, false).await;
+    sign_in(&c, &base, "khuoitrang").await;
+    wait_for(&c, "#month-status").await;
+    c.find(Locator::LinkText("Ghi biên bản sinh hoạt")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#meeting-form").await;
+    let topic = "Họp không cần JavaScript";
+    c.find(Locator::Css("#topic")).await.unwrap().send_keys(topic).await.unwrap();
+    // the test sets the time fields itself (typing into them depends on the browser's locale); this is the
+    // test driver's script, not the page's
+    c.execute(
+        "document.getElementById('started_at').value = '19:30'; document.getElementById('ended_at').value = '21:00';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("input[name=rating][value=fair]")).await.unwrap().click().await.unwrap();
+    // chibo's script would have kept a draft of what was typed on the phone: none, so no script ran
+    let drafts = c.execute("return localStorage.length", vec![]).await.unwrap();
+    assert_eq!(drafts, serde_json::json!(0), "no page script ran");
+    screenshot(&c, "phone-log-meeting-no-javascript").await;
+    c.find(Locator::Css("button.primary[value=save]")).await.unwrap().click().await.unwrap();
+    let outcome = wait_for(&c, ".notice, #error-summary").await.text().await.unwrap();
+    screenshot(&c, "phone-meeting-saved-no-javascript").await;
+    assert!(outcome.contains("Đã lưu biên bản sinh hoạt chi bộ tháng"), "{outcome}");
+    assert_eq!(meetings_with_topic(&pool, topic).await, 1);
+    c.close().await.unwrap();
+}
+
+#[sqlx::test]
+async fn screenshots_of_the_key_pages_at_phone_and_desktop_size(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    for (size, width, height) in [("phone", 390, 844), ("desktop", 1366, 768)] {
+        let c = browser(&driver, width, height).await;
+        c.goto(&format!("{base}/login")).await.unwrap();
+        wait_for(&c, "#username").await;
+        screenshot(&c, &format!("{size}-01-sign-in")).await;
+        sign_in(&c, &base, "khuoitrang").await;
+        wait_for(&c, "#month-status").await;
+        screenshot(&c, &format!("{size}-02-cell-home")).await;
+        for (n, path, css) in [
+            ("03-log-meeting", "/cells/TQ-LB-01-01/meetings/new", "#meeting-form"),
+            ("04-meeting-list", "/cells/TQ-LB-01-01/meetings", "h1"),
+        ] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            wait_for(&c, css).await;
+            screenshot(&c, &format!("{size}-{n}")).await;
+        }
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "#username").await;
+        sign_in(&c, &base, "bantochuc").await;
+        wait_for(&c, ".tiles").await;
+        screenshot(&c, &format!("{size}-05-province-dashboard")).await;
+        c.goto(&format!("{base}/followup/TQ")).await.unwrap();
+        wait_for(&c, "h1").await;
+        screenshot(&c, &format!("{size}-06-follow-up")).await;
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        wait_for(&c, "#username").await;
+        sign_in(&c, &base, "xuanlap").await;
+        c.goto(&format!("{base}/units/TQ-LB-01-01/records")).await.unwrap();
+        wait_for(&c, "#f-members").await;
+        screenshot(&c, &format!("{size}-07-cell-record")).await;
+        c.close().await.unwrap();
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    for size in ["phone", "desktop"] {
+        let png = std::fs::read(dir.join(format!("{size}-05-province-dashboard.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{size}: a real picture");
+    }
 }

@@ -2,6 +2,7 @@
 mod account;
 mod admin;
 mod api;
+pub mod assets;
 pub mod auth;
 pub mod cache;
 mod cells;
@@ -27,7 +28,6 @@ use axum::http::{HeaderName, HeaderValue, header};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use account::MIN_PASSWORD;
@@ -81,6 +81,7 @@ async fn deadline(req: axum::extract::Request, next: axum::middleware::Next) -> 
 pub fn app_routes() -> Routes {
     Routes::default()
         .merge(health::routes())
+        .merge(assets::routes())
         .merge(auth::routes())
         .merge(units::routes())
         .merge(members::routes())
@@ -98,10 +99,8 @@ pub fn app_routes() -> Routes {
 
 /// The whole application: routes, static files and the middleware stack.
 pub fn app(state: AppState) -> Router {
-    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     let (router, _) = app_routes().into_parts();
     router
-        .nest_service("/static", ServeDir::new(static_dir))
         .fallback(|| async { AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::invalidate_after_writes))
         .layer(axum::middleware::from_fn(auth::same_origin_only))

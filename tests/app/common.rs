@@ -210,6 +210,17 @@ impl<'a> Client<'a> {
         self.app.router.clone().oneshot(req).await.unwrap()
     }
 
+    /// A GET as a browser sends it (`Accept-Encoding: gzip`): the status, headers and body as they travel.
+    pub async fn get_compressed(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::get(path).header(header::ACCEPT_ENCODING, "gzip");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let res = self.app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let (parts, body) = res.into_parts();
+        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
+    }
+
     /// The raw response of a form POST (for headers).
     pub async fn post_response(&self, path: &str, form: &[(&str, &str)]) -> axum::response::Response {
         let body = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");

@@ -1,6 +1,7 @@
 //! Integration tests: HTTP through the real router against a real PostgreSQL (one database per test).
 mod authz;
 mod backup;
+mod budget;
 mod cache;
 mod common;
 mod demo;
