@@ -395,3 +395,82 @@ async fn screenshots_of_the_key_pages_at_phone_and_desktop_size(pool: PgPool) {
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{size}: a real picture");
     }
 }
+
+/// axe-core's serious and critical findings on the page the browser shows, as `rule: elements` lines.
+async fn accessibility_problems(c: &Client) -> Vec<String> {
+    const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
+    c.execute(&format!("{AXE}\n;return true;"), vec![]).await.expect("axe-core loads");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — '
+                      + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    serde_json::from_value(found).expect("a list of findings")
+}
+
+/// Controls a thumb must hit that are less than 44 px tall.
+async fn small_targets(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            "return [...document.querySelectorAll('button, select, textarea, .button, .choice, \
+                 input:not([type=hidden]):not([type=radio]):not([type=checkbox])')]
+               .filter(e => e.offsetParent !== null && !e.classList.contains('default-submit'))
+               .filter(e => e.getBoundingClientRect().height < 44)
+               .map(e => e.outerHTML.slice(0, 100));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+#[sqlx::test]
+async fn axe_core_finds_nothing_serious_on_the_main_pages(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 390, 844).await;
+    let mut problems = Vec::new();
+    c.goto(&format!("{base}/login")).await.unwrap();
+    wait_for(&c, "#username").await;
+    problems.extend(accessibility_problems(&c).await.into_iter().map(|p| format!("sign-in: {p}")));
+    sign_in(&c, &base, "khuoitrang").await;
+    wait_for(&c, "#month-status").await;
+    problems.extend(accessibility_problems(&c).await.into_iter().map(|p| format!("home: {p}")));
+    problems.extend(small_targets(&c).await.into_iter().map(|p| format!("home, under 44 px: {p}")));
+    c.goto(&format!("{base}/cells/TQ-LB-01-01/meetings/new")).await.unwrap();
+    wait_for(&c, "#meeting-form").await;
+    problems.extend(accessibility_problems(&c).await.into_iter().map(|p| format!("log meeting: {p}")));
+    problems.extend(small_targets(&c).await.into_iter().map(|p| format!("log meeting, under 44 px: {p}")));
+    // the same form sent back with its errors
+    c.find(Locator::Css("button.primary[value=save]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#error-summary").await;
+    problems.extend(accessibility_problems(&c).await.into_iter().map(|p| format!("log meeting, errors: {p}")));
+    c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#username").await;
+    sign_in(&c, &base, "bantochuc").await;
+    wait_for(&c, ".tiles").await;
+    problems.extend(accessibility_problems(&c).await.into_iter().map(|p| format!("dashboard: {p}")));
+    // the check can fail: an input without a label, added to the page, is found
+    c.execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<input id=\"unlabelled\">');", vec![])
+        .await
+        .unwrap();
+    let control = accessibility_problems(&c).await;
+    assert!(control.iter().any(|p| p.starts_with("label (critical)") && p.contains("#unlabelled")), "{control:?}");
+    c.execute(
+        "document.querySelector('main').insertAdjacentHTML('beforeend', '<button id=\"tiny\" style=\"min-height:0;height:20px\">x</button>');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let tiny = small_targets(&c).await;
+    assert!(tiny.iter().any(|t| t.contains("tiny")), "{tiny:?}");
+    c.close().await.unwrap();
+    assert!(problems.is_empty(), "axe-core found:\n{}", problems.join("\n"));
+}
