@@ -2,8 +2,10 @@
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod i18n;
 pub mod import;
 pub mod listen;
 pub mod web;
 
+pub use i18n::{tr, tr1};
 pub use web::{AppState, app};

@@ -474,3 +474,43 @@ async fn axe_core_finds_nothing_serious_on_the_main_pages(pool: PgPool) {
     c.close().await.unwrap();
     assert!(problems.is_empty(), "axe-core found:\n{}", problems.join("\n"));
 }
+
+#[sqlx::test]
+async fn the_language_switches_to_english_and_back_with_its_formats(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 1366, 768).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    assert_eq!(wait_for(&c, "h1").await.text().await.unwrap(), "Đăng nhập", "Vietnamese by default");
+    c.find(Locator::LinkText("English")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() != "Sign in" {
+        assert!(Instant::now() < deadline, "the page did not turn English");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(c.find(Locator::Css("label[for=username]")).await.unwrap().text().await.unwrap(), "User name");
+    let html_lang = c.find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap();
+    assert_eq!(html_lang.as_deref(), Some("en"));
+    // the choice is remembered: signed in, the dashboard is in English, with English number formats
+    sign_in(&c, &base, "bantochuc").await;
+    wait_for(&c, ".tiles").await;
+    c.find(Locator::LinkText("All of Project 16 (2020–2025)")).await.unwrap().click().await.unwrap();
+    let tile = wait_for(&c, ".tile").await.text().await.unwrap();
+    assert!(tile.contains("Member attendance") && tile.contains("target 90.00%"), "{tile}");
+    assert!(!tile.contains(" %"), "no Vietnamese percentage left: {tile}");
+    screenshot(&c, "desktop-province-dashboard-english").await;
+    // and back
+    c.find(Locator::LinkText("Tiếng Việt")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tile = c.find(Locator::Css(".tile")).await.unwrap().text().await.unwrap();
+        if tile.contains("Tỷ lệ đảng viên dự sinh hoạt") {
+            assert!(tile.contains("chỉ tiêu 90,00 %"), "{tile}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the page did not turn Vietnamese again: {tile}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.close().await.unwrap();
+}

@@ -27,6 +27,11 @@ macro_rules! code_enum {
             pub fn label_en(self) -> &'static str {
                 match self { $($name::$variant => $en),+ }
             }
+
+            /// The label in the language of the request being handled.
+            pub fn label(self) -> &'static str {
+                if crate::i18n::lang() == crate::i18n::Lang::En { self.label_en() } else { self.label_vi() }
+            }
         }
     };
 }

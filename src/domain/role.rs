@@ -37,6 +37,21 @@ impl Role {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::ProvinceViewer => "Provincial Organization Committee",
+            Role::DistrictViewer => "District level",
+            Role::CommitteeClerk => "Grassroots committee office",
+            Role::CellSecretary => "Cell secretary",
+        }
+    }
+
+    /// The label in the language of the request being handled.
+    pub fn label(self) -> &'static str {
+        if crate::i18n::lang() == crate::i18n::Lang::En { self.label_en() } else { self.label_vi() }
+    }
+
     /// May this role change meetings and tasks of cells in its scope?
     pub fn can_edit_meetings(self) -> bool {
         matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)

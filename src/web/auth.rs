@@ -170,11 +170,11 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Ap
         Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
     };
     if failures >= MAX_FAILURES {
-        return refuse("Tài khoản tạm khóa 15 phút vì nhập sai mật khẩu nhiều lần. Hãy thử lại sau.");
+        return refuse("login.locked");
     }
     let Some(user) = users::authenticate(pool, &username, &form.password).await? else {
         users::record_failure(pool, &username).await?;
-        return refuse("Tên đăng nhập hoặc mật khẩu không đúng.");
+        return refuse("login.wrong");
     };
     users::clear_failures(pool, &username).await?;
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing

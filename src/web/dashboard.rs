@@ -16,10 +16,14 @@ use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::metrics::{self, ChildReport, MonthFigures, Report};
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{
-    Figure, Lang, METRICS, Period, add_months, format_count, format_percent, metric_label_vi,
-};
+use crate::domain::metrics::{Figure, METRICS, Period, add_months, metric_label_vi};
 use crate::domain::time;
+use crate::i18n;
+
+/// A metric's name in the request's language.
+fn metric_label(key: &str) -> &'static str {
+    crate::tr(&format!("metric.{key}"))
+}
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -78,16 +82,16 @@ fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
         "meeting_regularity" => monthly(|m| m.meeting_regularity),
         _ => Vec::new(),
     };
-    let trend = chart::spark(&series, f.target, &format!("Xu hướng theo tháng: {}", metric_label_vi(key)));
+    let trend = chart::spark(&series, f.target, &crate::tr1("dash.spark", metric_label(key)));
     Tile {
         trend,
-        label: metric_label_vi(key),
-        value: format_percent(f.value, Lang::Vi),
-        fraction: format!("{} / {}", format_count(f.numerator, Lang::Vi), format_count(f.denominator, Lang::Vi)),
-        target: f.target.map(|t| format_percent(Some(t), Lang::Vi)),
+        label: metric_label(key),
+        value: i18n::percent(f.value),
+        fraction: format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)),
+        target: f.target.map(|t| i18n::percent(Some(t))),
         gap: f.gap().map(|g| {
-            let pts = format_percent(Some(g.abs()), Lang::Vi).replace(" %", "");
-            format!("{}{pts} điểm %", if g < 0.0 { "−" } else { "+" })
+            let pts = i18n::percent(Some(g.abs())).replace(" %", "").replace('%', "");
+            format!("{}{}", if g < 0.0 { "−" } else { "+" }, crate::tr1("dash.points", pts))
         }),
         met: f.met,
     }
@@ -111,11 +115,15 @@ fn presets() -> Vec<Preset> {
     let q_start = add_months(now, -(((now.month() - 1) % 3) as i32));
     let last_q = add_months(q_start, -3);
     vec![
-        Preset { label: "Tháng này", from: ym(now), to: ym(now) },
-        Preset { label: "Quý trước", from: ym(last_q), to: ym(add_months(last_q, 2)) },
-        Preset { label: "Năm nay", from: format!("{}-01", now.year()), to: ym(now) },
-        Preset { label: "Năm trước", from: format!("{}-01", now.year() - 1), to: format!("{}-12", now.year() - 1) },
-        Preset { label: "Cả Đề án 16 (2020–2025)", from: "2020-01".into(), to: "2025-12".into() },
+        Preset { label: crate::tr("dash.this_month"), from: ym(now), to: ym(now) },
+        Preset { label: crate::tr("dash.last_quarter"), from: ym(last_q), to: ym(add_months(last_q, 2)) },
+        Preset { label: crate::tr("dash.this_year"), from: format!("{}-01", now.year()), to: ym(now) },
+        Preset {
+            label: crate::tr("dash.last_year"),
+            from: format!("{}-01", now.year() - 1),
+            to: format!("{}-12", now.year() - 1),
+        },
+        Preset { label: crate::tr("dash.programme"), from: "2020-01".into(), to: "2025-12".into() },
     ]
 }
 
@@ -176,14 +184,14 @@ fn table_rows(children: Vec<&ChildReport>) -> Vec<Row> {
         .map(|c| Row {
             code: c.unit.code.clone(),
             name: c.unit.name.clone(),
-            cells: SHOWN.iter().map(|k| (format_percent(c.figure(k).value, Lang::Vi), c.figure(k).met)).collect(),
+            cells: SHOWN.iter().map(|k| (i18n::percent(c.figure(k).value), c.figure(k).met)).collect(),
         })
         .collect()
 }
 
 fn period_label(p: &Period) -> String {
     if p.from == p.to {
-        format!("tháng {}", time::format_month(p.from))
+        crate::tr1("dash.month", time::format_month(p.from))
     } else {
         format!("{} – {}", time::format_month(p.from), time::format_month(p.to))
     }
@@ -203,7 +211,7 @@ async fn show(
         path: format!("/dashboard/{code}"),
         from: period.from,
         to: period.to,
-        flags: format!("{sort}|{desc}|{bad_period}"),
+        flags: format!("{sort}|{desc}|{bad_period}|{}", i18n::lang().code()),
         role: user.role(),
         scope_unit: user.user.unit_id,
         today: time::today(),
@@ -226,7 +234,7 @@ async fn show(
         }
         acc
     });
-    let names = ["Tốt", "Khá", "Trung bình", "Kém"];
+    let names: Vec<&str> = crate::domain::meeting::Rating::ALL.iter().map(|r| r.label()).collect();
     let classes = ["good", "fair", "average", "weak"];
     let parts: Vec<(&str, i64, &str)> = (0..4).map(|i| (names[i], totals[i], classes[i])).collect();
     let rated: i64 = totals.iter().sum();
@@ -238,24 +246,22 @@ async fn show(
         to: report.period.to_label(),
         bad_period,
         tiles: SHOWN.iter().map(|k| tile(k, &report.figure(k), &months)).collect(),
-        columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
         rows,
-        trend: chart::line(&points, target, "Tỷ lệ đảng viên dự sinh hoạt theo tháng"),
-        ratings: chart::stacked_bar(&parts, "Xếp loại các buổi sinh hoạt định kỳ"),
+        trend: chart::line(&points, target, crate::tr("dash.trend")),
+        ratings: chart::stacked_bar(&parts, crate::tr("dash.ratings")),
         ratings_legend: (0..4)
-            .map(|i| {
-                (names[i], format_percent((rated > 0).then(|| totals[i] as f64 / rated as f64), Lang::Vi), classes[i])
-            })
+            .map(|i| (names[i], i18n::percent((rated > 0).then(|| totals[i] as f64 / rated as f64)), classes[i]))
             .collect(),
         reg18: report
             .reg18_by_group
             .iter()
             .map(|(g, f)| {
-                let label = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label_vi()).unwrap_or_default();
+                let label = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label()).unwrap_or_default();
                 (
                     label,
-                    format!("{} / {}", format_count(f.numerator, Lang::Vi), format_count(f.denominator, Lang::Vi)),
-                    format_percent(f.value, Lang::Vi),
+                    format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)),
+                    i18n::percent(f.value),
                 )
             })
             .collect(),
@@ -384,7 +390,7 @@ async fn printable(
         period_label: period_label(&report.period),
         place_date: format!("ngày {} tháng {} năm {}", today.format("%d"), today.format("%m"), today.year()),
         tiles: METRICS.iter().map(|k| tile(k, &report.figure(k), &[])).collect(),
-        columns: SHOWN.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
         rows: table_rows(sorted_children(&report, "", false)),
         unit,
     };

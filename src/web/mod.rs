@@ -9,7 +9,7 @@ mod cells;
 mod chart;
 mod dashboard;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod followup;
 mod health;
 mod jobs;
@@ -95,6 +95,7 @@ pub fn app_routes() -> Routes {
         .merge(programmes::routes())
         .merge(records::routes())
         .merge(upload::routes())
+        .merge(Routes::default().get("/lang/{code}", Access::Public, crate::i18n::choose))
 }
 
 /// The whole application: routes, static files and the middleware stack.
@@ -107,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         // forms are small: a larger body is refused by the extractors, with chibo's own error page
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(axum::middleware::from_fn(deadline))
+        .layer(axum::middleware::from_fn(crate::i18n::scope))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -28,7 +28,7 @@ impl Layout {
     pub fn shown_to(user: &CurrentUser, viewer: &Viewer) -> Layout {
         Layout {
             user_name: viewer.name.to_string(),
-            role_label: user.role().label_vi(),
+            role_label: user.role().label(),
             csrf: viewer.csrf.to_string(),
             crumbs: Vec::new(),
             is_admin: user.role() == crate::domain::Role::Admin,

@@ -134,6 +134,8 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
             c.push((own.to_string(), Target::Owned(true)));
         }
         c
+    } else if template.starts_with("/lang/{code}") {
+        vec![("en".into(), Target::None)]
     } else if template.starts_with("/static/{file}") {
         vec![("app.css".into(), Target::None)]
     } else if template.starts_with("/reset/{token}") {

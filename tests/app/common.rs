@@ -178,10 +178,21 @@ pub struct Page {
 impl<'a> Client<'a> {
     async fn send(&mut self, req: Request<Body>) -> Page {
         let res = self.app.router.clone().oneshot(req).await.unwrap();
-        if let Some(c) = res.headers().get(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let pair = c.split(';').next().unwrap().to_string();
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        // a small cookie jar: each cookie by its name, an empty value removes it
+        for c in res.headers().get_all(header::SET_COOKIE) {
+            let pair = c.to_str().unwrap().split(';').next().unwrap().to_string();
+            let name = pair.split('=').next().unwrap().to_string();
+            let mut jar: Vec<String> = self
+                .cookie
+                .iter()
+                .flat_map(|c| c.split("; "))
+                .filter(|p| p.split('=').next() != Some(name.as_str()))
+                .map(str::to_string)
+                .collect();
+            if !pair.ends_with('=') {
+                jar.push(pair);
+            }
+            self.cookie = if jar.is_empty() { None } else { Some(jar.join("; ")) };
         }
         let status = res.status();
         let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());

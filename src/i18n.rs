@@ -1,0 +1,233 @@
+//! The words of the pages, in Vietnamese (the default) and English, from two catalogs (`i18n/vi.txt`,
+//! `i18n/en.txt`: `key = text` lines). Templates write `{{ crate::tr("key") }}`; the language is the request's
+//! (its `chibo_lang` cookie, set by `/lang/{code}`), carried in a task-local for the request's whole handling.
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+pub use crate::domain::metrics::Lang;
+
+pub const COOKIE: &str = "chibo_lang";
+
+tokio::task_local! {
+    static LANG: Lang;
+}
+
+pub const VI: &str = include_str!("../i18n/vi.txt");
+pub const EN: &str = include_str!("../i18n/en.txt");
+
+/// A catalog's `key = text` lines (blank lines and `#` comments skipped), in file order.
+pub fn parse(catalog: &str) -> Vec<(&str, &str)> {
+    catalog
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = ").map(|(k, v)| (k.trim(), v.trim())))
+        .collect()
+}
+
+static CATALOGS: LazyLock<[HashMap<&'static str, &'static str>; 2]> =
+    LazyLock::new(|| [parse(VI).into_iter().collect(), parse(EN).into_iter().collect()]);
+
+/// The language of the request being handled (Vietnamese outside one).
+pub fn lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or(Lang::Vi)
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The text of `key` in the request's language; the key itself if a catalog lacks it (the catalog test fails).
+pub fn tr(key: &str) -> &'static str {
+    let catalog = &CATALOGS[if lang() == Lang::En { 1 } else { 0 }];
+    match catalog.get(key) {
+        Some(text) => text,
+        None => {
+            tracing::warn!("no text for {key:?} in the {} catalog", lang().code());
+            CATALOGS[0].get(key).copied().unwrap_or("?")
+        }
+    }
+}
+
+/// [`tr`] with `{}` replaced by `value`.
+pub fn tr1(key: &str, value: impl std::fmt::Display) -> String {
+    tr(key).replacen("{}", &value.to_string(), 1)
+}
+
+/// A percentage as the request's language writes it (`85,94 %`, `85.94%`).
+pub fn percent(value: Option<f64>) -> String {
+    crate::domain::metrics::format_percent(value, lang())
+}
+
+/// A count as the request's language writes it (`33.690`, `33,690`).
+pub fn count(n: i64) -> String {
+    crate::domain::metrics::format_count(n, lang())
+}
+
+fn from_cookie(req: &Request) -> Lang {
+    let chosen = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string());
+    if chosen.as_deref() == Some("en") { Lang::En } else { Lang::Vi }
+}
+
+/// Runs the request in its language.
+pub async fn scope(req: Request, next: Next) -> Response {
+    let lang = from_cookie(&req);
+    LANG.scope(lang, next.run(req)).await
+}
+
+/// `/lang/{code}`: remembers the choice for a year and goes back to the page it was made on.
+pub async fn choose(
+    crate::web::extract::Path(code): crate::web::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let lang = if code == "en" { "en" } else { "vi" };
+    // back to the same page of this site: only the path of the referring address is used
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!("{COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+    let mut response = Redirect::to(&back).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a cookie"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_hold_the_same_keys_once_each() {
+        let (vi, en) = (parse(VI), parse(EN));
+        for (name, catalog) in [("vi", &vi), ("en", &en)] {
+            let mut seen = std::collections::HashSet::new();
+            for (k, v) in catalog.iter() {
+                assert!(seen.insert(*k), "{k} twice in {name}.txt");
+                assert!(!v.is_empty(), "{k} has no text in {name}.txt");
+            }
+        }
+        let vi_keys: std::collections::BTreeSet<_> = vi.iter().map(|(k, _)| *k).collect();
+        let en_keys: std::collections::BTreeSet<_> = en.iter().map(|(k, _)| *k).collect();
+        assert_eq!(vi_keys.difference(&en_keys).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing from en.txt");
+        assert_eq!(en_keys.difference(&vi_keys).collect::<Vec<_>>(), Vec::<&&str>::new(), "missing from vi.txt");
+        // an English text that is the Vietnamese one was left untranslated (a few words are the same in both)
+        let same: Vec<_> = vi.iter().filter(|(k, v)| en.contains(&(k, v)) && !k.ends_with(".same")).collect();
+        assert!(same.is_empty(), "untranslated in en.txt: {same:?}");
+    }
+
+    /// Templates whose words all come from the catalogs; the others are still written in Vietnamese only.
+    const CONVERTED: [&str; 8] = [
+        "base.html",
+        "partials_account.html",
+        "partials_crumbs.html",
+        "auth/login.html",
+        "error.html",
+        "cells/home.html",
+        "meetings/list.html",
+        "dashboard/show.html",
+    ];
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+    }
+
+    /// Removes `open … close` spans from `s`.
+    fn strip(s: &str, open: &str, close: &str, keep: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find(open) {
+            out.push_str(&rest[..i]);
+            out.push_str(keep);
+            rest = rest[i + open.len()..].split_once(close).map_or("", |(_, after)| after);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The words a template writes itself, outside expressions, tags and attributes that are not shown.
+    fn literal_words(template: &str) -> Vec<String> {
+        let mut s = strip(template, "{#", "#}", " ");
+        s = strip(&s, "{%", "%}", " ");
+        s = strip(&s, "{{", "}}", " ");
+        // attributes a person reads or hears
+        let mut shown = Vec::new();
+        for attr in ["aria-label=\"", "placeholder=\"", "title=\"", "alt=\""] {
+            for part in s.split(attr).skip(1) {
+                shown.push(part.split('"').next().unwrap_or("").to_string());
+            }
+        }
+        let text = strip(&s, "<", ">", " ");
+        shown.extend(text.split_whitespace().map(str::to_string));
+        shown
+            .into_iter()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .filter(|w| w != "chibo" && w != "doctype")
+            .collect()
+    }
+
+    #[test]
+    fn converted_templates_write_no_words_of_their_own() {
+        for t in CONVERTED {
+            let words = literal_words(&read(&format!("templates/{t}")));
+            assert!(words.is_empty(), "templates/{t} writes words outside the catalogs: {words:?}");
+        }
+        // the check can fail
+        assert_eq!(literal_words("<p title=\"Xem\">{{ x }} Đăng nhập</p>"), ["Xem", "Đăng", "nhập"]);
+    }
+
+    #[test]
+    fn every_key_used_is_in_both_catalogs() {
+        let vi: std::collections::HashSet<&str> = parse(VI).into_iter().map(|(k, _)| k).collect();
+        let mut sources = Vec::new();
+        for dir in ["templates", "src"] {
+            let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(d).unwrap().flatten() {
+                    if e.path().is_dir() {
+                        stack.push(e.path());
+                    } else {
+                        sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap_or_default()));
+                    }
+                }
+            }
+        }
+        let mut used = 0;
+        // (this file's own examples and tests are not uses)
+        for (path, text) in sources.iter().filter(|(p, _)| !p.ends_with("i18n.rs")) {
+            for call in ["crate::tr(\"", "crate::tr1(\""] {
+                for part in text.split(call).skip(1) {
+                    let key = part.split('"').next().unwrap();
+                    used += 1;
+                    assert!(vi.contains(key), "{}: {key} is in no catalog", path.display());
+                }
+            }
+        }
+        assert!(used > 50, "{used} keys used");
+        for m in crate::domain::metrics::METRICS {
+            assert!(vi.contains(format!("metric.{m}").as_str()), "metric.{m}");
+        }
+        for e in ["login.locked", "login.wrong"] {
+            assert!(vi.contains(e), "{e}");
+        }
+    }
+}
