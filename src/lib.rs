@@ -7,5 +7,5 @@ pub mod import;
 pub mod listen;
 pub mod web;
 
-pub use i18n::{tr, tr1};
+pub use i18n::{tr, tr1, tr2};
 pub use web::{AppState, app};

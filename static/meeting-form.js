@@ -11,14 +11,15 @@
       if (!checked || checked.value !== 'exempt') expected++;
       if (checked && checked.value === 'present') present++;
     });
-    if (tally) tally.textContent = present + '/' + expected + ' có mặt';
+    if (tally) tally.textContent = present + '/' + expected + ' ' + form.dataset.tPresent;
     var inputs = form.querySelectorAll('input[name^="score."]');
     var sum = 0, filled = 0;
     inputs.forEach(function (i) { if (i.value !== '') { filled++; sum += Number(i.value) || 0; } });
     if (total) {
       if (filled === inputs.length && inputs.length > 0) {
-        var s = sum >= 90 ? 'Tốt' : sum >= 70 ? 'Khá' : sum >= 50 ? 'Trung bình' : 'Kém';
-        total.textContent = 'Tổng ' + sum + '/100 điểm — gợi ý: ' + s;
+        var d = form.dataset;
+        var s = sum >= 90 ? d.tRatingGood : sum >= 70 ? d.tRatingFair : sum >= 50 ? d.tRatingAverage : d.tRatingWeak;
+        total.textContent = d.tTotal.replace('{}', sum).replace('{}', s);
       } else {
         total.textContent = '';
       }
@@ -69,22 +70,22 @@
       });
     });
     form.dispatchEvent(new Event('change'));
-    show('draft', 'Đã mở lại bản nháp lưu trên máy này.');
+    show('draft', form.dataset.tDraft);
   }
 
   function send(body) {
-    show('sending', 'Đang gửi…');
+    show('sending', form.dataset.tSending);
     return fetch(target.href, {
       method: 'POST',
       body: body,
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' }
     }).then(function (res) {
-      if (res.status >= 500) return wait('Máy chủ tạm thời chưa nhận được: biên bản được giữ trên máy và sẽ tự gửi lại. Đang chờ gửi…');
+      if (res.status >= 500) return wait(form.dataset.tServer);
       localStorage.removeItem(outboxKey);
       if (res.ok && res.redirected) {
         localStorage.removeItem(draftKey);
-        show('sent', 'Đã gửi.');
+        show('sent', form.dataset.tSent);
         location.href = res.url;
         return;
       }
@@ -95,7 +96,7 @@
         document.close();
       });
     }, function () {
-      wait('Chưa có mạng: biên bản được giữ trên máy và sẽ tự gửi khi có mạng. Đang chờ gửi…');
+      wait(form.dataset.tOffline);
     });
 
     function wait(text) {
@@ -124,7 +125,7 @@
   setInterval(function () { if (localStorage.getItem(outboxKey)) resend(); }, 10000);
   restoreDraft();
   if (localStorage.getItem(outboxKey)) {
-    show('waiting', 'Có biên bản đang chờ gửi từ lần trước.');
+    show('waiting', form.dataset.tEarlier);
     if (navigator.onLine) resend();
   }
 })();

@@ -10,8 +10,43 @@ use crate::domain::time;
 pub struct CellFlag {
     pub code: String,
     pub name: String,
-    /// why the cell is listed, in Vietnamese
+    /// why the cell is listed, in the request's language
     pub reasons: Vec<String>,
+}
+
+#[derive(FromRow)]
+struct CellRow {
+    code: String,
+    name: String,
+}
+
+/// A cell of the watch list and what puts it there.
+#[derive(FromRow)]
+struct WatchRow {
+    code: String,
+    name: String,
+    missed: i64,
+    missed_last: bool,
+    low_attendance: bool,
+    weak: i64,
+    failed: bool,
+}
+
+#[derive(FromRow)]
+struct AbsentRow {
+    cell_code: String,
+    cell_name: String,
+    full_name: String,
+    months: i64,
+}
+
+#[derive(FromRow)]
+struct ProbationRow {
+    cell_code: String,
+    cell_name: String,
+    full_name: String,
+    joined_on: NaiveDate,
+    due_on: NaiveDate,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -46,8 +81,8 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
     let three_ago = add_months(month, -2);
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January");
 
-    let no_meeting: Vec<CellFlag> = sqlx::query_as(
-        "select u.code, u.name, array['Chưa ghi sinh hoạt định kỳ tháng ' || to_char($2::date, 'MM/YYYY')] as reasons
+    let no_meeting: Vec<CellRow> = sqlx::query_as(
+        "select u.code, u.name
          from cell_places p join units u on u.id = p.cell_id
          left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
          where p.period = 'month' and p.starts_on = $2 and p.ancestors @> array[$1::bigint]
@@ -58,9 +93,17 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
     .bind(month)
     .fetch_all(pool)
     .await?;
+    let no_meeting = no_meeting
+        .into_iter()
+        .map(|c| CellFlag {
+            code: c.code,
+            name: c.name,
+            reasons: vec![crate::tr1("cell.not_logged", time::format_month(month))],
+        })
+        .collect();
 
     // missing meetings, low attendance or repeated weak ratings over the last three closed months; a fail last year
-    let watch: Vec<CellFlag> = sqlx::query_as(
+    let watch: Vec<WatchRow> = sqlx::query_as(
         "with last3 as (
             select p.cell_id, count(*) as open_months,
                    count(*) filter (where coalesce(s.regular_meetings, 0) = 0) as missed,
@@ -72,19 +115,15 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
               and p.cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $3
                                 and ancestors @> array[$1::bigint])
             group by p.cell_id)
-         select u.code, u.name, array_remove(array[
-                case when l.missed >= 2 then 'Không sinh hoạt định kỳ ' || l.missed || ' trong 3 tháng gần nhất'
-                     when l.missed = 1 and exists(select 1 from cell_places q
-                              left join cell_month_stats t on t.cell_id = q.cell_id and t.month = q.starts_on
-                              where q.cell_id = l.cell_id and q.period = 'month' and q.starts_on = $3
-                                and coalesce(t.regular_meetings, 0) = 0)
-                          then 'Không sinh hoạt định kỳ tháng trước' end,
-                case when l.expected > 0 and l.present * 100 < l.expected * 80
-                     then 'Tỷ lệ dự sinh hoạt dưới 80 % trong 3 tháng' end,
-                case when l.weak >= 2 then 'Bị xếp loại kém ' || l.weak || ' lần trong 3 tháng' end,
-                case when exists(select 1 from cell_classifications c where c.cell_id = l.cell_id
-                                 and c.year = $4 and c.level = 'fail')
-                     then 'Không hoàn thành nhiệm vụ năm ' || $4 end], null) as reasons
+         select u.code, u.name, l.missed,
+                (l.missed = 1 and exists(select 1 from cell_places q
+                     left join cell_month_stats t on t.cell_id = q.cell_id and t.month = q.starts_on
+                     where q.cell_id = l.cell_id and q.period = 'month' and q.starts_on = $3
+                       and coalesce(t.regular_meetings, 0) = 0)) as missed_last,
+                (l.expected > 0 and l.present * 100 < l.expected * 80) as low_attendance,
+                l.weak::bigint as weak,
+                exists(select 1 from cell_classifications c where c.cell_id = l.cell_id
+                       and c.year = $4 and c.level = 'fail') as failed
          from last3 l join units u on u.id = l.cell_id
          where l.missed >= 1 or (l.expected > 0 and l.present * 100 < l.expected * 80) or l.weak >= 2
             or exists(select 1 from cell_classifications c where c.cell_id = l.cell_id and c.year = $4 and c.level = 'fail')
@@ -96,31 +135,60 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
     .bind((today.year() - 1) as i16)
     .fetch_all(pool)
     .await?;
-    let watch = watch.into_iter().filter(|c| !c.reasons.is_empty()).collect();
+    let last_year = today.year() - 1;
+    let watch = watch
+        .into_iter()
+        .map(|w| {
+            let mut reasons = Vec::new();
+            if w.missed >= 2 {
+                reasons.push(crate::tr1("followup.missed_n", w.missed));
+            } else if w.missed_last {
+                reasons.push(crate::tr("followup.missed_last").to_string());
+            }
+            if w.low_attendance {
+                reasons.push(crate::tr("followup.low_attendance").to_string());
+            }
+            if w.weak >= 2 {
+                reasons.push(crate::tr1("followup.weak_n", w.weak));
+            }
+            if w.failed {
+                reasons.push(crate::tr1("followup.failed_year", last_year));
+            }
+            CellFlag { code: w.code, name: w.name, reasons }
+        })
+        .filter(|c| !c.reasons.is_empty())
+        .collect();
 
     let cells_today = "select cell_id from cell_places where period = 'month' and starts_on = $2
                        and ancestors @> array[$1::bigint]";
-    let absent_members: Vec<MemberFlag> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let absent_members: Vec<AbsentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select u.code as cell_code, u.name as cell_name, m.full_name,
-                count(distinct date_trunc('month', mt.held_on))::text || ' tháng vắng không lý do năm ' || $3 as detail
+                count(distinct date_trunc('month', mt.held_on)) as months
          from attendance a join meetings mt on mt.id = a.meeting_id join members m on m.id = a.member_id
          join units u on u.id = mt.cell_id
-         where a.status = 'unexcused' and mt.held_on >= $4 and mt.cell_id in ({cells_today})
+         where a.status = 'unexcused' and mt.held_on >= $3 and mt.cell_id in ({cells_today})
          group by u.code, u.name, m.id, m.full_name
          having count(distinct date_trunc('month', mt.held_on)) >= 3
          order by u.name, m.full_name"
     )))
     .bind(unit_id)
     .bind(time::month_start(today))
-    .bind(today.year())
     .bind(year_start)
     .fetch_all(pool)
     .await?;
+    let absent_members = absent_members
+        .into_iter()
+        .map(|a| MemberFlag {
+            cell_code: a.cell_code,
+            cell_name: a.cell_name,
+            full_name: a.full_name,
+            detail: crate::tr2("followup.absent_detail", a.months, today.year()),
+        })
+        .collect();
 
-    let probation_due: Vec<MemberFlag> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select u.code as cell_code, u.name as cell_name, m.full_name,
-                'Vào Đảng ' || to_char(m.joined_on, 'DD/MM/YYYY') || ', đủ 12 tháng ngày '
-                || to_char(m.joined_on + interval '12 months', 'DD/MM/YYYY') as detail
+    let probation_due: Vec<ProbationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
+                (m.joined_on + interval '12 months')::date as due_on
          from members m join units u on u.id = coalesce((select t.cell_id from member_transfers t
                   where t.member_id = m.id and t.effective_on <= $3 order by t.effective_on desc limit 1), m.cell_id)
          where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
@@ -132,6 +200,19 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
     .bind(today)
     .fetch_all(pool)
     .await?;
+    let probation_due = probation_due
+        .into_iter()
+        .map(|p| MemberFlag {
+            cell_code: p.cell_code,
+            cell_name: p.cell_name,
+            full_name: p.full_name,
+            detail: crate::tr2(
+                "followup.probation_detail",
+                time::format_date(p.joined_on),
+                time::format_date(p.due_on),
+            ),
+        })
+        .collect();
 
     let small_cells: Vec<SmallCell> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "with roll as (

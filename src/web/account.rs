@@ -28,9 +28,9 @@ pub const MIN_PASSWORD: usize = 10;
 /// The message for a new password that is not acceptable, if any.
 pub fn password_problem(new: &str, confirm: &str) -> Option<&'static str> {
     if new.chars().count() < MIN_PASSWORD {
-        Some("Mật khẩu mới phải có ít nhất 10 ký tự.")
+        Some(crate::tr("account.err.password_short"))
     } else if new != confirm {
-        Some("Hai lần nhập mật khẩu mới không giống nhau.")
+        Some(crate::tr("account.err.password_mismatch"))
     } else {
         None
     }
@@ -66,7 +66,7 @@ async fn change_password(
     user.check_csrf(form.csrf.as_deref())?;
     let mut errors = Vec::new();
     if users::authenticate(state.pool(), &user.user.username, &form.current).await?.is_none() {
-        errors.push(("current", "Mật khẩu hiện tại không đúng."));
+        errors.push(("current", crate::tr("account.err.current_wrong")));
     }
     if let Some(problem) = password_problem(&form.new, &form.confirm) {
         errors.push(("new", problem));
@@ -117,9 +117,7 @@ async fn create_token(
     user.check_csrf(form.csrf.as_deref())?;
     let name = form.name.unwrap_or_default().trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        let page =
-            render_tokens(&state, &user, None, Some("Đặt tên cho khóa (tối đa 100 ký tự), ví dụ “Bảng tính báo cáo”."))
-                .await?;
+        let page = render_tokens(&state, &user, None, Some(crate::tr("account.err.token_name"))).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let secret = credentials::create_token(state.pool(), &user.actor(), &user.user, &name).await?;

@@ -369,7 +369,7 @@ struct PrintPage {
     rows: Vec<Row>,
 }
 
-/// An A4 report of a unit and period in Vietnamese, laid out like an official summary.
+/// An A4 report of a unit and period, laid out like an official summary (in the user's language; Vietnamese first).
 async fn printable(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -388,7 +388,7 @@ async fn printable(
     let page = PrintPage {
         issuer,
         period_label: period_label(&report.period),
-        place_date: format!("ngày {} tháng {} năm {}", today.format("%d"), today.format("%m"), today.year()),
+        place_date: today.format(crate::tr("minutes.date_format")).to_string(),
         tiles: METRICS.iter().map(|k| tile(k, &report.figure(k), &[])).collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
         rows: table_rows(sorted_children(&report, "", false)),

@@ -38,42 +38,28 @@ struct ErrorPage<'a> {
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            AppError::NotSignedIn => (StatusCode::UNAUTHORIZED, "Chưa đăng nhập", "Hãy đăng nhập để tiếp tục."),
-            AppError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Không tìm thấy trang",
-                "Trang này không tồn tại hoặc đã bị xóa. Kiểm tra lại địa chỉ.",
-            ),
-            AppError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "Không có quyền truy cập",
-                "Nội dung này nằm ngoài phạm vi đơn vị của tài khoản bạn.",
-            ),
-            AppError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "Biểu mẫu đã hết hạn",
-                "Biểu mẫu đã hết hạn hoặc được gửi từ trang khác. Hãy quay lại, tải lại trang và gửi lại.",
-            ),
-            AppError::BadRequest(_) => (
-                StatusCode::BAD_REQUEST,
-                "Yêu cầu không hợp lệ",
-                "Dữ liệu gửi lên không đúng định dạng. Hãy quay lại và thử lại.",
-            ),
-            AppError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Nội dung quá lớn",
-                "Nội dung gửi lên quá lớn so với một biên bản. Hãy rút gọn rồi gửi lại.",
-            ),
-            AppError::Db(e) if is_unavailable(e) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Tạm thời gián đoạn",
-                "Hệ thống tạm thời không kết nối được cơ sở dữ liệu. Dữ liệu bạn nhập chưa được lưu; hãy thử lại sau ít phút.",
-            ),
-            AppError::Db(_) | AppError::Template(_) | AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Lỗi hệ thống",
-                "Đã xảy ra lỗi. Dữ liệu bạn nhập chưa được lưu; hãy thử lại hoặc báo quản trị viên.",
-            ),
+            AppError::NotSignedIn => {
+                (StatusCode::UNAUTHORIZED, crate::tr("error.not_signed_in"), crate::tr("error.not_signed_in_detail"))
+            }
+            AppError::NotFound => {
+                (StatusCode::NOT_FOUND, crate::tr("error.not_found"), crate::tr("error.not_found_detail"))
+            }
+            AppError::Forbidden => {
+                (StatusCode::FORBIDDEN, crate::tr("error.forbidden"), crate::tr("error.forbidden_detail"))
+            }
+            AppError::Csrf => (StatusCode::FORBIDDEN, crate::tr("error.csrf"), crate::tr("error.csrf_detail")),
+            AppError::BadRequest(_) => {
+                (StatusCode::BAD_REQUEST, crate::tr("error.bad_request"), crate::tr("error.bad_request_detail"))
+            }
+            AppError::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, crate::tr("error.too_large"), crate::tr("error.too_large_detail"))
+            }
+            AppError::Db(e) if is_unavailable(e) => {
+                (StatusCode::SERVICE_UNAVAILABLE, crate::tr("error.unavailable"), crate::tr("error.unavailable_detail"))
+            }
+            AppError::Db(_) | AppError::Template(_) | AppError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, crate::tr("error.internal"), crate::tr("error.internal_detail"))
+            }
         }
     }
 }

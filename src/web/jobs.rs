@@ -7,7 +7,6 @@ use sqlx::{FromRow, PgPool};
 use std::time::Duration;
 
 use super::{AppResult, AppState, CurrentUser};
-use crate::domain::metrics::Lang;
 use crate::import::{self, AuditAs};
 
 #[derive(Debug, Clone, FromRow)]
@@ -79,7 +78,8 @@ pub async fn run(state: &AppState, user: &CurrentUser, req: Request, wait: Durat
     .fetch_one(&pool)
     .await?;
     let actor = user.actor();
-    let task = tokio::spawn(execute(pool.clone(), id, actor, req));
+    // the job speaks the language of the request that started it
+    let task = tokio::spawn(crate::i18n::in_lang(crate::i18n::lang(), execute(pool.clone(), id, actor, req)));
     // a job that outlives the wait goes on; its page follows it
     let _ = tokio::time::timeout(wait, task).await;
     Ok(load(&pool, id, user.user.id).await?.expect("the job just made"))
@@ -103,19 +103,20 @@ async fn execute(pool: PgPool, id: i64, actor: crate::db::audit::Actor, req: Req
     };
     let started = std::time::Instant::now();
     let progress = move |step: import::Step| {
-        let _ = tx.send(format!("[{:.1} s] {}", started.elapsed().as_secs_f64(), step.render(Lang::Vi)));
+        let _ = tx.send(format!("[{:.1} s] {}", started.elapsed().as_secs_f64(), step.render(crate::i18n::lang())));
     };
     let outcome = import::import_as(&pool, req.files, req.dry_run, &actor, &progress, req.audit_as).await;
     drop(progress);
     let _ = writer.await;
     let (state, problems, changed) = match outcome {
         Ok(o) if !o.problems.is_empty() => {
-            ("problems", o.problems.iter().map(|p| p.render(Lang::Vi)).collect(), serde_json::to_value(&o.changed).ok())
+            let lang = crate::i18n::lang();
+            ("problems", o.problems.iter().map(|p| p.render(lang)).collect(), serde_json::to_value(&o.changed).ok())
         }
         Ok(o) => ("done", Vec::new(), serde_json::to_value(&o.changed).ok()),
         Err(e) => {
             tracing::error!("import job {id} failed: {e:#}");
-            ("failed", vec!["Lỗi hệ thống khi nhập dữ liệu; không có gì được ghi. Hãy thử lại sau.".to_string()], None)
+            ("failed", vec![crate::tr("jobs.failed").to_string()], None)
         }
     };
     let _ =

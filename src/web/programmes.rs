@@ -11,7 +11,7 @@ use super::view::Layout;
 use super::{AppResult, AppState, CurrentUser};
 use crate::db::programmes::{self, Programme, Target};
 use crate::db::units;
-use crate::domain::metrics::{METRICS, Period, metric_label_vi};
+use crate::domain::metrics::{METRICS, Period};
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -59,7 +59,7 @@ impl ProgrammesPage {
     }
 
     fn percent(&self, t: &f64) -> String {
-        crate::domain::metrics::format_percent(Some(*t), crate::domain::metrics::Lang::Vi)
+        crate::i18n::percent(Some(*t))
     }
 }
 
@@ -76,7 +76,7 @@ async fn render(
         layout: Layout::new(user),
         programmes: programmes::list(state.pool()).await?,
         targets: programmes::targets(state.pool()).await?,
-        metrics: METRICS.iter().map(|k| (*k, metric_label_vi(k))).collect(),
+        metrics: METRICS.iter().map(|k| (*k, crate::tr(&format!("metric.{k}")))).collect(),
         new,
         target,
         errors,
@@ -100,24 +100,21 @@ async fn create(
     let mut errors = Vec::new();
     let code = form.code.trim();
     if code.is_empty() || code.len() > 40 {
-        errors.push(("code", "Nhập mã chương trình (tối đa 40 ký tự), ví dụ DA16-2025.".to_string()));
+        errors.push(("code", crate::tr("programmes.err.code").to_string()));
     }
     if form.name.trim().is_empty() {
-        errors.push(("name", "Nhập tên chương trình.".to_string()));
+        errors.push(("name", crate::tr("programmes.err.name").to_string()));
     }
     let period = Period::parse(&form.from, &form.to);
     if period.is_none() {
-        errors.push((
-            "from",
-            "Nhập tháng bắt đầu và kết thúc (tháng/năm), tháng bắt đầu không sau tháng kết thúc.".to_string(),
-        ));
+        errors.push(("from", crate::tr("programmes.err.period").to_string()));
     }
     if let (true, Some(p)) = (errors.is_empty(), period) {
         let created = programmes::create(state.pool(), &user.actor(), code, form.name.trim(), p.from, p.to).await?;
         if created.is_some() {
             return Ok(Redirect::to("/admin/programmes").into_response());
         }
-        errors.push(("code", format!("Mã {code} đã có; chọn mã khác.")));
+        errors.push(("code", crate::tr1("programmes.err.code_taken", code)));
     }
     render(&state, &user, form, TargetForm::default(), errors, None).await
 }
@@ -138,14 +135,14 @@ async fn set_target(
     let mut errors = Vec::new();
     let programme = programmes::list(state.pool()).await?.into_iter().find(|p| p.code == form.programme);
     if programme.is_none() {
-        errors.push(("programme", "Chọn một chương trình.".to_string()));
+        errors.push(("programme", crate::tr("programmes.err.programme").to_string()));
     }
     if !METRICS.contains(&form.metric.as_str()) {
-        errors.push(("metric", "Chọn một chỉ tiêu.".to_string()));
+        errors.push(("metric", crate::tr("programmes.err.metric").to_string()));
     }
     let target = parse_percent(&form.target);
     if target.is_none() {
-        errors.push(("target", "Nhập chỉ tiêu là một tỷ lệ phần trăm từ 0 đến 200, ví dụ 90 hoặc 92,5.".to_string()));
+        errors.push(("target", crate::tr("programmes.err.target").to_string()));
     }
     let unit_code = form.unit.trim();
     let mut unit_id = None;
@@ -156,7 +153,7 @@ async fn set_target(
             {
                 unit_id = Some(u.id)
             }
-            _ => errors.push(("unit", format!("Không có đơn vị mã {unit_code} trong phạm vi của bạn."))),
+            _ => errors.push(("unit", crate::tr1("programmes.err.unit", unit_code))),
         }
     }
     if let (true, Some(p), Some(t)) = (errors.is_empty(), &programme, target) {
@@ -167,7 +164,7 @@ async fn set_target(
             ProgrammeForm::default(),
             TargetForm::default(),
             Vec::new(),
-            Some("Đã lưu chỉ tiêu."),
+            Some(crate::tr("programmes.target_saved")),
         )
         .await;
     }

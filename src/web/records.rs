@@ -55,61 +55,61 @@ const WAIT: Duration = Duration::from_secs(8);
 
 fn label(col: &str) -> &'static str {
     match col {
-        "code" => "Mã",
-        "kind" => "Cấp",
-        "name" => "Tên",
-        "parent_code" => "Mã đơn vị cấp trên",
-        "valid_from" => "Từ ngày",
-        "valid_to" => "Đến ngày",
-        "cell_type" => "Loại hình chi bộ",
-        "effective_on" => "Ngày hiệu lực",
-        "full_name" => "Họ và tên",
-        "gender" => "Giới tính",
-        "birth_date" => "Ngày sinh",
-        "ethnicity" => "Dân tộc",
-        "joined_on" => "Ngày vào Đảng",
-        "official_on" => "Ngày chuyển đảng viên chính thức",
-        "cell_code" => "Mã chi bộ",
-        "left_on" => "Ngày ra khỏi danh sách (chuyển đi, từ trần, xóa tên)",
-        "member_code" => "Mã đảng viên",
-        "position" => "Chức vụ",
-        "trained_on" => "Ngày hoàn thành",
-        "course" => "Khóa bồi dưỡng",
-        "group" => "Nhóm cán bộ",
-        "unit_code" => "Mã đơn vị",
-        "official_code" => "Mã cán bộ",
-        "year" => "Năm",
-        "required" => "Số buổi phải dự",
-        "subject" => "Đối tượng",
-        "level" => "Mức xếp loại",
+        "code" => crate::tr("programmes.code"),
+        "kind" => crate::tr("records.level"),
+        "name" => crate::tr("programmes.name"),
+        "parent_code" => crate::tr("records.col.parent_code"),
+        "valid_from" => crate::tr("records.col.valid_from"),
+        "valid_to" => crate::tr("records.col.valid_to"),
+        "cell_type" => crate::tr("records.col.cell_type"),
+        "effective_on" => crate::tr("records.col.effective_on"),
+        "full_name" => crate::tr("search.col_name"),
+        "gender" => crate::tr("records.col.gender"),
+        "birth_date" => crate::tr("records.col.birth_date"),
+        "ethnicity" => crate::tr("records.col.ethnicity"),
+        "joined_on" => crate::tr("records.col.joined_on"),
+        "official_on" => crate::tr("records.col.official_on"),
+        "cell_code" => crate::tr("records.col.cell_code"),
+        "left_on" => crate::tr("records.col.left_on"),
+        "member_code" => crate::tr("records.col.member_code"),
+        "position" => crate::tr("records.positions"),
+        "trained_on" => crate::tr("records.col.trained_on"),
+        "course" => crate::tr("records.col.course"),
+        "group" => crate::tr("dash.reg18_group"),
+        "unit_code" => crate::tr("programmes.unit_code"),
+        "official_code" => crate::tr("records.col.official_code"),
+        "year" => crate::tr("records.col.year"),
+        "required" => crate::tr("records.col.required"),
+        "subject" => crate::tr("records.col.subject"),
+        "level" => crate::tr("records.col.level"),
         _ => "",
     }
 }
 
 fn choice_label(code: &str) -> &'static str {
     match code {
-        "province" => "Tỉnh",
-        "district" => "Huyện",
-        "committee" => "Đảng bộ cơ sở",
-        "cell" => "Chi bộ",
-        "village" => "Thôn, bản",
-        "residential" => "Tổ dân phố",
-        "agency" => "Cơ quan",
-        "enterprise" => "Doanh nghiệp",
-        "school" => "Trường học",
-        "armed_forces" => "Lực lượng vũ trang",
-        "other" => "Khác",
-        "male" => "Nam",
-        "female" => "Nữ",
-        "secretary" => "Bí thư",
-        "deputy_secretary" => "Phó bí thư",
-        "committee_member" => "Chi ủy viên",
-        "member" => "Đảng viên",
-        "excellent" => "Hoàn thành xuất sắc nhiệm vụ",
-        "good" => "Hoàn thành tốt nhiệm vụ",
-        "complete" => "Hoàn thành nhiệm vụ",
-        "fail" => "Không hoàn thành nhiệm vụ",
-        g => OfficialGroup::parse(g).map_or("", |x| x.label_vi()),
+        "province" => crate::tr("records.level_province"),
+        "district" => crate::tr("records.level_district"),
+        "committee" => crate::tr("records.level_committee"),
+        "cell" => crate::tr("records.level_cell"),
+        "village" => crate::tr("records.choice.village"),
+        "residential" => crate::tr("records.choice.residential"),
+        "agency" => crate::tr("records.choice.agency"),
+        "enterprise" => crate::tr("records.choice.enterprise"),
+        "school" => crate::tr("records.choice.school"),
+        "armed_forces" => crate::tr("records.choice.armed_forces"),
+        "other" => crate::tr("records.choice.other"),
+        "male" => crate::tr("records.choice.male"),
+        "female" => crate::tr("records.choice.female"),
+        "secretary" => crate::tr("records.choice.secretary"),
+        "deputy_secretary" => crate::tr("records.choice.deputy_secretary"),
+        "committee_member" => crate::tr("records.choice.committee_member"),
+        "member" => crate::tr("records.choice.member"),
+        "excellent" => crate::tr("records.choice.excellent"),
+        "good" => crate::tr("records.choice.good"),
+        "complete" => crate::tr("records.choice.complete"),
+        "fail" => crate::tr("records.choice.fail"),
+        g => OfficialGroup::parse(g).map_or("", |x| x.label()),
     }
 }
 
@@ -335,27 +335,52 @@ async fn unit_page(
     let parent = ancestors.iter().rev().nth(1).cloned();
     let own = rows(pool, "units.csv", "code", &code).await?;
     let mut forms = vec![
-        RecordForm::new("units.csv", "Sửa thông tin, đóng đơn vị", "Lưu", &[("code", &code)])
-            .filled(own.first().unwrap_or(&Map::new())),
-        RecordForm::new("moves.csv", "Chuyển sang đơn vị cấp trên khác", "Chuyển", &[("code", &code)]),
+        RecordForm::new(
+            "units.csv",
+            crate::tr("records.form.unit_edit"),
+            crate::tr("records.form.save"),
+            &[("code", &code)],
+        )
+        .filled(own.first().unwrap_or(&Map::new())),
+        RecordForm::new(
+            "moves.csv",
+            crate::tr("records.form.move"),
+            crate::tr("records.form.move_button"),
+            &[("code", &code)],
+        ),
         RecordForm::new(
             "classifications.csv",
-            "Xếp loại chất lượng",
-            "Lưu xếp loại",
+            crate::tr("records.form.cell_classification"),
+            crate::tr("records.form.save_classification"),
             &[("subject", if unit.is_cell() { "cell" } else { "" }), ("code", &code)],
         ),
     ];
     if unit.is_cell() {
-        forms.push(RecordForm::new("members.csv", "Thêm đảng viên", "Thêm", &[("cell_code", &code)]));
+        forms.push(RecordForm::new(
+            "members.csv",
+            crate::tr("records.form.add_member"),
+            crate::tr("records.form.add"),
+            &[("cell_code", &code)],
+        ));
         forms.push(RecordForm::new(
             "assignments.csv",
-            "Phân công dự sinh hoạt (Quy định 18)",
-            "Phân công",
+            crate::tr("records.form.assign"),
+            crate::tr("records.form.assign_button"),
             &[("cell_code", &code)],
         ));
     } else {
-        forms.push(RecordForm::new("units.csv", "Thêm đơn vị trực thuộc", "Thêm", &[("parent_code", &code)]));
-        forms.push(RecordForm::new("officials.csv", "Thêm cán bộ (Quy định 18)", "Thêm", &[("unit_code", &code)]));
+        forms.push(RecordForm::new(
+            "units.csv",
+            crate::tr("records.form.add_unit"),
+            crate::tr("records.form.add"),
+            &[("parent_code", &code)],
+        ));
+        forms.push(RecordForm::new(
+            "officials.csv",
+            crate::tr("records.form.add_official"),
+            crate::tr("records.form.add"),
+            &[("unit_code", &code)],
+        ));
     }
     // only cells are classified as units here; members are classified on their own page
     if !unit.is_cell() {
@@ -424,24 +449,39 @@ async fn member_page(
     let forms: Vec<RecordForm> = vec![
         RecordForm::new(
             "members.csv",
-            "Sửa thông tin, chuyển chính thức, ra khỏi danh sách",
-            "Lưu",
+            crate::tr("records.form.member_edit"),
+            crate::tr("records.form.save"),
             &[("code", &code), ("cell_code", &text_of(own.get("cell_code")))],
         )
         .filled(&own),
-        RecordForm::new("transfers.csv", "Chuyển sinh hoạt sang chi bộ khác", "Chuyển", &[("member_code", &code)]),
-        RecordForm::new("exemptions.csv", "Miễn sinh hoạt (tuổi cao, sức yếu)", "Lưu", &[("member_code", &code)]),
+        RecordForm::new(
+            "transfers.csv",
+            crate::tr("records.form.transfer"),
+            crate::tr("records.form.transfer_button"),
+            &[("member_code", &code)],
+        ),
+        RecordForm::new(
+            "exemptions.csv",
+            crate::tr("records.form.exemption"),
+            crate::tr("records.form.save"),
+            &[("member_code", &code)],
+        ),
         RecordForm::new(
             "positions.csv",
-            "Chức vụ trong chi bộ",
-            "Lưu",
+            crate::tr("records.form.position"),
+            crate::tr("records.form.save"),
             &[("member_code", &code), ("cell_code", &cell_code)],
         ),
-        RecordForm::new("trainings.csv", "Bồi dưỡng, tập huấn", "Lưu", &[("member_code", &code)]),
+        RecordForm::new(
+            "trainings.csv",
+            crate::tr("records.trainings"),
+            crate::tr("records.form.save"),
+            &[("member_code", &code)],
+        ),
         RecordForm::new(
             "classifications.csv",
-            "Xếp loại đảng viên",
-            "Lưu xếp loại",
+            crate::tr("records.form.member_classification"),
+            crate::tr("records.form.save_classification"),
             &[("subject", "member"), ("code", &code)],
         ),
     ]
@@ -555,7 +595,7 @@ async fn save(
     require_manage(&state, &user, unit.id).await?;
     let file = form.get("file").map(String::as_str).unwrap_or_default();
     let Some(spec) = WRITABLE.contains(&file).then(|| spec::spec(file)).flatten() else {
-        return Err(AppError::BadRequest("biểu mẫu không xác định".into()));
+        return Err(AppError::BadRequest(crate::tr("records.err.unknown_form").into()));
     };
     // every unit the row names, directly or through a member or official, must be in the user's scope
     for id in units_named(pool, file, &form).await? {

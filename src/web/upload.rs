@@ -87,7 +87,7 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, req: axum::ext
             .await
             .map_err(|_| AppError::Csrf)?;
         user.check_csrf(form.get("csrf").map(String::as_str))?;
-        return Err(AppError::BadRequest("chọn tệp để nhập".into()));
+        return Err(AppError::BadRequest(crate::tr("upload.err.choose_files").into()));
     }
     let mut multipart = Multipart::from_request(req, &state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -113,7 +113,7 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, req: axum::ext
     }
     user.check_csrf(csrf.as_deref())?;
     if problem.is_none() && files.is_empty() {
-        problem = Some("Chưa chọn tệp nào: hãy chọn các tệp CSV của gói, một tệp zip, hoặc một tệp XLSX.".into());
+        problem = Some(crate::tr("upload.err.no_files").into());
     }
     if let Some(error) = problem {
         let recent = jobs::recent_uploads(state.pool(), user.user.id).await?;
@@ -145,15 +145,15 @@ pub fn unpack(name: &str, bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) ->
     let lower = name.to_lowercase();
     let base = |n: &str| n.rsplit(['/', '\\']).next().unwrap_or(n).to_string();
     if lower.ends_with(".zip") {
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| "không đọc được tệp zip".to_string())?;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| crate::tr("upload.err.zip").to_string())?;
         for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(|_| "không đọc được tệp zip".to_string())?;
-            let entry_name = base(&entry.name().map_err(|_| "tên tệp trong zip không đọc được".to_string())?);
+            let mut entry = zip.by_index(i).map_err(|_| crate::tr("upload.err.zip").to_string())?;
+            let entry_name = base(&entry.name().map_err(|_| crate::tr("upload.err.zip_name").to_string())?);
             if entry.is_dir() || !entry_name.to_lowercase().ends_with(".csv") || entry_name.starts_with('.') {
                 continue;
             }
             let mut content = Vec::new();
-            entry.read_to_end(&mut content).map_err(|_| format!("không giải nén được {entry_name}"))?;
+            entry.read_to_end(&mut content).map_err(|_| crate::tr1("upload.err.unzip", &entry_name))?;
             files.push((entry_name, content));
         }
         Ok(())
@@ -169,9 +169,9 @@ pub fn unpack(name: &str, bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) ->
 /// without a decimal point; the sheet's row numbers are the lines errors name.
 fn workbook(bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
     use calamine::{Data, Reader, Xlsx};
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| "không đọc được tệp XLSX".to_string())?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| crate::tr("upload.err.xlsx").to_string())?;
     for sheet in book.sheet_names() {
-        let range = book.worksheet_range(&sheet).map_err(|_| format!("không đọc được trang {sheet}"))?;
+        let range = book.worksheet_range(&sheet).map_err(|_| crate::tr1("upload.err.sheet", &sheet))?;
         let mut csv = String::new();
         // rows are counted from the sheet's first row, so that line numbers match what the user sees
         let skipped = range.start().map_or(0, |(row, _)| row as usize);

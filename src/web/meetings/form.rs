@@ -134,36 +134,24 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
 
     let held_on = match raw.held_on() {
         None if raw.held_on.trim().is_empty() => {
-            err("held_on", "Nhập ngày sinh hoạt.".into());
+            err("held_on", crate::tr("mform.err.held_on_missing").into());
             None
         }
         None => {
-            err("held_on", "Ngày sinh hoạt không đúng dạng ngày/tháng/năm, ví dụ 27/11/2026.".into());
+            err("held_on", crate::tr("mform.err.held_on_format").into());
             None
         }
         Some(d) if d > ctx.today => {
-            err("held_on", format!("Ngày sinh hoạt không thể sau hôm nay ({}).", format_date(ctx.today)));
+            err("held_on", crate::tr1("mform.err.held_on_future", format_date(ctx.today)));
             None
         }
         Some(d) if d < ctx.cell.valid_from => {
-            err(
-                "held_on",
-                format!(
-                    "Chi bộ được thành lập ngày {}; ngày sinh hoạt không thể trước ngày đó.",
-                    format_date(ctx.cell.valid_from)
-                ),
-            );
+            err("held_on", crate::tr1("mform.err.before_opened", format_date(ctx.cell.valid_from)));
             None
         }
         Some(d) if ctx.cell.valid_to.is_some_and(|to| d > to) => {
             let to = ctx.cell.valid_to.expect("checked");
-            err(
-                "held_on",
-                format!(
-                    "Chi bộ đã thôi hoạt động từ sau ngày {}; không thể ghi sinh hoạt sau ngày đó.",
-                    format_date(to)
-                ),
-            );
+            err("held_on", crate::tr1("mform.err.after_closed", format_date(to)));
             None
         }
         Some(d) => Some(d),
@@ -171,25 +159,23 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
 
     let kind = MeetingKind::parse(&raw.kind);
     if kind.is_none() {
-        err("kind", "Chọn loại sinh hoạt.".into());
+        err("kind", crate::tr("mform.err.kind").into());
     }
 
     let started_at = parse_time(&raw.started_at);
     let ended_at = parse_time(&raw.ended_at);
     if started_at.is_none() {
-        err("started_at", "Nhập giờ bắt đầu theo dạng giờ:phút, ví dụ 08:00.".into());
+        err("started_at", crate::tr("mform.err.started_at").into());
     }
     match (started_at, ended_at) {
-        (_, None) => err("ended_at", "Nhập giờ kết thúc theo dạng giờ:phút, ví dụ 10:00.".into()),
-        (Some(s), Some(e)) if e <= s => {
-            err("ended_at", format!("Giờ kết thúc phải sau giờ bắt đầu ({}).", s.format("%H:%M")))
-        }
+        (_, None) => err("ended_at", crate::tr("mform.err.ended_at").into()),
+        (Some(s), Some(e)) if e <= s => err("ended_at", crate::tr1("mform.err.ended_before", s.format("%H:%M"))),
         _ => {}
     }
 
     let topic = raw.topic.trim();
     if topic.is_empty() {
-        err("topic", "Nhập chủ đề buổi sinh hoạt.".into());
+        err("topic", crate::tr("mform.err.topic").into());
     }
 
     // The roster: exactly one status for each member on the roll that day.
@@ -205,30 +191,29 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     if held_on.is_some() && (!missing.is_empty() || extra > 0) {
         let mut parts = Vec::new();
         if !missing.is_empty() {
-            parts.push(format!("chưa có: {}", missing.join(", ")));
+            parts.push(crate::tr1("mform.err.roster_missing", missing.join(", ")));
         }
         if extra > 0 {
-            parts.push(format!("{extra} người không thuộc chi bộ ngày đó"));
+            parts.push(crate::tr1("mform.err.roster_extra", extra));
         }
         err(
             "roster",
             format!(
-                "Danh sách điểm danh không khớp với danh sách đảng viên của chi bộ ngày {} ({}). \
-                 Danh sách dưới đây đã được cập nhật theo ngày đó; hãy kiểm tra lại rồi lưu.",
-                held_on.map(format_date).unwrap_or_default(),
-                parts.join("; ")
+                "{} ({}). {}",
+                crate::tr1("mform.err.roster", held_on.map(format_date).unwrap_or_default()),
+                parts.join("; "),
+                crate::tr("mform.err.roster_updated")
             ),
         );
     } else {
         for m in ctx.roll {
             let sent = raw.attendance.get(&m.id.to_string()).map(String::as_str).unwrap_or_default();
             match AttendanceStatus::parse(sent) {
-                Some(AttendanceStatus::Exempt) if !m.exempt => err(
-                    &format!("att-{}", m.id),
-                    format!("{} không được miễn sinh hoạt ngày đó; chọn có mặt hoặc vắng.", m.full_name),
-                ),
+                Some(AttendanceStatus::Exempt) if !m.exempt => {
+                    err(&format!("att-{}", m.id), crate::tr1("mform.err.not_exempt", &m.full_name))
+                }
                 Some(s) => attendance.push((m.id, s)),
-                None => err(&format!("att-{}", m.id), format!("Chọn tình trạng tham dự của {}.", m.full_name)),
+                None => err(&format!("att-{}", m.id), crate::tr1("mform.err.status", &m.full_name)),
             }
         }
     }
@@ -240,9 +225,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         match v.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id)) {
             Some(id) => Some(id),
             None => {
-                errs.push(FieldError {
-                    field: field.into(), message: "Chọn một đảng viên của chi bộ.".into()
-                });
+                errs.push(FieldError { field: field.into(), message: crate::tr("mform.err.member").into() });
                 None
             }
         }
@@ -254,14 +237,14 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     let rating = match raw.rating.as_str() {
         "" => {
             if kind == Some(MeetingKind::Regular) {
-                err("rating", "Chọn xếp loại chất lượng buổi sinh hoạt mà chi bộ đã biểu quyết.".into());
+                err("rating", crate::tr("mform.err.rating").into());
             }
             None
         }
         r => {
             let parsed = Rating::parse(r);
             if parsed.is_none() {
-                err("rating", "Chọn một trong các mức xếp loại.".into());
+                err("rating", crate::tr("mform.err.rating_choice").into());
             }
             parsed
         }
@@ -275,7 +258,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         }
         match typed.parse::<u8>().ok().filter(|p| *p <= c.max_points) {
             Some(p) => score_detail.push((c.key.clone(), p)),
-            None => err(&format!("score-{}", c.key), format!("Điểm “{}” là số từ 0 đến {}.", c.label, c.max_points)),
+            None => err(&format!("score-{}", c.key), crate::tr2("mform.err.score", &c.label, c.max_points)),
         }
     }
     let score_detail = (score_detail.len() == ctx.criteria.len()).then_some(score_detail);
@@ -285,7 +268,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         match g.parse::<i64>().ok().filter(|id| ctx.guest_ids.contains(id)) {
             Some(id) if !guests.contains(&id) => guests.push(id),
             Some(_) => {}
-            None => err("guests", "Khách mời phải là cán bộ trong danh sách.".into()),
+            None => err("guests", crate::tr("mform.err.guests").into()),
         }
     }
 
@@ -297,22 +280,22 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
             continue;
         }
         if description.is_empty() {
-            err(&format!("task-{n}-description"), "Nhập nội dung nhiệm vụ.".into());
+            err(&format!("task-{n}-description"), crate::tr("mform.err.task").into());
         }
         let assignee = t.assignee.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id));
         if assignee.is_none() {
-            err(&format!("task-{n}-assignee"), "Chọn đảng viên thực hiện nhiệm vụ.".into());
+            err(&format!("task-{n}-assignee"), crate::tr("mform.err.assignee").into());
         }
         let due_on = match t.due.trim() {
             "" => None,
             s => match parse_date(s) {
                 Some(d) if held_on.is_some_and(|h| d < h) => {
-                    err(&format!("task-{n}-due"), "Hạn hoàn thành không thể trước ngày sinh hoạt.".into());
+                    err(&format!("task-{n}-due"), crate::tr("mform.err.due_before").into());
                     None
                 }
                 Some(d) => Some(d),
                 None => {
-                    err(&format!("task-{n}-due"), "Hạn hoàn thành không đúng dạng ngày/tháng/năm.".into());
+                    err(&format!("task-{n}-due"), crate::tr("mform.err.due_format").into());
                     None
                 }
             },

@@ -340,13 +340,7 @@ pub async fn update(
     match meetings::update(state.pool(), &user.actor(), id, version, &draft).await? {
         Updated::Saved => Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response()),
         Updated::Conflict => {
-            let conflict = FieldError {
-                field: "version".into(),
-                message: "Biên bản này vừa được người khác sửa và lưu trong lúc bạn đang sửa, nên thay đổi của bạn \
-                          CHƯA được lưu (để không ghi đè mất nội dung của họ). Những gì bạn nhập vẫn còn dưới đây; \
-                          hãy mở biên bản trong thẻ khác để xem bản mới nhất, rồi sửa lại."
-                    .into(),
-            };
+            let conflict = FieldError { field: "version".into(), message: crate::tr("meeting.conflict").into() };
             // keep the version the user started from, so that saving again is refused again until they reload
             raw.version = version.to_string();
             render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT, Some(s)).await
@@ -411,11 +405,16 @@ impl MeetingView {
     }
 
     pub fn kind_label(&self) -> &'static str {
-        MeetingKind::parse(&self.meeting.kind).map(MeetingKind::label_vi).unwrap_or_default()
+        MeetingKind::parse(&self.meeting.kind).map(MeetingKind::label).unwrap_or_default()
     }
 
     pub fn rating_label(&self) -> &'static str {
-        self.meeting.rating.as_deref().and_then(Rating::parse).map(Rating::label_vi).unwrap_or("Chưa xếp loại")
+        self.meeting
+            .rating
+            .as_deref()
+            .and_then(Rating::parse)
+            .map(Rating::label)
+            .unwrap_or(crate::tr("meeting.not_rated"))
     }
 
     /// Names of the members with this status, comma-separated.
@@ -426,11 +425,11 @@ impl MeetingView {
     }
 
     pub fn status_label(&self, status: &str) -> &'static str {
-        AttendanceStatus::parse(status).map(AttendanceStatus::label_vi).unwrap_or_default()
+        AttendanceStatus::parse(status).map(AttendanceStatus::label).unwrap_or_default()
     }
 
     pub fn group_label(&self, group: &str) -> &'static str {
-        crate::domain::meeting::OfficialGroup::parse(group).map(|g| g.label_vi()).unwrap_or_default()
+        crate::domain::meeting::OfficialGroup::parse(group).map(|g| g.label()).unwrap_or_default()
     }
 }
 
