@@ -451,7 +451,9 @@ pub async fn by_idempotency_key(db: impl PgExecutor<'_>, key: &str) -> sqlx::Res
     sqlx::query_scalar("select id from meetings where idempotency_key = $1").bind(key).fetch_optional(db).await
 }
 
-/// The criteria of the 100-point helper: (key, Vietnamese label, most points), in order.
-pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, i16)>> {
-    sqlx::query_as("select key, label_vi, max_points from rating_criteria order by position").fetch_all(db).await
+/// The criteria of the 100-point helper: (key, Vietnamese label, English label, most points), in order.
+pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, String, i16)>> {
+    sqlx::query_as("select key, label_vi, label_en, max_points from rating_criteria order by position")
+        .fetch_all(db)
+        .await
 }

@@ -35,7 +35,11 @@ async fn load_meeting(state: &AppState, user: &CurrentUser, id: i64) -> AppResul
 
 async fn criteria(state: &AppState) -> AppResult<Vec<Criterion>> {
     let rows = meetings::rating_criteria(state.pool()).await?;
-    Ok(rows.into_iter().map(|(key, label, max)| Criterion { key, label, max_points: max as u8 }).collect())
+    let en = crate::i18n::lang() == crate::i18n::Lang::En;
+    Ok(rows
+        .into_iter()
+        .map(|(key, vi, english, max)| Criterion { key, label: if en { english } else { vi }, max_points: max as u8 })
+        .collect())
 }
 
 /// Everything the form needs around the typed values, read for the date typed (or today).
