@@ -89,7 +89,10 @@ impl<K: std::hash::Hash + Eq + Clone, V> Store<K, V> {
         Store { map: HashMap::new(), tick: 0, max }
     }
 
-    fn get(&self, k: &K) -> Option<&V> {
+    fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, k: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         self.map.get(k).map(|(_, v)| v)
     }
 
@@ -105,7 +108,10 @@ impl<K: std::hash::Hash + Eq + Clone, V> Store<K, V> {
         self.map.insert(k, (self.tick, v));
     }
 
-    fn remove(&mut self, k: &K) {
+    fn remove<Q: std::hash::Hash + Eq + ?Sized>(&mut self, k: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         self.map.remove(k);
     }
 }
@@ -200,7 +206,7 @@ impl Cache {
             return None;
         }
         let sessions = self.sessions.lock().expect("cache lock");
-        let s = sessions.get(&token.to_string())?;
+        let s = sessions.get(token)?;
         let fresh = s.generation == self.auth_generation()
             && s.checked.elapsed() < SESSION_RECHECK
             && Utc::now() < s.expires
@@ -217,7 +223,7 @@ impl Cache {
     }
 
     pub fn forget_session(&self, token: &str) {
-        self.sessions.lock().expect("cache lock").remove(&token.to_string());
+        self.sessions.lock().expect("cache lock").remove(token);
     }
 }
 

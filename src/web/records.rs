@@ -274,8 +274,9 @@ fn table(file: &str, found: &[Map<String, Value>], skip: &[&str]) -> Table {
                     .map(|c| {
                         let v = text_of(r.get(c.name));
                         match c.kind {
-                            Kind::Date => chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                                .map_or(v.clone(), |d| d.format("%d/%m/%Y").to_string()),
+                            Kind::Date => {
+                                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_or(v.clone(), time::format_date)
+                            }
                             Kind::Choice(_) if !choice_label(&v).is_empty() => choice_label(&v).to_string(),
                             _ => v,
                         }
@@ -500,8 +501,7 @@ async fn member_page(
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         full_name: text_of(own.get("full_name")),
         probationary: official_on.is_empty() || official_on > today.to_string(),
-        left_on: chrono::NaiveDate::parse_from_str(&left_on, "%Y-%m-%d")
-            .map_or(String::new(), |d| d.format("%d/%m/%Y").to_string()),
+        left_on: chrono::NaiveDate::parse_from_str(&left_on, "%Y-%m-%d").map_or(String::new(), time::format_date),
         transfers: table("transfers.csv", &rows(pool, "transfers.csv", "member_code", &code).await?, &["member_code"]),
         exemptions: table(
             "exemptions.csv",
@@ -521,16 +521,13 @@ async fn member_page(
     Ok(Html(page.render()?))
 }
 
-/// The cell a member is in today (their last transfer, or the cell they joined in).
+/// The cell a member is in today (their last transfer, or the cell they joined in), as the roll reads it.
 async fn current_cell(pool: &PgPool, member: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "select u.code from members m
-         join lateral (select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $2
-                       order by t.effective_on desc limit 1) t on true
-         join units u on u.id = t.cell_id where m.code = $1
-         union all
-         select u.code from members m join units u on u.id = m.cell_id where m.code = $1
-         limit 1",
+         join units u on u.id = coalesce((select t.cell_id from member_transfers t
+                  where t.member_id = m.id and t.effective_on <= $2 order by t.effective_on desc limit 1), m.cell_id)
+         where m.code = $1",
     )
     .bind(member)
     .bind(time::today())
@@ -649,17 +646,14 @@ async fn save(
         ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
         _ => "create",
     };
-    let back = if file == "units.csv" && action == "create" && form.get("parent_code").is_some_and(|p| !p.is_empty()) {
-        format!("/units/{code}/records")
-    } else {
-        form.get("back")
-            .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-            .cloned()
-            .unwrap_or(format!("/units/{code}/records"))
-    };
-    let mut typed: Map<String, Value> =
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .cloned()
+        .unwrap_or(format!("/units/{code}/records"));
+    // what was typed, to fill the form again if the row is refused (the file name included)
+    let typed: Map<String, Value> =
         form.iter().filter(|(k, _)| *k != "csrf").map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    typed.insert("file".into(), Value::String(file.into()));
     let req = jobs::Request {
         source: file.to_string(),
         files: vec![(file.to_string(), csv.into_bytes())],
