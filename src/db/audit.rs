@@ -52,6 +52,8 @@ pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub username: Option<String>,
+    /// the actor's name as people know it (officials act in public office; their login name is not shown to all)
+    pub display_name: Option<String>,
     pub ip: Option<String>,
     pub action: String,
     pub entity: String,
@@ -69,7 +71,7 @@ pub async fn browse(
     limit: i64,
 ) -> sqlx::Result<Vec<Entry>> {
     sqlx::query_as(
-        "select a.id, a.at, u.username, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
+        "select a.id, a.at, u.username, u.display_name, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
          from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
          where a.unit_id = any($1) and ($2::bigint is null or a.id < $2)
          order by a.id desc limit $3",
@@ -84,7 +86,7 @@ pub async fn browse(
 /// The changes recorded for one record (a unit, member or official by its code), newest first.
 pub async fn for_entity(db: impl PgExecutor<'_>, entity: &str, entity_id: &str) -> sqlx::Result<Vec<Entry>> {
     sqlx::query_as(
-        "select a.id, a.at, u.username, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
+        "select a.id, a.at, u.username, u.display_name, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
          from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
          where a.entity = $1 and a.entity_id = $2
          order by a.id desc limit 50",

@@ -42,9 +42,20 @@ pub async fn set_password(
         .bind(keep_session.map(token_hash))
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor, user_change(user, "update", json!({"password": "changed"}))).await?;
+    revoke_all_tokens(&mut tx, user.id).await?;
+    audit::record(&mut tx, actor, user_change(user, "update", json!({"password": "changed", "api_tokens": "revoked"})))
+        .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A new password ends whatever the old one opened: every API token of the user stops working with it.
+async fn revoke_all_tokens(tx: &mut sqlx::PgConnection, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null")
+        .bind(user_id)
+        .execute(tx)
+        .await
+        .map(|_| ())
 }
 
 /// Disables a user and ends their sessions; their tokens stop working with them.
@@ -108,8 +119,14 @@ pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password: &str
         .execute(&mut *tx)
         .await?;
     sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    revoke_all_tokens(&mut tx, user.id).await?;
     let actor = Actor { user_id: Some(user.id), ip: actor.ip.clone() };
-    audit::record(&mut tx, &actor, user_change(&user, "update", json!({"password": "reset with a link"}))).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        user_change(&user, "update", json!({"password": "reset with a link", "api_tokens": "revoked"})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

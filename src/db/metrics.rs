@@ -355,9 +355,14 @@ impl Report {
     }
 }
 
-/// A CSV field, quoted when it holds a comma, quote or line break.
+/// A text field of a CSV file made for people (opened in a spreadsheet), quoted when it holds a comma, quote or line
+/// break. A text that a spreadsheet would take for a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading `'`, which spreadsheets show as text and do not run: a unit renamed
+/// `=HYPERLINK("http://…")` stays a name. The import bundle (`chibo export`) does not do this: it is data for chibo,
+/// written back byte for byte on import, and a name starting with `-` is a name there.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 /// One month of a unit's history: the monthly metrics and the ratings of its regular meetings.
@@ -401,4 +406,22 @@ pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result
             ratings: [g, f, a, w],
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn a_text_a_spreadsheet_would_run_is_written_as_text() {
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("+84 912"), "'+84 912");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
+        assert_eq!(csv_field(r#"=HYPERLINK("http://e.example","x")"#), r#""'=HYPERLINK(""http://e.example"",""x"")""#);
+        assert_eq!(csv_field("Chi bộ thôn Khuổi Trang"), "Chi bộ thôn Khuổi Trang");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+    }
 }

@@ -59,3 +59,25 @@ pub async fn delete(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<()> {
     sqlx::query("delete from sessions where id_hash = $1").bind(token_hash(token)).execute(db).await?;
     Ok(())
 }
+
+/// Whether a session kept in memory still stands in the database: not ended (signing out, a new password and
+/// disabling the user each delete it), not expired, and its user still enabled with the same role and unit. A read
+/// only: what memory saves is the write that keeps idle expiry moving. Asked on every request, so that an ending
+/// decided by another instance takes effect at once rather than when its notice arrives.
+pub async fn still_valid(db: impl PgExecutor<'_>, token: &str, user: &crate::db::users::User) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists (
+             select 1 from sessions s join users u on u.id = s.user_id
+             where s.id_hash = $1 and s.user_id = $2 and not u.disabled and u.role = $3 and u.unit_id = $4
+               and s.created_at > now() - make_interval(hours => $5)
+               and s.last_seen_at > now() - make_interval(mins => $6))",
+    )
+    .bind(token_hash(token))
+    .bind(user.id)
+    .bind(&user.role)
+    .bind(user.unit_id)
+    .bind(ABSOLUTE_HOURS)
+    .bind(IDLE_MINUTES)
+    .fetch_one(db)
+    .await
+}

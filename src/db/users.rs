@@ -145,20 +145,87 @@ pub async fn in_units(db: impl PgExecutor<'_>, unit_ids: &[i64]) -> sqlx::Result
 }
 
 /// Wrong passwords for `username` in the last `minutes`.
-pub async fn recent_failures(db: impl PgExecutor<'_>, username: &str, minutes: i32) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "select count(*) from login_failures where username = $1 and failed_at > now() - make_interval(mins => $2)",
+/// Wrong passwords are remembered this long.
+pub const LOCK_MINUTES: i32 = 15;
+/// Wrong passwords for one user name from one address, after which that address may not try it again for a while.
+pub const MAX_PER_USER_AND_ADDRESS: i64 = 5;
+/// Wrong passwords from one address, whatever the user names: one address trying many names is stopped.
+pub const MAX_PER_ADDRESS: i64 = 30;
+/// Wrong passwords for one user name from every address together: a guess spread over many addresses.
+pub const MAX_PER_USER: i64 = 100;
+
+/// Where a password was typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptSource {
+    Login,
+    /// the current-password field of the password page
+    Password,
+}
+
+/// The outcome of asking to check a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt is counted already (as a failure, until [`attempt_succeeded`] says otherwise): check it.
+    Reserved,
+    /// Too many wrong passwords for this user name from this address, or from everywhere.
+    UserLocked,
+    /// Too many wrong passwords from this address.
+    AddressLocked,
+}
+
+/// Counts one attempt at `username` from `ip` *before* its password is checked, so that concurrent attempts cannot
+/// all pass under the limit: the user name and the address are locked for the transaction, the counts are read,
+/// and the attempt is written if they allow it.
+pub async fn reserve_attempt(pool: &PgPool, username: &str, ip: &str, source: AttemptSource) -> sqlx::Result<Attempt> {
+    let mut tx = pool.begin().await?;
+    // always the user name first, then the address: every transaction takes them in this order, so none deadlock
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('chibo.login.user:' || $1, 0))")
+        .bind(username)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('chibo.login.address:' || $1, 0))")
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+    let (here, user, address): (i64, i64, i64) = sqlx::query_as(
+        "select count(*) filter (where ip = $2),
+                count(*),
+                (select count(*) from login_failures where ip = $2 and failed_at > now() - make_interval(mins => $3))
+         from login_failures where username = $1 and failed_at > now() - make_interval(mins => $3)",
     )
     .bind(username)
-    .bind(minutes)
-    .fetch_one(db)
-    .await
+    .bind(ip)
+    .bind(LOCK_MINUTES)
+    .fetch_one(&mut *tx)
+    .await?;
+    let outcome = if here >= MAX_PER_USER_AND_ADDRESS || user >= MAX_PER_USER {
+        Attempt::UserLocked
+    } else if address >= MAX_PER_ADDRESS {
+        Attempt::AddressLocked
+    } else {
+        let source = match source {
+            AttemptSource::Login => "login",
+            AttemptSource::Password => "password",
+        };
+        sqlx::query("insert into login_failures (username, ip, source) values ($1, $2, $3)")
+            .bind(username)
+            .bind(ip)
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        Attempt::Reserved
+    };
+    tx.commit().await?;
+    Ok(outcome)
 }
 
-pub async fn record_failure(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<()> {
-    sqlx::query("insert into login_failures (username) values ($1)").bind(username).execute(db).await.map(|_| ())
-}
-
-pub async fn clear_failures(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from login_failures where username = $1").bind(username).execute(db).await.map(|_| ())
+/// The password was right: the wrong ones of this user name from this address (and the reserved attempt) are
+/// forgotten. Those from other addresses stay.
+pub async fn attempt_succeeded(db: impl PgExecutor<'_>, username: &str, ip: &str) -> sqlx::Result<()> {
+    sqlx::query("delete from login_failures where username = $1 and ip = $2")
+        .bind(username)
+        .bind(ip)
+        .execute(db)
+        .await
+        .map(|_| ())
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::auth::{ClientIp, check_password};
 use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
@@ -61,12 +62,16 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
+    ip: ClientIp,
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     user.check_csrf(form.csrf.as_deref())?;
     let mut errors = Vec::new();
-    if users::authenticate(state.pool(), &user.user.username, &form.current).await?.is_none() {
-        errors.push(("current", crate::tr("account.err.current_wrong")));
+    // counted as sign-in attempts are: a borrowed session cannot guess the password here either
+    match check_password(&state, &ip, &user.user.username, &form.current, users::AttemptSource::Password).await? {
+        Err(refusal) => errors.push(("current", crate::tr(refusal))),
+        Ok(None) => errors.push(("current", crate::tr("account.err.current_wrong"))),
+        Ok(Some(_)) => {}
     }
     if let Some(problem) = password_problem(&form.new, &form.confirm) {
         errors.push(("new", problem));

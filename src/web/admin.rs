@@ -143,7 +143,10 @@ async fn reset_password(
 struct AuditPage {
     layout: Layout,
     entries: Vec<Entry>,
+    /// the before and after of each change: they name members, so only for roles that may see names
     details: bool,
+    /// login names and network addresses of the actors: administrators only (others see the actor's name)
+    addresses: bool,
     next: Option<i64>,
 }
 
@@ -162,6 +165,12 @@ async fn audit_page(
     let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
     let entries = audit::browse(state.pool(), &scope, q.before, AUDIT_PAGE).await?;
     let next = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
-    let page = AuditPage { layout: Layout::new(&user), details: user.role().can_see_names(), entries, next };
+    let page = AuditPage {
+        layout: Layout::new(&user),
+        details: user.role().can_see_names(),
+        addresses: user.role() == crate::domain::Role::Admin,
+        entries,
+        next,
+    };
     Ok(Html(page.render()?))
 }

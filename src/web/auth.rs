@@ -16,9 +16,8 @@ use crate::db::{sessions, units};
 use crate::domain::{Role, time};
 
 pub const COOKIE: &str = "chibo_session";
-/// Wrong passwords in a row, within `LOCK_MINUTES`, after which sign-in is refused for that user name.
-const MAX_FAILURES: i64 = 5;
-const LOCK_MINUTES: i32 = 15;
+/// A user name longer than this cannot exist: it is refused as a wrong one, without a look at the database.
+pub const MAX_USERNAME: usize = 64;
 
 pub fn routes() -> Routes {
     Routes::default().get("/login", Access::Public, login_page).post("/login", Access::Public, login).post(
@@ -44,7 +43,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = session_token(&parts.headers).ok_or(AppError::NotSignedIn)?;
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
         if let Some((user, csrf)) = state.cache().session(&token) {
-            return Ok(CurrentUser { user, csrf, ip, token });
+            if sessions::still_valid(state.pool(), &token, &user).await? {
+                return Ok(CurrentUser { user, csrf, ip, token });
+            }
+            state.cache().forget_session(&token);
         }
         let generation = state.cache().auth_generation();
         let live = sessions::lookup(state.pool(), &token).await?.ok_or(AppError::NotSignedIn)?;
@@ -88,6 +90,13 @@ impl CurrentUser {
             return Err(AppError::Forbidden);
         }
         self.require_scope(state, unit_id).await
+    }
+
+    /// Whether the user is an administrator of the whole tree (bound to its top unit): only they change what holds
+    /// province-wide (programmes, targets without a unit, imports).
+    pub async fn is_top_admin(&self, state: &AppState) -> AppResult<bool> {
+        Ok(self.role() == Role::Admin
+            && units::ancestors(state.pool(), self.user.unit_id, time::today()).await?.len() == 1)
     }
 
     /// Refuses changes to a cell's meetings unless the role may make them and the cell is in scope.
@@ -161,22 +170,73 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> AppResult<Response> {
+/// The address a request came from, when the server knows it (not in tests that call the router directly).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip())))
+    }
+}
+
+impl ClientIp {
+    /// The key wrong passwords are counted under.
+    pub fn key(&self) -> String {
+        self.0.map(|ip| ip.to_string()).unwrap_or_default()
+    }
+}
+
+/// Whether `password` is `username`'s, within the limits on guessing: the attempt is counted before the password
+/// is checked (see `users::reserve_attempt`). `Err` holds the message key of a refusal that checked nothing.
+pub async fn check_password(
+    state: &AppState,
+    ip: &ClientIp,
+    username: &str,
+    password: &str,
+    source: users::AttemptSource,
+) -> AppResult<Result<Option<User>, &'static str>> {
+    if !state.0.sign_in_limits.allow(ip.0) {
+        return Ok(Err("login.busy"));
+    }
+    // a name no user can have is still counted, under its first characters, so that it cannot dodge the limits
+    let well_formed = username.chars().count() <= MAX_USERNAME && !username.chars().any(char::is_control);
+    let key: String = username.chars().filter(|c| !c.is_control()).take(MAX_USERNAME).collect();
+    match users::reserve_attempt(state.pool(), &key, &ip.key(), source).await? {
+        users::Attempt::Reserved => {}
+        users::Attempt::UserLocked => return Ok(Err("login.locked")),
+        users::Attempt::AddressLocked => return Ok(Err("login.address_locked")),
+    }
+    if !well_formed {
+        return Ok(Ok(None));
+    }
+    let user = users::authenticate(state.pool(), username, password).await?;
+    if user.is_some() {
+        users::attempt_succeeded(state.pool(), &key, &ip.key()).await?;
+    }
+    Ok(Ok(user))
+}
+
+async fn login(State(state): State<AppState>, ip: ClientIp, Form(form): Form<LoginForm>) -> AppResult<Response> {
     let username = form.username.trim().to_lowercase();
     let pool = state.pool();
-    let failures = users::recent_failures(pool, &username, LOCK_MINUTES).await?;
-    let refuse = |error| -> AppResult<Response> {
-        let page = LoginPage { username: form.username.clone(), error: Some(error), signed_out: false, reset: false };
-        Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    let refuse = |error: &'static str| -> AppResult<Response> {
+        let status = if error == "login.busy" {
+            axum::http::StatusCode::TOO_MANY_REQUESTS
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        };
+        // what was typed comes back, cut to what the field takes
+        let typed: String = form.username.chars().filter(|c| !c.is_control()).take(MAX_USERNAME).collect();
+        let page = LoginPage { username: typed, error: Some(error), signed_out: false, reset: false };
+        Ok((status, Html(page.render()?)).into_response())
     };
-    if failures >= MAX_FAILURES {
-        return refuse("login.locked");
-    }
-    let Some(user) = users::authenticate(pool, &username, &form.password).await? else {
-        users::record_failure(pool, &username).await?;
-        return refuse("login.wrong");
+    let user = match check_password(&state, &ip, &username, &form.password, users::AttemptSource::Login).await? {
+        Err(refusal) => return refuse(refusal),
+        Ok(None) => return refuse("login.wrong"),
+        Ok(Some(user)) => user,
     };
-    users::clear_failures(pool, &username).await?;
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing
     let token = sessions::create(pool, user.id).await?;
     let secure = if state.0.secure_cookies { "; Secure" } else { "" };

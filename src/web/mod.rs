@@ -13,6 +13,7 @@ pub(crate) mod extract;
 mod followup;
 mod health;
 mod jobs;
+pub mod limits;
 #[doc(hidden)]
 pub mod meetings;
 mod members;
@@ -44,11 +45,17 @@ pub struct App {
     pub secure_cookies: bool,
     /// Pages and sessions kept in memory; off until [`AppState::listen_for_changes`] hears the database.
     pub cache: Arc<cache::Cache>,
+    /// How fast passwords may be tried, per address and in all.
+    pub sign_in_limits: limits::SignInLimits,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, secure_cookies: bool) -> AppState {
-        AppState(Arc::new(App { pool, secure_cookies, cache: Arc::default() }))
+        AppState::with_sign_in_limits(pool, secure_cookies, limits::SignInLimits::default())
+    }
+
+    pub fn with_sign_in_limits(pool: PgPool, secure_cookies: bool, sign_in_limits: limits::SignInLimits) -> AppState {
+        AppState(Arc::new(App { pool, secure_cookies, cache: Arc::default(), sign_in_limits }))
     }
 
     pub fn pool(&self) -> &PgPool {

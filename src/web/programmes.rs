@@ -51,6 +51,8 @@ struct ProgrammesPage {
     target: TargetForm,
     errors: Vec<(&'static str, String)>,
     saved: Option<&'static str>,
+    /// an administrator of the whole tree: programmes and province-wide targets are theirs
+    top_admin: bool,
 }
 
 impl ProgrammesPage {
@@ -81,6 +83,7 @@ async fn render(
         target,
         errors,
         saved,
+        top_admin: user.is_top_admin(state).await?,
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -96,7 +99,10 @@ async fn create(
     Form(form): Form<ProgrammeForm>,
 ) -> AppResult<Response> {
     user.check_csrf(form.csrf.as_deref())?;
-    user.require_admin(&state, user.user.unit_id).await?;
+    // a programme holds for the whole tree: only an administrator of the whole tree starts one
+    if !user.is_top_admin(&state).await? {
+        return Err(super::AppError::Forbidden);
+    }
     let mut errors = Vec::new();
     let code = form.code.trim();
     if code.is_empty() || code.len() > 40 {
@@ -146,6 +152,10 @@ async fn set_target(
     }
     let unit_code = form.unit.trim();
     let mut unit_id = None;
+    if unit_code.is_empty() && !user.is_top_admin(&state).await? {
+        // a target without a unit holds for the whole tree; an administrator of a subtree sets its overrides only
+        errors.push(("unit", crate::tr("programmes.err.unit_required").to_string()));
+    }
     if !unit_code.is_empty() {
         match units::by_code(state.pool(), unit_code).await? {
             Some(u)

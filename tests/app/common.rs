@@ -104,6 +104,12 @@ impl TestApp {
         (TestApp { pool, state: state.clone(), router }, state)
     }
 
+    /// Another instance over the same database, with its own state (its own limits, its own memory).
+    pub fn instance(pool: PgPool, state: chibo::AppState) -> TestApp {
+        let router = chibo::app(state.clone());
+        TestApp { pool, state, router }
+    }
+
     /// An app over a database the test filled itself.
     pub async fn without_fixture(pool: PgPool) -> TestApp {
         let state = chibo::AppState::new(pool.clone(), false);
@@ -316,6 +322,25 @@ impl<'a> Client<'a> {
         let location = page.location.unwrap_or_else(|| panic!("a redirect, not {}: {}", page.status, page.body));
         // the fragment stays in the browser
         self.get(location.split('#').next().unwrap()).await
+    }
+
+    /// Posts a form as if it came from `address` (the connection's peer, as the server sees it).
+    pub async fn post_at<K: AsRef<str>, V: AsRef<str>>(&mut self, address: &str, path: &str, form: &[(K, V)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "localhost");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let mut req = req.body(Body::from(body)).unwrap();
+        let peer: std::net::SocketAddr = format!("{address}:40000").parse().expect("an IPv4 address");
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        self.send(req).await
     }
 
     /// Posts as a browser would from a page of `origin` (None: no Origin header, as curl sends).
