@@ -215,6 +215,10 @@ pub async fn reserve_attempt(pool: &PgPool, username: &str, ip: &str, source: At
             .await?;
         Attempt::Reserved
     };
+    if rand::random::<u8>() == 0 {
+        // now and then, forget what no limit looks at any more, so the table stays small whatever is tried
+        sqlx::query("delete from login_failures where failed_at < now() - interval '1 day'").execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(outcome)
 }
