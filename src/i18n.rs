@@ -108,13 +108,12 @@ pub async fn choose(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let lang = if code == "en" { "en" } else { "vi" };
-    // back to the same page of this site: only the path of the referring address is used
+    // back to the same page of this site: only the path of the referring address, if it is one of ours
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
-        .filter(|p| !p.starts_with("//"))
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|uri| uri.path_and_query().and_then(|p| crate::web::extract::local_path(p.as_str())))
         .unwrap_or_else(|| "/".into());
     let cookie = format!("{COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
     let mut response = Redirect::to(&back).into_response();

@@ -180,6 +180,55 @@ fn overlap(staged: &str, db: &str, key: &str, db_key: &str) -> String {
     )
 }
 
+/// A unit kind's depth: a unit is at a lower level (a greater depth) than each of its parents. Since the 2025
+/// restructure communes sit directly under the province, so levels may be skipped, never repeated or reversed.
+fn depth(kind: &str) -> String {
+    format!("array_position(array['province', 'district', 'committee', 'cell'], {kind})")
+}
+
+/// Every link of a unit to a parent: the one it opened under (no date) and each move.
+const LINKS: &str =
+    "(select id as unit_id, parent_id, null::date as effective_on from units where parent_id is not null
+     union all select unit_id, parent_id, effective_on from unit_moves)";
+
+/// Units whose kind does not sit below a parent's, or above a child's, as the structure would stand. A link is
+/// reported on the row that makes it: a move on its `moves.csv` line, any other link on the unit's `units.csv` line
+/// (the child's, if the bundle has it).
+fn nesting() -> Vec<(&'static str, String)> {
+    let (child, parent, unit) = (depth("c.kind"), depth("p.kind"), depth("u.kind"));
+    vec![
+        (
+            "units.csv",
+            format!(
+                "select distinct s.line, 'kind_under', array['kind', u.kind, p.code, p.kind]
+                 from s_units s join units u on u.code = s.code join {LINKS} l on l.unit_id = u.id
+                      join units p on p.id = l.parent_id
+                 where not s.broken and {unit} <= {parent}
+                   and not exists (select 1 from s_moves x where x.code = s.code and x.effective_on = l.effective_on)"
+            ),
+        ),
+        (
+            "units.csv",
+            format!(
+                "select distinct s.line, 'kind_over', array['kind', u.kind, c.code, c.kind]
+                 from s_units s join units u on u.code = s.code join {LINKS} l on l.parent_id = u.id
+                      join units c on c.id = l.unit_id
+                 where not s.broken and {child} <= {unit}
+                   and not exists (select 1 from s_units x where x.code = c.code)
+                   and not exists (select 1 from s_moves x where x.code = c.code and x.effective_on = l.effective_on)"
+            ),
+        ),
+        (
+            "moves.csv",
+            format!(
+                "select s.line, 'kind_under', array['parent_code', u.kind, p.code, p.kind]
+                 from s_moves s join units u on u.code = s.code join units p on p.code = s.parent_code
+                 where not s.broken and {unit} <= {parent}"
+            ),
+        ),
+    ]
+}
+
 pub fn after() -> Vec<(&'static str, String)> {
     // a cycle: following parents from a unit on the day a link of the bundle starts leads back to it
     let cycle = |table: &str, day: &str| {
@@ -194,7 +243,7 @@ pub fn after() -> Vec<(&'static str, String)> {
              where cur = start or depth >= 64"
         )
     };
-    vec![
+    let mut checks = vec![
         ("units.csv", cycle("s_units", "valid_from")),
         (
             "units.csv",
@@ -256,5 +305,7 @@ pub fn after() -> Vec<(&'static str, String)> {
                and not exists (select 1 from attendance a where a.meeting_id = m.id and a.member_id = st.member_id)"
                 .into(),
         ),
-    ]
+    ];
+    checks.extend(nesting());
+    checks
 }

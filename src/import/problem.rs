@@ -40,7 +40,13 @@ impl Problem {
             }
         }
         text.push_str(rest);
-        if self.line == 0 { format!("{}: {text}", self.file) } else { format!("{}:{}: {text}", self.file, self.line) }
+        let line = if self.line == 0 {
+            format!("{}: {text}", self.file)
+        } else {
+            format!("{}:{}: {text}", self.file, self.line)
+        };
+        // a file name or a column name may hold what no text column stores (the job's page keeps the message)
+        crate::domain::limits::printable(&line)
     }
 }
 
@@ -59,6 +65,13 @@ fn template(key: &str) -> (&'static str, &'static str) {
             ("dòng có {0} giá trị nhưng tiêu đề có {1} cột", "the row has {0} values but the header {1} columns")
         }
         "blank" => ("{0}: không được để trống", "{0}: must not be blank"),
+        "control" => (
+            "{0}: có ký tự điều khiển không lưu được ({1})",
+            "{0}: holds a control character that cannot be stored ({1})",
+        ),
+        "too_long" => {
+            ("{0}: quá dài, tối đa {1} ký tự (hiện có {2})", "{0}: too long, at most {1} characters ({2} given)")
+        }
         "date" => ("{0}: ngày không hợp lệ «{1}» (cần YYYY-MM-DD)", "{0}: bad date '{1}' (expected YYYY-MM-DD)"),
         "time" => ("{0}: giờ không hợp lệ «{1}» (cần HH:MM)", "{0}: bad time '{1}' (expected HH:MM)"),
         "number" => {
@@ -114,6 +127,18 @@ fn template(key: &str) -> (&'static str, &'static str) {
         "overlap" => {
             ("trùng thời gian với một khoảng khác của «{0}» (từ {1})", "overlaps another period of '{0}' (from {1})")
         }
+        "kind_under" => (
+            "{0}: cấp «{1}» không thể trực thuộc «{2}» (cấp «{3}»); đơn vị phải ở cấp thấp hơn cấp trên của nó: \
+             province > district > committee > cell",
+            "{0}: a {1} cannot be under '{2}', a {3}; a unit is at a lower level than its parent: \
+             province > district > committee > cell",
+        ),
+        "kind_over" => (
+            "{0}: «{2}» (cấp «{3}») trực thuộc đơn vị này nên đơn vị không thể là cấp «{1}»; đơn vị phải ở cấp thấp \
+             hơn cấp trên của nó: province > district > committee > cell",
+            "{0}: '{2}', a {3}, is under this unit, so it cannot be a {1}; a unit is at a lower level than its \
+             parent: province > district > committee > cell",
+        ),
         "kind_changed" => ("không đổi được loại của «{0}» ({1} → {2})", "cannot change the kind of '{0}' ({1} → {2})"),
         "db" => ("cơ sở dữ liệu từ chối: {0}", "the database refused: {0}"),
         _ => ("lỗi {0}", "error {0}"),
@@ -132,6 +157,11 @@ mod tests {
         assert_eq!(
             Problem::new("people.csv", 0, "utf8", &[]).render(Lang::En),
             "people.csv: the file is not UTF-8 text"
+        );
+        // a name holding a control character is shown without it
+        assert_eq!(
+            Problem::new("units.csv", 1, "col_unknown", &["co\0de\u{1b}"]).render(Lang::En),
+            "units.csv:1: unknown column co\u{fffd}de\u{fffd}"
         );
     }
 }

@@ -2,6 +2,7 @@
 use super::csv::Reader;
 use super::problem::Problem;
 use crate::demo::copy::{CopyBuffer, CopyValue};
+use crate::domain::limits::{self, TextProblem};
 use crate::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
 use crate::domain::metrics::OFFICIAL_GROUPS;
 use chrono::{NaiveDate, NaiveTime};
@@ -9,9 +10,10 @@ use chrono::{NaiveDate, NaiveTime};
 /// The type of a column's values.
 #[derive(Clone, Copy)]
 pub enum Kind {
-    /// A key: letters without accents, digits, `_ . -`.
+    /// A key: letters without accents, digits, `_ . -`; at most [`limits::CODE`] of them.
     Code,
-    Text,
+    /// Free text of at most this many characters.
+    Text(usize),
     Date,
     Time,
     Int(i64, i64),
@@ -59,7 +61,7 @@ pub const FILES: &[FileSpec] = &[
         cols: &[
             c("code", Kind::Code),
             c("kind", Kind::Choice(UNIT_KINDS)),
-            c("name", Kind::Text),
+            c("name", Kind::Text(limits::NAME)),
             b("parent_code", Kind::Code),
             c("valid_from", Kind::Date),
             b("valid_to", Kind::Date),
@@ -76,10 +78,10 @@ pub const FILES: &[FileSpec] = &[
         table: "s_members",
         cols: &[
             c("code", Kind::Code),
-            c("full_name", Kind::Text),
+            c("full_name", Kind::Text(limits::NAME)),
             c("gender", Kind::Choice(GENDERS)),
             c("birth_date", Kind::Date),
-            c("ethnicity", Kind::Text),
+            c("ethnicity", Kind::Text(limits::NAME)),
             c("joined_on", Kind::Date),
             b("official_on", Kind::Date),
             c("cell_code", Kind::Code),
@@ -110,7 +112,7 @@ pub const FILES: &[FileSpec] = &[
     FileSpec {
         name: "trainings.csv",
         table: "s_trainings",
-        cols: &[c("member_code", Kind::Code), c("trained_on", Kind::Date), b("course", Kind::Text)],
+        cols: &[c("member_code", Kind::Code), c("trained_on", Kind::Date), b("course", Kind::Text(limits::NAME))],
     },
     FileSpec {
         name: "meetings.csv",
@@ -120,7 +122,7 @@ pub const FILES: &[FileSpec] = &[
             c("cell_code", Kind::Code),
             c("held_on", Kind::Date),
             c("kind", Kind::Choice(MEETING_KINDS)),
-            c("topic", Kind::Text),
+            c("topic", Kind::Text(limits::TOPIC)),
             b("started_at", Kind::Time),
             b("ended_at", Kind::Time),
             b("rating", Kind::Choice(RATINGS)),
@@ -141,7 +143,7 @@ pub const FILES: &[FileSpec] = &[
         table: "s_officials",
         cols: &[
             c("code", Kind::Code),
-            c("full_name", Kind::Text),
+            c("full_name", Kind::Text(limits::NAME)),
             c("group", Kind::Choice(GROUPS)),
             c("unit_code", Kind::Code),
         ],
@@ -181,7 +183,7 @@ impl FileSpec {
     /// The SQL type of a staged column.
     fn sql_type(kind: Kind) -> &'static str {
         match kind {
-            Kind::Code | Kind::Text | Kind::Choice(_) => "text",
+            Kind::Code | Kind::Text(_) | Kind::Choice(_) => "text",
             Kind::Date => "date",
             Kind::Time => "time",
             Kind::Int(..) => "integer",
@@ -217,6 +219,25 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
         }
         return None;
     }
+    // any value: no control character (PostgreSQL refuses NUL; tab and line breaks are text), within its length;
+    // the message does not repeat the value
+    let max = match col.kind {
+        Kind::Code => limits::CODE,
+        Kind::Text(max) => max,
+        // a date, a time, a number or a choice that long is refused below, for what it is
+        _ => usize::MAX,
+    };
+    match limits::check_text(v, max) {
+        Ok(()) => {}
+        Err(TextProblem::Control(c)) => {
+            problems.push(Problem::new(file, line, "control", &[col.name, &limits::code_point(c)]));
+            return None;
+        }
+        Err(TextProblem::TooLong { max, length }) => {
+            problems.push(Problem::new(file, line, "too_long", &[col.name, &max.to_string(), &length.to_string()]));
+            return None;
+        }
+    }
     let bad = |key: &str, extra: &[&str]| {
         let mut args = vec![col.name, v];
         args.extend_from_slice(extra);
@@ -231,7 +252,7 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
                 return None;
             }
         }
-        Kind::Text => {}
+        Kind::Text(_) => {}
         Kind::Date => {
             if v.len() != 10 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
                 problems.push(bad("date", &[]));

@@ -15,6 +15,9 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A request refused whole, with the reason in the user's language (a forged form, a NUL byte).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("request body too large")]
     TooLarge,
     #[error("database: {0}")]
@@ -48,7 +51,7 @@ impl AppError {
                 (StatusCode::FORBIDDEN, crate::tr("error.forbidden"), crate::tr("error.forbidden_detail"))
             }
             AppError::Csrf => (StatusCode::FORBIDDEN, crate::tr("error.csrf"), crate::tr("error.csrf_detail")),
-            AppError::BadRequest(_) => {
+            AppError::BadRequest(_) | AppError::Refused(_) => {
                 (StatusCode::BAD_REQUEST, crate::tr("error.bad_request"), crate::tr("error.bad_request_detail"))
             }
             AppError::TooLarge => {
@@ -80,6 +83,7 @@ impl IntoResponse for AppError {
             return Redirect::to("/login").into_response();
         }
         let (status, title, message) = self.parts();
+        let message = if let AppError::Refused(reason) = &self { reason.as_str() } else { message };
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }

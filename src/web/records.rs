@@ -16,13 +16,14 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::extract::{Form, Path};
+use super::extract::{Fields, Path, local_path};
 use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::audit::{self, Entry};
 use crate::db::units::{self, Unit};
+use crate::domain::limits;
 use crate::domain::meeting::OfficialGroup;
 use crate::domain::time;
 use crate::import::export::QUERIES;
@@ -123,6 +124,8 @@ pub struct Field {
     pub options: Vec<(&'static str, &'static str)>,
     pub value: String,
     pub required: bool,
+    /// the most characters a text may hold (the import's limit, checked again there)
+    pub maxlength: Option<usize>,
     pub error: Option<String>,
 }
 
@@ -163,6 +166,11 @@ impl RecordForm {
                     options,
                     value: fixed_value.unwrap_or_default(),
                     required: !c.blank_ok,
+                    maxlength: match c.kind {
+                        Kind::Code => Some(limits::CODE),
+                        Kind::Text(max) => Some(max),
+                        _ => None,
+                    },
                     error: None,
                 }
             })
@@ -546,7 +554,10 @@ async fn require_manage(state: &AppState, user: &CurrentUser, unit_id: i64) -> A
 /// The units a row names (directly, or through the member or official it is about) that exist today.
 async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -> sqlx::Result<Vec<i64>> {
     let mut ids = Vec::new();
-    let get = |k: &str| row.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    // a value with a control character names nothing (and PostgreSQL refuses NUL): the import refuses its row
+    let get = |k: &str| {
+        row.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && limits::forbidden_char(s).is_none())
+    };
     let mut unit_codes = Vec::new();
     let mut member_codes = Vec::new();
     let mut official_codes = Vec::new();
@@ -584,8 +595,17 @@ async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(pairs): Fields,
 ) -> AppResult<Response> {
+    // each field comes once from the page: a field sent twice is a forged form, refused whole
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (k, v) in pairs {
+        if form.contains_key(&k) {
+            let shown: String = k.chars().take(60).collect();
+            return Err(AppError::Refused(crate::tr1("input.twice", shown)));
+        }
+        form.insert(k, v);
+    }
     user.check_csrf(form.get("csrf").map(String::as_str))?;
     let pool = state.pool();
     let unit = units::by_code(pool, &code).await?.ok_or(AppError::NotFound)?;
@@ -600,8 +620,8 @@ async fn save(
     }
     if file == "units.csv" && form.get("parent_code").is_none_or(|p| p.trim().is_empty()) {
         // without a parent: only the top of the tree itself, edited; a new top is not made from a page
-        let code = form.get("code").map(|c| c.trim()).unwrap_or_default();
-        let top = match units::by_code(pool, code).await? {
+        let code = form.get("code").map(|c| c.trim()).filter(|c| limits::forbidden_char(c).is_none());
+        let top = match units::by_code(pool, code.unwrap_or_default()).await? {
             Some(u) => units::ancestors(pool, u.id, time::today()).await?.len() == 1,
             None => false,
         };
@@ -637,7 +657,9 @@ async fn save(
         _ => ("member", "member_code"),
     };
     let entity_id = form.get(key).map(|s| s.trim().to_string()).unwrap_or_default();
-    let before = if matches!(file, "units.csv" | "members.csv" | "officials.csv") {
+    let before = if matches!(file, "units.csv" | "members.csv" | "officials.csv")
+        && limits::forbidden_char(&entity_id).is_none()
+    {
         rows(pool, file, "code", &entity_id).await?.into_iter().next().map(Value::Object)
     } else {
         None
@@ -646,14 +668,14 @@ async fn save(
         ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
         _ => "create",
     };
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .cloned()
-        .unwrap_or(format!("/units/{code}/records"));
-    // what was typed, to fill the form again if the row is refused (the file name included)
-    let typed: Map<String, Value> =
-        form.iter().filter(|(k, _)| *k != "csrf").map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let back = form.get("back").and_then(|b| local_path(b)).unwrap_or(format!("/units/{code}/records"));
+    // what was typed, to fill the form again if the row is refused (the file name included); a control character,
+    // which no page shows and PostgreSQL does not store, is kept as U+FFFD where it was
+    let typed: Map<String, Value> = form
+        .iter()
+        .filter(|(k, _)| *k == "file" || spec.cols.iter().any(|c| c.name == k.as_str()))
+        .map(|(k, v)| (k.clone(), Value::String(limits::printable(v))))
+        .collect();
     let req = jobs::Request {
         source: file.to_string(),
         files: vec![(file.to_string(), csv.into_bytes())],

@@ -389,11 +389,19 @@ impl Page {
     }
 
     /// Every form value the page would send as it stands: hidden and text inputs, checked radios and boxes,
-    /// selected options, textareas (enough for the pages of chibo).
+    /// selected options, textareas (enough for the pages of chibo). The account bar's sign-out form is left out:
+    /// a browser sends one form, and the page's own holds its `csrf`.
     pub fn form_values(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut select: Option<String> = None;
+        let mut in_sign_out = false;
         for tag in self.body.split('<').skip(1) {
+            if tag.starts_with("form ") {
+                in_sign_out = tag.contains("action=\"/logout\"");
+            }
+            if in_sign_out {
+                continue;
+            }
             let attr = |a: &str| {
                 let key = format!(" {a}=\"");
                 tag.find(&key).map(|i| {

@@ -176,6 +176,46 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
             "units.csv:2: a cycle of parents: 'N2' is under itself from 01/01/2026",
         ),
         (
+            "a unit above its parent's level",
+            vec![(
+                "units.csv",
+                "code,kind,name,parent_code,valid_from,valid_to,cell_type\n\
+                 N4,province,Đảng bộ tỉnh Mới,XL,2026-01-01,,\n"
+                    .into(),
+            )],
+            "units.csv:2: kind: a province cannot be under 'XL', a committee",
+        ),
+        (
+            "a unit at its parent's level",
+            vec![(
+                "units.csv",
+                "code,kind,name,parent_code,valid_from,valid_to,cell_type\n\
+                 N5,committee,Đảng bộ xã Mới,YY,2026-01-01,,\n"
+                    .into(),
+            )],
+            "units.csv:2: kind: a committee cannot be under 'YY', a committee",
+        ),
+        (
+            "a unit's level changed to that of a unit under it",
+            vec![(
+                "units.csv",
+                "code,kind,name,parent_code,valid_from,valid_to,cell_type\n\
+                 D1,committee,Đảng bộ huyện Lâm Bình,P,2000-01-01,,\n"
+                    .into(),
+            )],
+            "units.csv:2: kind: 'XL', a committee, is under this unit, so it cannot be a committee",
+        ),
+        (
+            "a move under a unit of the same level",
+            vec![("moves.csv", "code,parent_code,effective_on\nXL,YY,2026-01-01\n".into())],
+            "moves.csv:2: parent_code: a committee cannot be under 'YY', a committee",
+        ),
+        (
+            "a move under a unit of a deeper level",
+            vec![("moves.csv", "code,parent_code,effective_on\nD2,XL,2026-01-01\n".into())],
+            "moves.csv:2: parent_code: a district cannot be under 'XL', a committee",
+        ),
+        (
             "a move outside the unit's validity",
             vec![("moves.csv", "code,parent_code,effective_on\nA,YY,2019-06-01\n".into())],
             "moves.csv:2: 01/06/2019 is outside the time 'A' is open (01/01/2020 – )",

@@ -9,6 +9,7 @@ mod demo;
 mod followup;
 mod hardening;
 mod import;
+mod input;
 mod meetings;
 mod metrics;
 mod outage;

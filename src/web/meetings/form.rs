@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::db::members::RollMember;
 use crate::db::units::Unit;
+use crate::domain::limits::{self, TextProblem};
 use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating, TaskDraft};
 use crate::domain::time::{format_date, format_month, parse_date, parse_time};
 
@@ -44,11 +45,16 @@ pub struct RawTask {
 }
 
 impl RawMeeting {
-    /// Reads the urlencoded pairs; unknown keys are ignored.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> RawMeeting {
+    /// Reads the urlencoded pairs; unknown keys are ignored. Every field but `guest` (a box per official) comes
+    /// once from the page: a field sent twice is returned as the error, for the form to be refused whole.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<RawMeeting, String> {
         let mut raw = RawMeeting::default();
         let mut tasks: BTreeMap<usize, RawTask> = BTreeMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for (key, value) in pairs {
+            if key != "guest" && is_field(&key) && !seen.insert(key.clone()) {
+                return Err(key);
+            }
             match key.as_str() {
                 "held_on" => raw.held_on = value,
                 "kind" => raw.kind = value,
@@ -89,12 +95,54 @@ impl RawMeeting {
             }
         }
         raw.tasks = tasks.into_values().collect();
-        raw
+        Ok(raw)
     }
 
     /// The date typed, if it is a date.
     pub fn held_on(&self) -> Option<NaiveDate> {
         parse_date(&self.held_on)
+    }
+}
+
+/// A name the form reads (the others are ignored, repeated or not).
+fn is_field(key: &str) -> bool {
+    const SINGLE: [&str; 17] = [
+        "held_on",
+        "kind",
+        "started_at",
+        "ended_at",
+        "location",
+        "topic",
+        "content",
+        "resolution",
+        "chair",
+        "minute_taker",
+        "rating",
+        "guest",
+        "confirm_second",
+        "idempotency_key",
+        "version",
+        "csrf",
+        "action",
+    ];
+    SINGLE.contains(&key)
+        || key.starts_with("att.")
+        || key.starts_with("score.")
+        || key.strip_prefix("task.").and_then(|k| k.split_once('.')).is_some_and(|(n, field)| {
+            n.parse::<usize>().is_ok_and(|n| n < 100) && ["id", "description", "assignee", "due"].contains(&field)
+        })
+}
+
+/// The message for a text field that holds a control character or is too long, if it does.
+fn text_problem(label: &str, value: &str, max: usize) -> Option<String> {
+    match limits::check_text(value, max) {
+        Ok(()) => None,
+        Err(TextProblem::Control(c)) => Some(crate::tr2("input.control", label, limits::code_point(c))),
+        Err(TextProblem::TooLong { max, length }) => Some(format!(
+            "{} {}",
+            crate::tr2("input.too_long", label, crate::i18n::count(max as i64)),
+            crate::tr1("input.length_now", crate::i18n::count(length as i64))
+        )),
     }
 }
 
@@ -176,6 +224,17 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     let topic = raw.topic.trim();
     if topic.is_empty() {
         err("topic", crate::tr("mform.err.topic").into());
+    }
+    // the texts saved as typed: no control character (PostgreSQL refuses NUL), each within its length
+    for (field, label, value, max) in [
+        ("location", "mform.location", &raw.location, limits::LOCATION),
+        ("topic", "mform.topic", &raw.topic, limits::TOPIC),
+        ("content", "mform.content", &raw.content, limits::LONG_TEXT),
+        ("resolution", "mform.resolution", &raw.resolution, limits::LONG_TEXT),
+    ] {
+        if let Some(message) = text_problem(crate::tr(label), value.trim(), max) {
+            err(field, message);
+        }
     }
 
     // The roster: exactly one status for each member on the roll that day.
@@ -282,6 +341,9 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         if description.is_empty() {
             err(&format!("task-{n}-description"), crate::tr("mform.err.task").into());
         }
+        if let Some(message) = text_problem(&crate::tr1("mform.task_n", n + 1), description, limits::TASK) {
+            err(&format!("task-{n}-description"), message);
+        }
         let assignee = t.assignee.parse::<i64>().ok().filter(|id| ctx.roll.iter().any(|m| m.id == *id));
         if assignee.is_none() {
             err(&format!("task-{n}-assignee"), crate::tr("mform.err.assignee").into());
@@ -344,4 +406,145 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         guests,
         tasks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_field_sent_twice_refuses_the_form_whole() {
+        for key in ["att.14", "score.conduct", "topic", "held_on", "task.0.description", "csrf", "action"] {
+            let sent = pairs(&[("topic", "Họp chi bộ"), (key, "một"), ("rating", "good"), (key, "hai")]);
+            let sent = if key == "topic" { sent[1..].to_vec() } else { sent };
+            assert_eq!(RawMeeting::from_pairs(sent).err().as_deref(), Some(key), "{key}");
+        }
+        // a box per official, and names the form does not read, may come more than once
+        let raw = RawMeeting::from_pairs(pairs(&[
+            ("guest", "7"),
+            ("guest", "8"),
+            ("other", "1"),
+            ("other", "2"),
+            ("task.100.description", "x"),
+            ("task.100.description", "y"),
+            ("task.0.colour", "x"),
+            ("task.0.colour", "y"),
+            ("att.14", "present"),
+            ("att.15", "excused"),
+        ]))
+        .expect("nothing sent twice that the form reads");
+        assert_eq!(raw.guests, ["7", "8"]);
+        assert_eq!(raw.attendance.len(), 2);
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// Checks `raw` for a cell of two members on 27/11/2026.
+    fn check(raw: &RawMeeting) -> Result<MeetingDraft, Vec<FieldError>> {
+        let cell = Unit {
+            id: 1,
+            code: "A".into(),
+            kind: "cell".into(),
+            name: "Chi bộ thôn Khuổi Trang".into(),
+            valid_from: day(2020, 1, 1),
+            valid_to: None,
+            cell_type: Some("village".into()),
+        };
+        let roll: Vec<RollMember> = (1..=2)
+            .map(|i| RollMember {
+                id: i,
+                code: format!("M{i}"),
+                full_name: format!("Nguyễn Văn {i}"),
+                official_on: Some(day(2011, 1, 1)),
+                exempt: false,
+            })
+            .collect();
+        let ctx = FormContext {
+            today: day(2026, 11, 27),
+            cell: &cell,
+            roll: &roll,
+            criteria: &[],
+            guest_ids: &[],
+            other_regular: &[],
+            task_ids: &[],
+        };
+        validate(raw, &ctx)
+    }
+
+    fn meeting(topic: &str) -> RawMeeting {
+        RawMeeting::from_pairs(pairs(&[
+            ("held_on", "2026-11-20"),
+            ("kind", "thematic"),
+            ("started_at", "19:00"),
+            ("ended_at", "21:00"),
+            ("topic", topic),
+            ("att.1", "present"),
+            ("att.2", "present"),
+            ("task.0.description", "Vận động các hộ"),
+            ("task.0.assignee", "1"),
+        ]))
+        .unwrap()
+    }
+
+    fn errors_at(raw: &RawMeeting) -> Vec<(String, String)> {
+        check(raw).err().unwrap_or_default().into_iter().map(|e| (e.field, e.message)).collect()
+    }
+
+    #[test]
+    fn a_control_character_in_a_text_is_refused_at_its_field() {
+        assert!(check(&meeting("Họp chi bộ\r\ntháng 11\t")).is_ok());
+        let raw = meeting("Họp chi bộ\0");
+        assert_eq!(
+            errors_at(&raw),
+            [("topic".to_string(), "Chủ đề: có ký tự điều khiển không lưu được (U+0000); hãy xóa ký tự đó.".into())]
+        );
+        for (field, set) in [
+            ("location", (|r: &mut RawMeeting| r.location = "Nhà\u{1b}văn hóa".into()) as fn(&mut RawMeeting)),
+            ("content", |r| r.content = "\0".into()),
+            ("resolution", |r| r.resolution = "Nghị quyết\u{7f}".into()),
+            ("task-0-description", |r| r.tasks[0].description = "Vận\0 động".into()),
+        ] {
+            let mut raw = meeting("Họp chi bộ");
+            set(&mut raw);
+            let errors = errors_at(&raw);
+            assert_eq!(errors.len(), 1, "{field}: {errors:?}");
+            assert_eq!(errors[0].0, field);
+            assert!(errors[0].1.contains("có ký tự điều khiển không lưu được"), "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn each_text_is_checked_against_its_limit() {
+        let at_limit = |n: usize| "ệ".repeat(n);
+        let mut raw = meeting(&at_limit(limits::TOPIC));
+        raw.location = at_limit(limits::LOCATION);
+        raw.content = at_limit(limits::LONG_TEXT);
+        raw.resolution = "a\r\n".repeat(limits::LONG_TEXT / 2);
+        raw.tasks[0].description = at_limit(limits::TASK);
+        let draft = check(&raw).expect("every text at its limit is saved");
+        assert_eq!(draft.topic.chars().count(), limits::TOPIC);
+
+        for (field, set) in [
+            ("topic", (|r: &mut RawMeeting| r.topic.push('x')) as fn(&mut RawMeeting)),
+            ("location", |r| r.location.push('x')),
+            ("content", |r| r.content.push('x')),
+            ("resolution", |r| r.resolution.push('x')),
+            ("task-0-description", |r| r.tasks[0].description.push('x')),
+        ] {
+            let mut over = raw.clone();
+            set(&mut over);
+            let errors = errors_at(&over);
+            assert_eq!(errors.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), [field], "{errors:?}");
+            assert!(errors[0].1.contains("ký tự (hiện có"), "{errors:?}");
+        }
+        let mut over = raw.clone();
+        over.topic.push('x');
+        assert_eq!(errors_at(&over)[0].1, "Chủ đề: tối đa 500 ký tự (hiện có 501); hãy rút gọn.");
+    }
 }

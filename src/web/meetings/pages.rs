@@ -1,6 +1,5 @@
 //! Handlers of the meeting pages.
-use crate::web::extract::Form;
-use crate::web::extract::Path;
+use crate::web::extract::{Fields, Form, Path};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -123,6 +122,8 @@ struct FormPage {
     ratings: &'static [Rating],
     present_count: usize,
     expected_count: usize,
+    /// the limit of the long texts (content, resolution), under their labels
+    long_text_hint: String,
 }
 
 impl FormPage {
@@ -212,8 +213,18 @@ async fn render_form(
         ratings: Rating::ALL,
         present_count,
         expected_count,
+        long_text_hint: crate::tr1("input.limit_hint", crate::i18n::count(crate::domain::limits::LONG_TEXT as i64)),
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The form as sent; one that sends a field twice was not made by the page (which gives each field once) and is
+/// refused whole rather than read one way or the other.
+fn read_form(pairs: Vec<(String, String)>) -> AppResult<RawMeeting> {
+    RawMeeting::from_pairs(pairs).map_err(|name| {
+        let shown: String = name.chars().take(60).collect();
+        AppError::Refused(crate::tr1("input.twice", shown))
+    })
 }
 
 pub async fn new_form(
@@ -236,14 +247,14 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Fields(pairs): Fields,
 ) -> AppResult<Response> {
     let cell = load_cell(&state, &user, &code).await?;
     user.require_edit(&state, cell.id).await?;
-    let raw = RawMeeting::from_pairs(pairs);
+    let raw = read_form(pairs)?;
     user.check_csrf(raw.csrf.as_deref())?;
     let key = raw.idempotency_key.trim();
-    if key.is_empty() || key.len() > 100 {
+    if key.is_empty() || key.len() > 100 || key.chars().any(char::is_control) {
         return Err(AppError::BadRequest("idempotency key".into()));
     }
     // The same form sent again (double tap, resend after a lost answer): show what the first one saved.
@@ -323,11 +334,11 @@ pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Fields(pairs): Fields,
 ) -> AppResult<Response> {
     let (_, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
-    let mut raw = RawMeeting::from_pairs(pairs);
+    let mut raw = read_form(pairs)?;
     user.check_csrf(raw.csrf.as_deref())?;
     let version: i32 = raw.version.parse().map_err(|_| AppError::BadRequest("version".into()))?;
     if raw.action == "add_task" {
@@ -526,7 +537,8 @@ pub async fn task_done(
     // only a path on this site, never an address elsewhere
     let next = form
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .as_deref()
+        .and_then(crate::web::extract::local_path)
         .unwrap_or_else(|| format!("/meetings/{meeting_id}"));
     Ok(Redirect::to(&next).into_response())
 }
