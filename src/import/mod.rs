@@ -236,7 +236,7 @@ async fn run_checks(
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
         for (line, key, args) in rows {
             let args: Vec<String> = args.into_iter().map(Option::unwrap_or_default).collect();
-            problems.push(Problem { file: file.into(), line: line as u32, key, args });
+            problems.push(Problem::with_args(file, line as u32, &key, args));
         }
     }
     Ok(())

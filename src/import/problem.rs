@@ -1,6 +1,24 @@
 //! Import errors: `file:line: message`, in Vietnamese or English.
 use crate::domain::metrics::Lang;
 
+/// The most of a value from the user's file (a header, a value, a file name) that a message quotes: a 100 MB
+/// header name must not become a 100 MB message kept in the job and shown on `/import` to everyone.
+pub const QUOTE_MAX: usize = 200;
+/// The most a whole message holds, whatever it quotes.
+pub const MESSAGE_MAX: usize = 1000;
+
+/// `text` cut to `max` characters, "…" marking the cut.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => {
+            // the cut marker takes the place of the last character kept
+            let end = text[..end].char_indices().next_back().map_or(0, |(i, _)| i);
+            format!("{}…", &text[..end])
+        }
+    }
+}
+
 /// One thing wrong with a bundle. `line` 0 means the file as a whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -11,11 +29,23 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The file name and values are quoted at most [`QUOTE_MAX`] characters long.
     pub fn new(file: &str, line: u32, key: &str, args: &[&str]) -> Problem {
-        Problem { file: file.into(), line, key: key.into(), args: args.iter().map(|s| s.to_string()).collect() }
+        Problem {
+            file: clip(file, QUOTE_MAX),
+            line,
+            key: key.into(),
+            args: args.iter().map(|s| clip(s, QUOTE_MAX)).collect(),
+        }
     }
 
-    /// `file:line: message` (or `file: message` for the file as a whole).
+    /// [`Problem::new`] with the values as found (by the SQL checks).
+    pub fn with_args(file: &str, line: u32, key: &str, args: Vec<String>) -> Problem {
+        let args: Vec<_> = args.iter().map(String::as_str).collect();
+        Problem::new(file, line, key, &args)
+    }
+
+    /// `file:line: message` (or `file: message` for the file as a whole), at most [`MESSAGE_MAX`] characters.
     pub fn render(&self, lang: Lang) -> String {
         let (vi, en) = template(&self.key);
         let template = if lang == Lang::En { en } else { vi };
@@ -40,13 +70,13 @@ impl Problem {
             }
         }
         text.push_str(rest);
-        let line = if self.line == 0 {
+        let message = if self.line == 0 {
             format!("{}: {text}", self.file)
         } else {
             format!("{}:{}: {text}", self.file, self.line)
         };
         // a file name or a column name may hold what no text column stores (the job's page keeps the message)
-        crate::domain::limits::printable(&line)
+        crate::domain::limits::printable(&clip(&message, MESSAGE_MAX))
     }
 }
 
@@ -163,5 +193,24 @@ mod tests {
             Problem::new("units.csv", 1, "col_unknown", &["co\0de\u{1b}"]).render(Lang::En),
             "units.csv:1: unknown column co\u{fffd}de\u{fffd}"
         );
+    }
+
+    #[test]
+    fn quoted_values_and_whole_messages_are_cut_short() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "ab…");
+        assert_eq!(clip("Nguyễn Thị", 4), "Ngu…");
+        let long = "ễ".repeat(1_000_000);
+        let p = Problem::new(&long, 3, "date", &["birth_date", &long]);
+        let text = p.render(Lang::En);
+        let quoted = format!("{}…", "ễ".repeat(QUOTE_MAX - 1));
+        assert_eq!(text, format!("{quoted}:3: birth_date: bad date '{quoted}' (expected YYYY-MM-DD)"));
+        // every value at its longest still makes a message of bounded length
+        let p = Problem::with_args("x.csv", 1, "choice", vec![long.clone(), long.clone(), long.clone()]);
+        assert!(p.render(Lang::Vi).chars().count() <= MESSAGE_MAX);
+        // the bundle's own lists are never cut
+        let names: Vec<_> = crate::import::spec::FILES.iter().map(|f| f.name).collect();
+        let p = Problem::new("notes.csv", 0, "not_bundle", &[&names.join(", ")]);
+        assert!(p.render(Lang::En).ends_with("classifications.csv)"), "{}", p.render(Lang::En));
     }
 }

@@ -381,4 +381,22 @@ mod tests {
             assert_eq!(f.table, format!("s_{}", f.name.trim_end_matches(".csv")));
         }
     }
+
+    /// Security finding 12: a 100 MB header name became a 100 MB message, kept in the job and shown on `/import`.
+    #[test]
+    fn a_huge_header_name_or_value_is_quoted_cut_short() {
+        use crate::domain::metrics::Lang;
+        let huge = "x".repeat(1024 * 1024);
+        let mut problems = Vec::new();
+        read_file(spec("moves.csv").unwrap(), &format!("code,parent_code,effective_on,{huge}\n"), &mut problems);
+        let texts: Vec<_> = problems.iter().map(|p| p.render(Lang::En)).collect();
+        assert_eq!(texts.len(), 1, "{texts:.300?}");
+        assert_eq!(texts[0], format!("moves.csv:1: unknown column {}…", "x".repeat(199)));
+        let mut problems = Vec::new();
+        read_file(spec("moves.csv").unwrap(), &format!("code,parent_code,effective_on\nA,B,{huge}\n"), &mut problems);
+        let texts: Vec<_> = problems.iter().map(|p| p.render(Lang::Vi)).collect();
+        assert_eq!(texts.len(), 1, "{texts:.300?}");
+        assert!(texts[0].starts_with("moves.csv:2: effective_on: ngày không hợp lệ «xxx"), "{:.300}", texts[0]);
+        assert!(texts[0].chars().count() < 300, "{} characters", texts[0].chars().count());
+    }
 }
