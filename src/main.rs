@@ -152,6 +152,7 @@ async fn main() -> anyhow::Result<()> {
     let pool = db::connect(&url).await.context("cannot connect to the database at DATABASE_URL")?;
     match cli.command {
         Command::Serve { port, host, listen_fd, header_timeout_secs, max_connections, insecure_cookies } => {
+            chibo::serve::return_large_blocks();
             db::migrate(&pool).await?;
             if insecure_cookies {
                 tracing::warn!(
