@@ -7,7 +7,8 @@
 #   The database must hold a demo (chibo demo --scale small|province); if it holds no unit at all, the demo of
 #   BENCH_SCALE (small) is loaded first. Sign-ins add rows to its sessions table.
 #   BENCH_UNITS (40) units × 12 periods × BENCH_SORTS (9) sorts dashboards; BENCH_SIGNINS (1000) sign-ins, each
-#   followed by one page; BENCH_CONCURRENCY (4) requests at a time.
+#   followed by one page; BENCH_CONCURRENCY (4) requests at a time. BENCH_BIN: a chibo binary to measure instead of
+#   this tree's release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to a database with a demo (or an empty one)}"
@@ -16,8 +17,8 @@ n_units="${BENCH_UNITS:-40}"; n_sorts="${BENCH_SORTS:-9}"; n_signins="${BENCH_SI
 user="${BENCH_USER:-bantochuc}"; password="${BENCH_PASSWORD:-chibo-2026}"
 command -v psql >/dev/null || { echo "psql is missing: apt-get install postgresql-client" >&2; exit 1; }
 
-cargo build --release --quiet --bin chibo
-bin=target/release/chibo
+# BENCH_BIN: another build of chibo to measure (an older commit's, to compare)
+if [ -n "${BENCH_BIN:-}" ]; then bin=$BENCH_BIN; else cargo build --release --quiet --bin chibo; bin=target/release/chibo; fi
 "$bin" migrate >/dev/null
 if [ "$(psql "$DATABASE_URL" -tAc 'select count(*) from units')" = 0 ]; then
   echo "== empty database: loading the ${BENCH_SCALE:-small} demo"
@@ -40,7 +41,7 @@ cookie=$(sign_in)
 [ -n "$cookie" ] || { echo "could not sign in as $user" >&2; exit 1; }
 export cookie base user password
 
-echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); commit $(git rev-parse --short HEAD)"
+echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); ${BENCH_BIN:-commit $(git rev-parse --short HEAD)}"
 echo "== command: DATABASE_URL=… BENCH_UNITS=$n_units BENCH_SORTS=$n_sorts BENCH_SIGNINS=$n_signins BENCH_CONCURRENCY=$conc bench/memory.sh"
 curl -s -o /dev/null -H "Cookie: $cookie" "$base/dashboard/TQ"
 echo "== started, one dashboard asked:  $(mem)"

@@ -27,6 +27,11 @@ use tower::ServiceExt;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default cap on open connections (`CHIBO_MAX_CONNECTIONS`).
 pub const MAX_CONNECTIONS: usize = 4096;
+/// The largest request head (431 beyond; chibo's requests carry a few hundred bytes of headers), and the most a
+/// connection's read buffer grows to while it waits for one. With hyper's default, about 400 kB, 4,096 connections
+/// that each send a huge head would hold 1.6 GB until the timeout.
+const MAX_HEAD: usize = 32 * 1024;
+const MAX_BUFFER: usize = 64 * 1024;
 /// Descriptors kept for everything but client connections: the database pool, the listener, files.
 const OTHER_FILES: u64 = 256;
 
@@ -119,6 +124,7 @@ async fn connection(
     let service = TowerToHyperService::new(app);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+    builder.max_header_size(MAX_HEAD).max_buf_size(MAX_BUFFER);
     let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
     let told_to_close = async {
         let _ = closing.wait_for(|c| *c).await;

@@ -187,6 +187,15 @@ async fn silent_trickling_and_idle_connections_are_dropped_while_healthz_answers
     // and the server is as it was
     let answer = get(port, "/healthz", Duration::from_secs(2)).await;
     assert!(answer.is_some_and(|r| r.starts_with("HTTP/1.1 200")), "healthy after the attack");
+
+    // a request head of 100 kB is refused rather than held (each connection's buffer is bounded)
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n", "a".repeat(100_000));
+    let _ = s.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
 }
 
 /// Signs in as `user` on a running server, returns the `Set-Cookie` header of the session as sent.
