@@ -5,6 +5,7 @@ pub mod domain;
 pub mod i18n;
 pub mod import;
 pub mod listen;
+pub mod serve;
 pub mod web;
 
 pub use i18n::{tr, tr1, tr2};

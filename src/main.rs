@@ -1,6 +1,6 @@
 //! The `chibo` command: serve, migrate, demo, user.
 use anyhow::{Context, bail};
-use axum::serve::{Listener, ListenerExt};
+use axum::serve::Listener;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 
@@ -31,6 +31,19 @@ enum Command {
         /// instances; systemd's LISTEN_FDS is understood without it)
         #[arg(long)]
         listen_fd: Option<i32>,
+        /// Seconds a connection has to send a whole request head (from its start, or from the end of the last
+        /// answer on a kept-alive connection) before it is closed
+        #[arg(long, env = "CHIBO_HEADER_TIMEOUT_SECS", default_value_t = chibo::serve::HEADER_TIMEOUT.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout_secs: u64,
+        /// Connections open at once, at most (further ones wait in the socket's queue)
+        #[arg(long, env = "CHIBO_MAX_CONNECTIONS", default_value_t = chibo::serve::MAX_CONNECTIONS,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+        max_connections: usize,
+        /// Serve over plain http: the session cookie without `Secure`, no Strict-Transport-Security. For
+        /// development on one's own machine only; by default chibo expects https in front of it
+        #[arg(long, env = "CHIBO_INSECURE_COOKIES", value_parser = clap::builder::FalseyValueParser::new())]
+        insecure_cookies: bool,
     },
     /// Apply pending database migrations
     Migrate,
@@ -138,10 +151,17 @@ async fn main() -> anyhow::Result<()> {
     let url = cli.database_url.context("DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/chibo)")?;
     let pool = db::connect(&url).await.context("cannot connect to the database at DATABASE_URL")?;
     match cli.command {
-        Command::Serve { port, host, listen_fd } => {
+        Command::Serve { port, host, listen_fd, header_timeout_secs, max_connections, insecure_cookies } => {
+            chibo::serve::return_large_blocks();
             db::migrate(&pool).await?;
-            let secure = std::env::var("CHIBO_SECURE_COOKIES").is_ok_and(|v| v == "1");
-            let state = chibo::AppState::new(pool, secure);
+            if insecure_cookies {
+                tracing::warn!(
+                    "CHIBO_INSECURE_COOKIES=1: the session cookie goes without `Secure` and no \
+                     Strict-Transport-Security is sent: for plain http on one's own machine only, never behind a \
+                     public address"
+                );
+            }
+            let state = chibo::AppState::new(pool, !insecure_cookies);
             state.listen_for_changes();
             let app = chibo::app(state);
             let listener = match chibo::listen::inherited(listen_fd).context("cannot use the socket handed down")? {
@@ -151,6 +171,17 @@ async fn main() -> anyhow::Result<()> {
                     tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?
                 }
             };
+            let limits = chibo::serve::Limits {
+                header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                max_connections: chibo::serve::fit_open_files(max_connections),
+            };
+            if limits.max_connections < max_connections {
+                tracing::warn!(
+                    "at most {} connections at once: the limit of open files (ulimit -n) leaves no room for {}",
+                    limits.max_connections,
+                    max_connections
+                );
+            }
             let (listener, stop) = chibo::listen::Draining::new(listener)?;
             tracing::info!("chibo is serving at http://{}", listener.local_addr()?);
             let shutdown = async move {
@@ -159,10 +190,7 @@ async fn main() -> anyhow::Result<()> {
                 tokio::time::sleep(chibo::listen::DRAIN).await;
                 tracing::info!("finishing the requests in flight");
             };
-            // tap_io only to get axum's ConnectInfo<SocketAddr> for a listener of our own
-            axum::serve(listener.tap_io(|_| {}), app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await?;
+            chibo::serve::serve(listener, app, limits, shutdown).await;
             tracing::info!("stopped");
         }
         Command::Report { unit, from, to, format } => {

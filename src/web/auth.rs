@@ -239,11 +239,9 @@ async fn login(State(state): State<AppState>, ip: ClientIp, Form(form): Form<Log
     };
     // a new id at every sign-in, so a session id planted before sign-in is worth nothing
     let token = sessions::create(pool, user.id).await?;
-    let secure = if state.0.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        sessions::ABSOLUTE_HOURS * 3600
-    );
+    // `Secure` is added to every cookie when served over https (web::transport_security)
+    let cookie =
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", sessions::ABSOLUTE_HOURS * 3600);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 

@@ -10,7 +10,7 @@
 //!
 //! Nothing is served from memory unless the listener is connected, so an instance that cannot hear the others
 //! always reads the database.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,9 +27,13 @@ use super::AppState;
 use crate::db::users::User;
 use crate::domain::Role;
 
-/// At most this many pages (about 50 kB each) and sessions are kept; beyond, the least recently stored go.
+/// At most this many pages and this many bytes of them are kept (a dashboard is 15–60 kB; a long period or a wide
+/// unit makes more); beyond, the least recently stored go. A page larger than an eighth of the budget is not kept.
 const MAX_PAGES: usize = 512;
-const MAX_SESSIONS: usize = 20_000;
+const PAGE_BUDGET: usize = 32 << 20;
+/// Sessions are worth keeping for [`SESSION_RECHECK`] only: 10,000 is more sign-ins a minute than a province makes.
+const MAX_SESSIONS: usize = 10_000;
+const SESSION_BUDGET: usize = 8 << 20;
 /// A session read from memory is checked against the database again after this long (which also keeps its
 /// idle-expiry clock moving).
 const SESSION_RECHECK: Duration = Duration::from_secs(60);
@@ -77,55 +81,97 @@ struct Session {
     csrf: String,
 }
 
-/// A map that forgets its oldest entries when full.
+/// A map that forgets its least recently stored entries when it holds more than `max` of them or more than `budget`
+/// bytes (as its caller counts them: what the entry holds, key included).
 struct Store<K, V> {
-    map: HashMap<K, (u64, V)>,
+    map: HashMap<K, Entry<V>>,
+    /// the keys by when they were stored, oldest first
+    order: BTreeMap<u64, K>,
     tick: u64,
     max: usize,
+    budget: usize,
+    bytes: usize,
+}
+
+struct Entry<V> {
+    tick: u64,
+    bytes: usize,
+    value: V,
 }
 
 impl<K: std::hash::Hash + Eq + Clone, V> Store<K, V> {
-    fn new(max: usize) -> Self {
-        Store { map: HashMap::new(), tick: 0, max }
+    fn new(max: usize, budget: usize) -> Self {
+        Store { map: HashMap::new(), order: BTreeMap::new(), tick: 0, max, budget, bytes: 0 }
     }
 
     fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, k: &Q) -> Option<&V>
     where
         K: std::borrow::Borrow<Q>,
     {
-        self.map.get(k).map(|(_, v)| v)
+        self.map.get(k).map(|e| &e.value)
     }
 
-    fn insert(&mut self, k: K, v: V) {
-        if self.map.len() >= self.max && !self.map.contains_key(&k) {
-            // drop the older half at once, so that a full store costs one scan per max/2 inserts
-            let mut ticks: Vec<u64> = self.map.values().map(|(t, _)| *t).collect();
-            let (_, median, _) = ticks.select_nth_unstable(self.max / 2);
-            let median = *median;
-            self.map.retain(|_, (t, _)| *t > median);
+    /// Stores `v` (`bytes` large) under `k`, dropping the oldest entries to make room; an entry larger than an
+    /// eighth of the budget is not stored (and an older one under `k` goes).
+    fn insert(&mut self, k: K, v: V, bytes: usize) {
+        self.remove(&k);
+        if bytes > self.budget / 8 {
+            return;
+        }
+        while self.map.len() >= self.max || self.bytes + bytes > self.budget {
+            let Some((_, oldest)) = self.order.pop_first() else { break };
+            if let Some(e) = self.map.remove(&oldest) {
+                self.bytes -= e.bytes;
+            }
         }
         self.tick += 1;
-        self.map.insert(k, (self.tick, v));
+        self.order.insert(self.tick, k.clone());
+        self.map.insert(k, Entry { tick: self.tick, bytes, value: v });
+        self.bytes += bytes;
     }
 
     fn remove<Q: std::hash::Hash + Eq + ?Sized>(&mut self, k: &Q)
     where
         K: std::borrow::Borrow<Q>,
     {
-        self.map.remove(k);
+        if let Some(e) = self.map.remove(k) {
+            self.order.remove(&e.tick);
+            self.bytes -= e.bytes;
+        }
     }
 }
 
 impl Default for Store<PageKey, Arc<Page>> {
     fn default() -> Self {
-        Store::new(MAX_PAGES)
+        Store::new(MAX_PAGES, PAGE_BUDGET)
     }
 }
 
 impl Default for Store<String, Session> {
     fn default() -> Self {
-        Store::new(MAX_SESSIONS)
+        Store::new(MAX_SESSIONS, SESSION_BUDGET)
     }
+}
+
+/// What a stored entry costs beyond its text: the map's and the order's slots, the key kept twice, the value.
+const ENTRY_OVERHEAD: usize = 128;
+
+fn page_bytes(key: &PageKey, parts: &[String]) -> usize {
+    let text: usize = parts.iter().map(|p| p.capacity() + std::mem::size_of::<String>()).sum();
+    2 * (std::mem::size_of::<PageKey>() + key.path.capacity() + key.flags.capacity())
+        + std::mem::size_of::<Page>()
+        + text
+        + ENTRY_OVERHEAD
+}
+
+fn session_bytes(token: &str, s: &Session) -> usize {
+    2 * (std::mem::size_of::<String>() + token.len())
+        + std::mem::size_of::<Session>()
+        + s.user.username.capacity()
+        + s.user.display_name.capacity()
+        + s.user.role.capacity()
+        + s.csrf.capacity()
+        + ENTRY_OVERHEAD
 }
 
 /// What the account bar shows: filled into a stored page for each request.
@@ -195,7 +241,8 @@ impl Cache {
         let ours = parts.len() % 2 == 1 && parts.iter().skip(1).step_by(2).all(|m| m == "name" || m == "csrf");
         let page = fill(&parts, viewer);
         if ours && self.is_live() {
-            self.pages.lock().expect("cache lock").insert(key, Arc::new(Page { generation, parts }));
+            let bytes = page_bytes(&key, &parts);
+            self.pages.lock().expect("cache lock").insert(key, Arc::new(Page { generation, parts }), bytes);
         }
         page
     }
@@ -219,7 +266,8 @@ impl Cache {
             return;
         }
         let s = Session { generation, checked: Instant::now(), expires, user: user.clone(), csrf: csrf.to_string() };
-        self.sessions.lock().expect("cache lock").insert(token.to_string(), s);
+        let bytes = session_bytes(token, &s);
+        self.sessions.lock().expect("cache lock").insert(token.to_string(), s, bytes);
     }
 
     pub fn forget_session(&self, token: &str) {
@@ -304,4 +352,96 @@ async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen_all([DATA_CHANNEL, AUTH_CHANNEL]).await?;
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIEWER: Viewer<'static> = Viewer { name: "Nguyễn Văn An", csrf: "token" };
+
+    fn live() -> Cache {
+        let cache = Cache::default();
+        cache.set_live(true);
+        cache
+    }
+
+    fn key(i: usize) -> PageKey {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        PageKey {
+            path: format!("/dashboard/U{i}"),
+            from: day,
+            to: day,
+            flags: String::new(),
+            role: Role::ProvinceViewer,
+            scope_unit: 1,
+            today: day,
+        }
+    }
+
+    /// The bytes of every page part in the store, counted one by one; and that the store's own count is no less.
+    fn held(cache: &Cache) -> usize {
+        let pages = cache.pages.lock().unwrap();
+        let held = pages.map.values().map(|e| e.value.parts.iter().map(String::len).sum::<usize>()).sum();
+        assert!(pages.bytes >= held && pages.bytes <= PAGE_BUDGET, "{} accounted for {held}", pages.bytes);
+        assert_eq!(pages.order.len(), pages.map.len());
+        held
+    }
+
+    #[test]
+    fn many_large_pages_stay_within_the_byte_budget_and_the_newest_is_served() {
+        let cache = live();
+        let generation = cache.data_generation();
+        // 300 dashboards of 1 MB each, as a province's widest page over a very long period may be
+        for i in 0..300 {
+            let marked = format!("<h1>U{i}</h1><p>\u{1}name\u{1}</p>{}", "x".repeat(1 << 20));
+            let page = cache.store_page(key(i), generation, marked, &VIEWER);
+            assert!(page.starts_with(&format!("<h1>U{i}</h1><p>Nguyễn Văn An</p>")));
+            assert!(held(&cache) <= 32 << 20, "{} MB held after {} pages", held(&cache) >> 20, i + 1);
+        }
+        let newest = cache.page(&key(299), &VIEWER).expect("the newest page is served");
+        assert!(newest.starts_with("<h1>U299</h1><p>Nguyễn Văn An</p>xxx"));
+        assert!(cache.page(&key(0), &VIEWER).is_none(), "the oldest went");
+    }
+
+    #[test]
+    fn a_page_too_large_to_keep_is_served_and_not_kept_and_a_page_stored_again_is_counted_once() {
+        let cache = live();
+        let generation = cache.data_generation();
+        let huge = format!("<p>\u{1}name\u{1}</p>{}", "x".repeat(PAGE_BUDGET / 8));
+        let page = cache.store_page(key(1), generation, huge, &VIEWER);
+        assert!(page.starts_with("<p>Nguyễn Văn An</p>xxx"));
+        assert!(cache.page(&key(1), &VIEWER).is_none());
+        assert_eq!(held(&cache), 0);
+        for _ in 0..100 {
+            cache.store_page(key(2), generation, "x".repeat(1 << 20), &VIEWER);
+        }
+        assert_eq!(held(&cache), 1 << 20);
+        assert!(cache.page(&key(2), &VIEWER).is_some());
+    }
+
+    #[test]
+    fn sessions_are_bounded_in_number_and_bytes_and_the_newest_is_kept() {
+        let cache = live();
+        let generation = cache.auth_generation();
+        let expires = Utc::now() + chrono::Duration::hours(1);
+        for i in 0..25_000 {
+            let user = User {
+                id: i,
+                username: format!("user{i}"),
+                display_name: format!("Người dùng {i} {}", "n".repeat(200)),
+                role: "cell_secretary".into(),
+                unit_id: 1,
+                disabled: false,
+            };
+            cache.store_session(&format!("token-{i:060}"), generation, expires, &user, &"c".repeat(64));
+        }
+        let sessions = cache.sessions.lock().unwrap();
+        assert!(sessions.map.len() <= MAX_SESSIONS, "{}", sessions.map.len());
+        assert!(sessions.bytes <= SESSION_BUDGET, "{}", sessions.bytes);
+        drop(sessions);
+        let (user, _) = cache.session(&format!("token-{:060}", 24_999)).expect("the newest session is kept");
+        assert_eq!(user.id, 24_999);
+        assert!(cache.session(&format!("token-{:060}", 0)).is_none());
+    }
 }

@@ -25,7 +25,9 @@ mod upload;
 mod view;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::Response;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +43,8 @@ pub struct AppState(pub Arc<App>);
 
 pub struct App {
     pub pool: PgPool,
-    /// Mark cookies `Secure`: on when chibo is served over https (CHIBO_SECURE_COOKIES=1).
+    /// Served over https: every cookie is `Secure` and every response carries Strict-Transport-Security. On in
+    /// `chibo serve` unless CHIBO_INSECURE_COOKIES=1 says it runs on plain http.
     pub secure_cookies: bool,
     /// Pages and sessions kept in memory; off until [`AppState::listen_for_changes`] hears the database.
     pub cache: Arc<cache::Cache>,
@@ -82,6 +85,25 @@ async fn deadline(req: axum::extract::Request, next: axum::middleware::Next) -> 
         Ok(response) => response,
         Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
+}
+
+/// Over https, browsers are told to use nothing else for a year, and no cookie of chibo's may travel without it.
+async fn transport_security(State(state): State<AppState>, mut response: Response) -> Response {
+    if state.0.secure_cookies {
+        let headers = response.headers_mut();
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        if let header::Entry::Occupied(mut cookies) = headers.entry(header::SET_COOKIE) {
+            for cookie in cookies.iter_mut() {
+                let text = cookie.to_str().unwrap_or_default();
+                if !text.split(';').any(|a| a.trim().eq_ignore_ascii_case("secure"))
+                    && let Ok(secure) = HeaderValue::from_str(&format!("{text}; Secure"))
+                {
+                    *cookie = secure;
+                }
+            }
+        }
+    }
+    response
 }
 
 /// Every route of the application with its access rule.
@@ -132,6 +154,10 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
+        // signed-in pages and exports hold names and figures: no browser or proxy keeps them. The fingerprinted
+        // static files say otherwise for themselves (assets.rs).
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(axum::middleware::map_response_with_state(state.clone(), transport_security))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -111,15 +111,70 @@ async fn responses_carry_security_headers_and_a_guarded_cookie(pool: PgPool) {
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
     assert_eq!(h.get("referrer-policy").unwrap(), "same-origin");
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    // the tests' app is built as for plain http (CHIBO_INSECURE_COOKIES=1): no HSTS, no Secure
+    assert!(h.get("strict-transport-security").is_none());
     let res =
         app.anonymous().post_response("/login", &[("username", "sec_a"), ("password", crate::common::PASSWORD)]).await;
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http in tests: Secure is set only over https (CHIBO_SECURE_COOKIES=1)");
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    assert!(res.headers().get("strict-transport-security").is_none());
+}
+
+#[sqlx::test]
+async fn over_https_every_response_asks_for_https_and_every_cookie_is_secure(pool: PgPool) {
+    let app = TestApp::new(pool).await;
     let secure = chibo::app(chibo::AppState::new(app.pool.clone(), true));
-    let res = crate::common::send_to(secure, crate::common::login_request("sec_a")).await;
+    let res = crate::common::send_to(secure.clone(), crate::common::login_request("sec_a")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers().get("strict-transport-security").unwrap(), "max-age=31536000");
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
-    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.starts_with("chibo_session=") && cookie.ends_with("; Secure"), "{cookie}");
+    assert_eq!(cookie.matches("Secure").count(), 1, "{cookie}");
+    // the language cookie too, and a page, an error and a static file all carry HSTS
+    let get = |path: &str| {
+        axum::http::Request::get(path).header("host", "localhost").body(axum::body::Body::empty()).unwrap()
+    };
+    let res = crate::common::send_to(secure.clone(), get("/lang/en")).await;
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(cookie.starts_with("chibo_lang=en") && cookie.ends_with("; Secure"), "{cookie}");
+    for path in ["/login", "/nowhere", "/healthz", chibo::web::assets::url("app.css")] {
+        let res = crate::common::send_to(secure.clone(), get(path)).await;
+        assert_eq!(res.headers().get("strict-transport-security").unwrap(), "max-age=31536000", "{path}");
+    }
+    // on plain http, neither
+    for res in [
+        app.anonymous().get_response("/lang/en").await,
+        app.anonymous().post_response("/login", &[("username", "sec_a"), ("password", PASSWORD)]).await,
+    ] {
+        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+        assert!(!cookie.contains("Secure"), "{cookie}");
+        assert!(res.headers().get("strict-transport-security").is_none());
+    }
+}
+
+#[sqlx::test]
+async fn signed_in_pages_and_exports_are_kept_by_no_browser(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let viewer = app.login("viewer").await;
+    for path in [
+        "/cells/A",
+        "/dashboard/P?from=2026-01&to=2026-10",
+        "/dashboard/P/export.csv?from=2026-01&to=2026-10",
+        "/dashboard/P/export.xlsx?from=2026-01&to=2026-10",
+        "/dashboard/P/report?from=2026-01&to=2026-10",
+    ] {
+        let res = viewer.get_response(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
+    }
+    // compressed as a browser asks for it, the same
+    let (status, headers, _) = viewer.get_compressed("/dashboard/P?from=2026-01&to=2026-10").await;
+    assert_eq!((status, headers.get("cache-control").unwrap().to_str().unwrap()), (StatusCode::OK, "no-store"));
+    // the fingerprinted static files keep their year
+    let css = app.anonymous().get_response(chibo::web::assets::url("app.css")).await;
+    assert_eq!(css.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
 }
 
 #[sqlx::test]
