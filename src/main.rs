@@ -278,6 +278,16 @@ async fn main() -> anyhow::Result<()> {
             demo::print_logins();
         }
         Command::User { command: UserCommand::Add { username, name, role, unit, password } } => {
+            // sign-in lowercases what is typed and takes at most MAX_USERNAME characters: a name outside that could
+            // never sign in
+            let max = chibo::web::auth::MAX_USERNAME;
+            let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+            if username.is_empty() || username.chars().count() > max || !username.chars().all(allowed) {
+                bail!("the user name must be 1 to {max} characters: lowercase letters a-z, digits, . _ -");
+            }
+            if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+                bail!("the name must be 1 to 200 characters, without control characters");
+            }
             let Some(role) = Role::parse(&role) else {
                 bail!(
                     "unknown role {role:?}: use admin, province_viewer, district_viewer, committee_clerk or cell_secretary"

@@ -130,6 +130,16 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
+    // a user name no one could sign in with is refused with the rule, never a database error
+    let long = "a".repeat(3000);
+    for bad in [long.as_str(), "Nam Son", "nam\tson", ""] {
+        let out = chibo(
+            &url,
+            &["user", "add", bad, "--name", "X", "--role", "admin", "--unit", "TQ", "--password", "mat-khau-dai"],
+        );
+        assert!(!out.status.success(), "{bad:.20}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("the user name must be 1 to 64 characters"), "{bad:.20}");
+    }
 }
 
 #[sqlx::test(migrations = false)]
