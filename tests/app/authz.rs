@@ -6,7 +6,7 @@ use chibo::domain::Role;
 use chibo::web::{Access, app_routes};
 use sqlx::PgPool;
 
-use crate::common::TestApp;
+use crate::common::{DAY, TestApp, set};
 
 /// The fixture's units under each user's unit (their scope).
 fn scope(user: &str) -> &'static [&'static str] {
@@ -219,4 +219,42 @@ async fn every_post_route_refuses_a_form_without_the_session_token(pool: PgPool)
     assert_eq!(app.count("audit_log").await, before, "nothing was changed");
     let logout = admin.post("/logout", &[("csrf", "forged")]).await;
     assert_eq!(logout.status, StatusCode::FORBIDDEN, "not even signing out");
+}
+
+/// What a provincial viewer sees of people: officials are public office holders (a guest official's name shows on
+/// a meeting's page, the name of whoever made a change shows in the audit trail); members are not (no member's
+/// name); login names and network addresses are for administrators only.
+#[sqlx::test]
+async fn a_viewer_sees_officials_by_name_and_no_member_login_name_or_address(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    sqlx::query("update users set display_name = 'Hoàng Văn Thư' where username = 'sec_a'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut sec = app.login("sec_a").await;
+    let mut form = sec.get("/cells/A/meetings/new").await.form_values();
+    for (k, v) in
+        [("held_on", DAY), ("started_at", "19:00"), ("ended_at", "21:00"), ("topic", "Họp"), ("rating", "good")]
+    {
+        set(&mut form, k, v);
+    }
+    let official: i64 =
+        sqlx::query_scalar("select id from officials where code = 'O1'").fetch_one(&app.pool).await.unwrap();
+    form.push(("guest".into(), official.to_string()));
+    let binh = app.member_id("Hoàng Thị Bình").await;
+    set(&mut form, &format!("att.{binh}"), "unexcused");
+    let saved = sec.post_at("192.0.2.44", "/cells/A/meetings", &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+
+    let mut viewer = app.login("viewer").await;
+    let meeting = viewer.get(saved.location.as_deref().unwrap()).await.text();
+    assert!(meeting.contains("Hà Văn Quyết"), "the guest official is named: {meeting}");
+    assert!(!meeting.contains("Hoàng Thị Bình"), "no member is named");
+    let audit = viewer.get("/audit").await.text();
+    assert!(audit.contains("Hoàng Văn Thư"), "the actor by name: {audit}");
+    assert!(!audit.contains("sec_a") && !audit.contains("192.0.2.44"), "no login name, no address: {audit}");
+    assert!(!audit.contains("Hoàng Thị Bình"), "no before/after naming members");
+    let mut admin = app.login("admin").await;
+    let audit = admin.get("/audit").await.text();
+    assert!(audit.contains("sec_a (192.0.2.44)"), "administrators see login names and addresses: {audit}");
 }
