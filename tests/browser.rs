@@ -141,6 +141,22 @@ async fn screenshot(c: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// A screenshot named `name`, and a line in `scrolls` if the page scrolls sideways.
+async fn shoot(c: &Client, name: &str, scrolls: &mut Vec<String>) {
+    screenshot(c, name).await;
+    if let Some(w) = sideways(c).await {
+        scrolls.push(format!("{name}: {w}"));
+    }
+}
+
+/// The page's width beyond the window's, if the whole page scrolls sideways (a table in its own scroll box does not).
+async fn sideways(c: &Client) -> Option<String> {
+    let widths =
+        c.execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![]).await.expect("widths");
+    let widths: Vec<i64> = serde_json::from_value(widths).expect("two numbers");
+    (widths[0] > widths[1]).then(|| format!("{} px wide in a {} px window", widths[0], widths[1]))
+}
+
 #[sqlx::test]
 async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
     chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
@@ -357,38 +373,41 @@ async fn screenshots_of_the_key_pages_at_phone_and_desktop_size(pool: PgPool) {
     chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
+    // no page may scroll sideways, on a phone or a desktop
+    let mut scrolls = Vec::new();
     for (size, width, height) in [("phone", 390, 844), ("desktop", 1366, 768)] {
         let c = browser(&driver, width, height).await;
         c.goto(&format!("{base}/login")).await.unwrap();
         wait_for(&c, "#username").await;
-        screenshot(&c, &format!("{size}-01-sign-in")).await;
+        shoot(&c, &format!("{size}-01-sign-in"), &mut scrolls).await;
         sign_in(&c, &base, "khuoitrang").await;
         wait_for(&c, "#month-status").await;
-        screenshot(&c, &format!("{size}-02-cell-home")).await;
+        shoot(&c, &format!("{size}-02-cell-home"), &mut scrolls).await;
         for (n, path, css) in [
             ("03-log-meeting", "/cells/TQ-LB-01-01/meetings/new", "#meeting-form"),
             ("04-meeting-list", "/cells/TQ-LB-01-01/meetings", "h1"),
         ] {
             c.goto(&format!("{base}{path}")).await.unwrap();
             wait_for(&c, css).await;
-            screenshot(&c, &format!("{size}-{n}")).await;
+            shoot(&c, &format!("{size}-{n}"), &mut scrolls).await;
         }
         c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
         wait_for(&c, "#username").await;
         sign_in(&c, &base, "bantochuc").await;
         wait_for(&c, ".tiles").await;
-        screenshot(&c, &format!("{size}-05-province-dashboard")).await;
+        shoot(&c, &format!("{size}-05-province-dashboard"), &mut scrolls).await;
         c.goto(&format!("{base}/followup/TQ")).await.unwrap();
         wait_for(&c, "h1").await;
-        screenshot(&c, &format!("{size}-06-follow-up")).await;
+        shoot(&c, &format!("{size}-06-follow-up"), &mut scrolls).await;
         c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
         wait_for(&c, "#username").await;
         sign_in(&c, &base, "xuanlap").await;
         c.goto(&format!("{base}/units/TQ-LB-01-01/records")).await.unwrap();
         wait_for(&c, "#f-members").await;
-        screenshot(&c, &format!("{size}-07-cell-record")).await;
+        shoot(&c, &format!("{size}-07-cell-record"), &mut scrolls).await;
         c.close().await.unwrap();
     }
+    assert!(scrolls.is_empty(), "pages that scroll sideways: {scrolls:#?}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     for size in ["phone", "desktop"] {
         let png = std::fs::read(dir.join(format!("{size}-05-province-dashboard.png"))).unwrap();
