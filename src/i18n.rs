@@ -68,6 +68,10 @@ pub fn tr2(key: &str, first: impl std::fmt::Display, second: impl std::fmt::Disp
     tr(key).replacen("{}", &first.to_string(), 1).replacen("{}", &second.to_string(), 1)
 }
 
+pub fn tr3(key: &str, a: impl std::fmt::Display, b: impl std::fmt::Display, c: impl std::fmt::Display) -> String {
+    tr2(key, a, b).replacen("{}", &c.to_string(), 1)
+}
+
 /// A percentage as the request's language writes it (`85,94 %`, `85.94%`).
 pub fn percent(value: Option<f64>) -> String {
     crate::domain::metrics::format_percent(value, lang())

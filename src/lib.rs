@@ -8,5 +8,5 @@ pub mod listen;
 pub mod serve;
 pub mod web;
 
-pub use i18n::{tr, tr1, tr2};
+pub use i18n::{tr, tr1, tr2, tr3};
 pub use web::{AppState, app};

@@ -19,6 +19,17 @@ pub struct Report {
     pub metrics: Vec<(&'static str, Figure)>,
     pub reg18_by_group: Vec<(&'static str, Figure)>,
     pub children: Vec<ChildReport>,
+    /// The month in progress, when the period holds it: it does not count for `meeting_regularity` until it has
+    /// ended (DOMAIN.md §5), and is shown as progress instead.
+    pub progress: Option<Progress>,
+}
+
+/// How far the month in progress is: cells that have held a regular meeting in it so far, of the cells open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub month: NaiveDate,
+    pub met: i64,
+    pub open: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +87,8 @@ fn clamp(period: Period) -> Period {
 pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Report> {
     let period = clamp(asked);
     let u = unit.id;
+    // a month (a quarter) counts for regularity (thematic coverage) only once it has ended
+    let current = time::month_start(time::today());
     let mut sums = Sums::default();
 
     // monthly: attendance, good meetings, regularity (child 0 is a cell's own row)
@@ -83,13 +96,15 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
         "select grouping(child_id) = 1, child_id,
                 coalesce(sum(present), 0)::bigint, coalesce(sum(expected), 0)::bigint,
                 coalesce(sum(good), 0)::bigint, coalesce(sum(rated), 0)::bigint,
-                coalesce(sum(regular_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
+                coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint,
+                coalesce(sum(open_cells) filter (where month < $4), 0)::bigint
          from unit_month_rollup where unit_id = $1 and month between $2 and $3
          group by grouping sets ((child_id), ())",
     )
     .bind(u)
     .bind(period.from)
     .bind(period.to)
+    .bind(current)
     .fetch_all(pool)
     .await?;
     for (total, child, present, expected, good, rated, regular, open) in monthly {
@@ -99,7 +114,8 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
         sums.add(who, "meeting_regularity", regular, open);
     }
 
-    if let Some((q1, q_last)) = period.whole_quarters() {
+    let ended = Period { from: period.from, to: period.to.min(crate::domain::metrics::add_months(current, -1)) };
+    if let Some((q1, q_last)) = (ended.to >= ended.from).then(|| ended.whole_quarters()).flatten() {
         let rows: Vec<Row> = sqlx::query_as(
             "select grouping(child_id) = 1, child_id,
                     coalesce(sum(thematic_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
@@ -143,7 +159,19 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
     let day = period.end_day().min(time::today());
     collect(&mut sums, "secretaries_trained", secretaries_trained(pool, u, day).await?);
 
-    build(pool, unit, asked, sums).await
+    let mut report = build(pool, unit, asked, sums).await?;
+    if period.to == current && period.from <= current {
+        let (met, open): (i64, i64) = sqlx::query_as(
+            "select coalesce(sum(regular_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
+             from unit_month_rollup where unit_id = $1 and month = $2",
+        )
+        .bind(u)
+        .bind(current)
+        .fetch_one(pool)
+        .await?;
+        report.progress = Some(Progress { month: current, met, open });
+    }
+    Ok(report)
 }
 
 /// `secretaries_trained` on `day` for a unit and its children: the counts on the month's first day from the rollups,
@@ -294,7 +322,7 @@ async fn build(pool: &PgPool, unit: Unit, period: Period, mut sums: Sums) -> sql
         children.push(ChildReport { metrics: figures(id, &s), unit: child });
     }
     children.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
-    Ok(Report { unit, period, metrics, reg18_by_group, children })
+    Ok(Report { unit, period, metrics, reg18_by_group, children, progress: None })
 }
 
 fn figure_json(f: &Figure) -> serde_json::Value {
@@ -402,7 +430,12 @@ pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result
             month,
             attendance_rate: Figure::new(present, expected, target("attendance_rate")),
             good_meeting_share: Figure::new(g, rated, target("good_meeting_share")),
-            meeting_regularity: Figure::new(regular, open, target("meeting_regularity")),
+            // the month in progress is not a miss: no point on the trend until it has ended
+            meeting_regularity: if month < time::month_start(time::today()) {
+                Figure::new(regular, open, target("meeting_regularity"))
+            } else {
+                Figure::new(0, 0, target("meeting_regularity"))
+            },
             ratings: [g, f, a, w],
         })
         .collect())

@@ -72,6 +72,8 @@ pub struct Tile {
     pub met: Option<bool>,
     /// the monthly values as a small inline SVG; empty for metrics not counted by month
     pub trend: String,
+    /// a word under the figure (the month in progress, for regularity)
+    pub note: Option<String>,
 }
 
 fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
@@ -94,6 +96,7 @@ fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
             format!("{}{}", if g < 0.0 { "−" } else { "+" }, crate::tr1("dash.points", pts))
         }),
         met: f.met,
+        note: None,
     }
 }
 
@@ -245,7 +248,21 @@ async fn show(
         from: report.period.from_label(),
         to: report.period.to_label(),
         bad_period,
-        tiles: SHOWN.iter().map(|k| tile(k, &report.figure(k), &months)).collect(),
+        tiles: SHOWN
+            .iter()
+            .map(|k| {
+                let mut t = tile(k, &report.figure(k), &months);
+                if let (&"meeting_regularity", Some(p)) = (k, report.progress) {
+                    t.note = Some(crate::tr3(
+                        "dash.month_progress",
+                        time::format_month(p.month),
+                        i18n::count(p.met),
+                        i18n::count(p.open),
+                    ));
+                }
+                t
+            })
+            .collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
         rows,
         trend: chart::line(&points, target, crate::tr("dash.trend")),

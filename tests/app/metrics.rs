@@ -584,3 +584,39 @@ async fn an_administrator_adds_a_programme_and_overrides_a_target_for_one_unit(p
     let mut clerk = app.login("clerk").await;
     assert_eq!(clerk.get("/admin/programmes").await.status, axum::http::StatusCode::FORBIDDEN);
 }
+
+/// DOMAIN.md §5: a month counts for regularity, and a quarter for thematic coverage, only once it has ended; the
+/// month in progress is shown as progress, while its meetings already count for attendance.
+#[sqlx::test]
+async fn the_month_in_progress_is_progress_not_a_miss(pool: PgPool) {
+    use chrono::Datelike;
+    let app = TestApp::new(pool.clone()).await;
+    let today = chibo::domain::time::today();
+    let month = today.with_day(1).unwrap();
+    let year = format!("{}-01", today.year());
+    let this_month = today.format("%Y-%m").to_string();
+    // one regular meeting of cell A today: all five present (Triệu Văn Em exempt), Đặng Văn Giang moved to B
+    meeting(&pool, "A", &today.to_string(), "regular", Some("good"), &[("M1", "present"), ("M2", "present")], None)
+        .await;
+    let r = run(&pool, "P", &year, &this_month).await;
+    let ended = i64::from(today.month0());
+    assert_eq!(nd(&r, "meeting_regularity"), (0, 3 * ended), "3 open cells × {ended} ended months, not {}", ended + 1);
+    assert_eq!(nd(&r, "attendance_rate"), (2, 2), "the meeting held counts for attendance already");
+    let p = r.progress.expect("the period holds the month in progress");
+    assert_eq!((p.month, p.met, p.open), (month, 1, 3));
+    // the quarter in progress is no miss either
+    let q_start = chibo::domain::metrics::add_months(month, -((today.month0() % 3) as i32));
+    let quarter = run(&pool, "P", &q_start.format("%Y-%m").to_string(), &this_month).await;
+    assert_eq!(quarter.figure("thematic_coverage").value, None, "{:?}", quarter.figure("thematic_coverage"));
+    // a period that ended has no progress
+    let past = run(&pool, "P", "2025-01", "2025-12").await;
+    assert!(past.progress.is_none());
+    assert_eq!(nd(&past, "meeting_regularity").1, 36);
+
+    // the dashboard says it in words under the tile
+    let mut viewer = app.login("viewer").await;
+    let page = viewer.get(&format!("/dashboard/P?from={year}&to={this_month}")).await.text();
+    let words =
+        format!("Tháng {} chưa kết thúc nên chưa tính: đến nay 1 trên 3 chi bộ đã sinh hoạt.", month.format("%m/%Y"));
+    assert!(page.contains(&words), "{page}");
+}
