@@ -42,6 +42,11 @@ impl Report {
     pub fn figure(&self, key: &str) -> Figure {
         find(&self.metrics, key)
     }
+
+    /// Whether a programme sets a target for any of the unit's metrics over the period.
+    pub fn has_targets(&self) -> bool {
+        self.metrics.iter().any(|(_, f)| f.target.is_some())
+    }
 }
 
 impl ChildReport {

@@ -150,6 +150,8 @@ struct DashboardPage {
     reg18: Vec<(&'static str, String, String)>,
     presets: Vec<Preset>,
     query: String,
+    /// no programme sets a target for the period: said in words, and no target legend
+    no_targets: bool,
 }
 
 impl DashboardPage {
@@ -284,6 +286,7 @@ async fn show(
             .collect(),
         presets: presets(),
         query: format!("from={}&to={}", report.period.from_label(), report.period.to_label()),
+        no_targets: !report.has_targets(),
         sort,
         desc,
         unit,
@@ -384,6 +387,8 @@ struct PrintPage {
     tiles: Vec<Tile>,
     columns: Vec<(&'static str, &'static str)>,
     rows: Vec<Row>,
+    /// no programme sets a target for the period: the target and assessment columns give way to a sentence
+    no_targets: bool,
 }
 
 /// An A4 report of a unit and period, laid out like an official summary (in the user's language; Vietnamese first).
@@ -409,6 +414,7 @@ async fn printable(
         tiles: METRICS.iter().map(|k| tile(k, &report.figure(k), &[])).collect(),
         columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
         rows: table_rows(sorted_children(&report, "", false)),
+        no_targets: !report.has_targets(),
         unit,
     };
     Ok(Html(page.render()?))

@@ -620,3 +620,28 @@ async fn the_month_in_progress_is_progress_not_a_miss(pool: PgPool) {
         format!("Tháng {} chưa kết thúc nên chưa tính: đến nay 1 trên 3 chi bộ đã sinh hoạt.", month.format("%m/%Y"));
     assert!(page.contains(&words), "{page}");
 }
+
+/// DOMAIN.md §5: a period no programme covers says so in words, links administrators to the programmes, and shows
+/// no target legend and no empty target columns; a period Project 16 covers is unchanged.
+#[sqlx::test]
+async fn a_period_without_a_programme_says_so(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let words = "Không có chương trình nào đặt chỉ tiêu cho giai đoạn này";
+    let mut viewer = app.login("viewer").await;
+    let page = viewer.get("/dashboard/P?from=2026-01&to=2026-11").await.text();
+    assert!(page.contains(words), "{page}");
+    assert!(!page.contains("đường đứt: chỉ tiêu"), "no legend for a line that is not drawn");
+    assert!(!page.contains("href=\"/admin/programmes\""), "the link is for administrators");
+    let printed = viewer.get("/dashboard/P/report?from=2026-01&to=2026-11").await.text();
+    assert!(printed.contains(words), "{printed}");
+    assert!(!printed.contains("Chỉ tiêu Đề án"), "no empty target column: {printed}");
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/dashboard/P?from=2026-01&to=2026-11").await.body;
+    assert!(page.contains("<a href=\"/admin/programmes\">"), "{page}");
+
+    let covered = viewer.get("/dashboard/P?from=2024-01&to=2024-12").await.text();
+    assert!(!covered.contains(words));
+    assert!(covered.contains("đường đứt: chỉ tiêu"));
+    let printed = viewer.get("/dashboard/P/report?from=2024-01&to=2024-12").await.text();
+    assert!(printed.contains("Chỉ tiêu Đề án"));
+}
