@@ -74,6 +74,8 @@ pub struct Tile {
     pub trend: String,
     /// a word under the figure (the month in progress, for regularity)
     pub note: Option<String>,
+    /// the figure is above 100 % (officials attended more often than required)
+    pub over_100: bool,
 }
 
 fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
@@ -97,6 +99,7 @@ fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
         }),
         met: f.met,
         note: None,
+        over_100: f.value.is_some_and(|v| v > 1.0),
     }
 }
 
@@ -254,6 +257,9 @@ async fn show(
             .iter()
             .map(|k| {
                 let mut t = tile(k, &report.figure(k), &months);
+                if *k == "reg18_participation" && t.over_100 {
+                    t.note = Some(crate::tr("dash.over_required").to_string());
+                }
                 if let (&"meeting_regularity", Some(p)) = (k, report.progress) {
                     t.note = Some(crate::tr3(
                         "dash.month_progress",
@@ -277,11 +283,12 @@ async fn show(
             .iter()
             .map(|(g, f)| {
                 let label = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label()).unwrap_or_default();
-                (
-                    label,
-                    format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)),
-                    i18n::percent(f.value),
-                )
+                let value = if f.value.is_some_and(|v| v > 1.0) {
+                    format!("{} ({})", i18n::percent(f.value), crate::tr("dash.over_required_short"))
+                } else {
+                    i18n::percent(f.value)
+                };
+                (label, format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)), value)
             })
             .collect(),
         presets: presets(),

@@ -645,3 +645,32 @@ async fn a_period_without_a_programme_says_so(pool: PgPool) {
     let printed = viewer.get("/dashboard/P/report?from=2024-01&to=2024-12").await.text();
     assert!(printed.contains("Chỉ tiêu Đề án"));
 }
+
+/// A Regulation 18 rate above 100 % says what it means beside the figure: officials attended more often than required.
+#[sqlx::test]
+async fn a_rate_above_one_hundred_percent_says_what_it_means(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    sqlx::query(
+        "insert into reg18_assignments (official_id, cell_id, year, required)
+         select o.id, u.id, 2024, 1 from officials o, units u where o.code = 'O1' and u.code = 'A'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for day in ["2024-03-05", "2024-06-05", "2024-09-05"] {
+        let id = meeting(&pool, "A", day, "regular", Some("good"), &[], Some([4, 0, 0, 1])).await;
+        sqlx::query(
+            "insert into meeting_guests (meeting_id, official_id) select $1, id from officials where code = 'O1'",
+        )
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    assert_eq!(nd(&run(&pool, "P", "2024-01", "2024-12").await, "reg18_participation"), (3, 1));
+    let mut viewer = app.login("viewer").await;
+    let page = viewer.get("/dashboard/P?from=2024-01&to=2024-12").await.text();
+    assert!(page.contains("300,00 %"), "{page}");
+    assert!(page.contains("Trên 100 %: cán bộ dự sinh hoạt nhiều lần hơn số lần phải dự theo Quy định 18"), "{page}");
+    assert!(page.contains("300,00 % (dự nhiều hơn số lần phải dự)"), "in the groups' table too: {page}");
+}
