@@ -36,6 +36,10 @@ pub struct Progress {
 pub struct ChildReport {
     pub unit: Unit,
     pub metrics: Vec<(&'static str, Figure)>,
+    /// When the unit was a child here for part of the period only (it moved in or out, opened or closed): the
+    /// first month it counts from, if after the period's start, and the last, if before the period's end. Its
+    /// figures count only those months.
+    pub covers: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
 }
 
 impl Report {
@@ -73,8 +77,9 @@ impl Sums {
 
 /// (is the total, child (0: a cell's own row), numerator, denominator)
 pub type Row = (bool, Option<i64>, i64, i64);
-/// (is the total, child, present, expected, good, rated, months with a regular meeting, open months)
-type MonthlyRow = (bool, Option<i64>, i64, i64, i64, i64, i64, i64);
+/// (is the total, child, present, expected, good, rated, months with a regular meeting, open months, first and last
+/// month with a row)
+type MonthlyRow = (bool, Option<i64>, i64, i64, i64, i64, i64, i64, NaiveDate, NaiveDate);
 
 /// Adds rows of (is the total, child, numerator, denominator) under `key`.
 fn collect(sums: &mut Sums, key: &'static str, rows: Vec<Row>) {
@@ -102,7 +107,7 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
                 coalesce(sum(present), 0)::bigint, coalesce(sum(expected), 0)::bigint,
                 coalesce(sum(good), 0)::bigint, coalesce(sum(rated), 0)::bigint,
                 coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint,
-                coalesce(sum(open_cells) filter (where month < $4), 0)::bigint
+                coalesce(sum(open_cells) filter (where month < $4), 0)::bigint, min(month), max(month)
          from unit_month_rollup where unit_id = $1 and month between $2 and $3
          group by grouping sets ((child_id), ())",
     )
@@ -112,8 +117,12 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
     .bind(current)
     .fetch_all(pool)
     .await?;
-    for (total, child, present, expected, good, rated, regular, open) in monthly {
+    let mut covers = HashMap::new();
+    for (total, child, present, expected, good, rated, regular, open, first, last) in monthly {
         let who = if total { None } else { child };
+        if let (Some(child), false) = (who, first == period.from && last == period.to) {
+            covers.insert(child, ((first > period.from).then_some(first), (last < period.to).then_some(last)));
+        }
         sums.add(who, "attendance_rate", present, expected);
         sums.add(who, "good_meeting_share", good, rated);
         sums.add(who, "meeting_regularity", regular, open);
@@ -165,6 +174,9 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
     collect(&mut sums, "secretaries_trained", secretaries_trained(pool, u, day).await?);
 
     let mut report = build(pool, unit, asked, sums).await?;
+    for c in &mut report.children {
+        c.covers = covers.get(&c.unit.id).copied();
+    }
     if period.to == current && period.from <= current {
         let (met, open): (i64, i64) = sqlx::query_as(
             "select coalesce(sum(regular_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
@@ -324,7 +336,7 @@ async fn build(pool: &PgPool, unit: Unit, period: Period, mut sums: Sums) -> sql
     let found: BTreeMap<i64, Unit> = units::by_ids(pool, &child_ids).await?.into_iter().map(|u| (u.id, u)).collect();
     for (id, child) in found {
         let s = sums.0.remove(&Some(id)).unwrap_or_default();
-        children.push(ChildReport { metrics: figures(id, &s), unit: child });
+        children.push(ChildReport { metrics: figures(id, &s), unit: child, covers: None });
     }
     children.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
     Ok(Report { unit, period, metrics, reg18_by_group, children, progress: None })

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Datelike;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::cache::{PageKey, Viewer};
@@ -107,6 +108,8 @@ pub struct Row {
     pub code: String,
     pub name: String,
     pub cells: Vec<(String, Option<bool>)>,
+    /// the months the unit counts for here, when not the whole period ("từ 07/2025")
+    pub covers: Option<String>,
 }
 
 pub struct Preset {
@@ -158,6 +161,11 @@ struct DashboardPage {
 }
 
 impl DashboardPage {
+    /// Whether a row counts only part of the period (its months are marked, and explained once under the table).
+    fn any_partial(&self) -> bool {
+        self.rows.iter().any(|r| r.covers.is_some())
+    }
+
     fn sort_link(&self, key: &str) -> String {
         let desc = self.sort == key && !self.desc;
         format!("?from={}&to={}&sort={key}{}", self.from, self.to, if desc { "&desc=1" } else { "" })
@@ -193,8 +201,19 @@ fn table_rows(children: Vec<&ChildReport>) -> Vec<Row> {
             code: c.unit.code.clone(),
             name: c.unit.name.clone(),
             cells: SHOWN.iter().map(|k| (i18n::percent(c.figure(k).value), c.figure(k).met)).collect(),
+            covers: c.covers.map(|(from, until)| covers_label(from, until)),
         })
         .collect()
+}
+
+/// "từ 07/2025", "đến 06/2025" or "07/2025 – 09/2025": the months a child's row counts.
+fn covers_label(from: Option<NaiveDate>, until: Option<NaiveDate>) -> String {
+    match (from, until) {
+        (Some(f), Some(u)) => format!("{} – {}", time::format_month(f), time::format_month(u)),
+        (Some(f), None) => crate::tr1("dash.covers_from", time::format_month(f)),
+        (None, Some(u)) => crate::tr1("dash.covers_until", time::format_month(u)),
+        (None, None) => String::new(),
+    }
 }
 
 fn period_label(p: &Period) -> String {

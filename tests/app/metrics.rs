@@ -674,3 +674,29 @@ async fn a_rate_above_one_hundred_percent_says_what_it_means(pool: PgPool) {
     assert!(page.contains("Trên 100 %: cán bộ dự sinh hoạt nhiều lần hơn số lần phải dự theo Quy định 18"), "{page}");
     assert!(page.contains("300,00 % (dự nhiều hơn số lần phải dự)"), "in the groups' table too: {page}");
 }
+
+/// A child that belonged to the unit for part of the period is marked with its months, explained once under the
+/// table, so that its figure differing from its own page's is no surprise.
+#[sqlx::test]
+async fn a_child_counted_for_part_of_the_period_is_marked_with_its_months(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    sqlx::query(
+        "insert into unit_moves (unit_id, parent_id, effective_on)
+         select b.id, y.id, '2024-03-01' from units b, units y where b.code = 'B' and y.code = 'YY'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let xl = run(&pool, "XL", "2024-01", "2024-06").await;
+    let covers: Vec<_> = xl.children.iter().map(|c| (c.unit.code.as_str(), c.covers)).collect();
+    assert_eq!(covers, [("A", None), ("B", Some((None, Some(d(2024, 2, 1)))))]);
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/dashboard/XL?from=2024-01&to=2024-06").await.body;
+    assert!(page.contains("Chi bộ thôn Nà Mỏ</a> <small class=\"covers\">(đến 02/2024*)</small>"), "{page}");
+    assert!(page.contains("id=\"covers-note\""), "explained once under the table");
+    let page = admin.get("/dashboard/YY?from=2024-01&to=2024-06").await.body;
+    assert!(page.contains("Chi bộ thôn Nà Mỏ</a> <small class=\"covers\">(từ 03/2024*)</small>"), "{page}");
+    // a period the child spans whole: no mark, no note
+    let page = admin.get("/dashboard/YY?from=2024-03&to=2024-06").await.body;
+    assert!(!page.contains("class=\"covers\"") && !page.contains("covers-note"), "{page}");
+}
