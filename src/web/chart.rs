@@ -1,12 +1,15 @@
 //! Small charts drawn on the server as inline SVG: no script, no fonts to fetch, a few hundred bytes.
 use std::fmt::Write;
 
+/// The bottom of every chart's scale (50 %), and its top (100 %), unless a value lies outside.
+const SCALE_LOW: f64 = 0.5;
+
 /// A monthly line of percentages (0–100 %) with the target as a dashed line. Values are ratios.
 pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) -> String {
     const W: f64 = 600.0;
     const H: f64 = 180.0;
     const PAD: f64 = 28.0;
-    let y_min = 0.5;
+    let y_min = SCALE_LOW;
     let y = |v: f64| PAD + (1.0 - ((v - y_min) / (1.0 - y_min)).clamp(0.0, 1.0)) * (H - 2.0 * PAD);
     let n = points.len().max(2) as f64 - 1.0;
     let x = |i: usize| PAD + i as f64 * (W - 2.0 * PAD) / n;
@@ -60,13 +63,15 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
 pub fn spark(values: &[Option<f64>], target: Option<f64>, title: &str) -> String {
     const W: f64 = 120.0;
     const H: f64 = 28.0;
-    let known: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
     if values.iter().flatten().count() < 2 {
         return String::new();
     }
-    let lo = known.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let span = (hi - lo).max(0.02);
+    // every tile on one scale, the target's and the big chart's (50–100 %), widened only to show what lies outside
+    // it: a wobble of three points looks like three points, not like a fall
+    let known: Vec<f64> = values.iter().flatten().copied().chain(target).collect();
+    let lo = known.iter().copied().fold(SCALE_LOW, f64::min);
+    let hi = known.iter().copied().fold(1.0, f64::max);
+    let span = hi - lo;
     let y = |v: f64| 2.0 + (1.0 - (v - lo) / span) * (H - 4.0);
     let x = |i: usize| 2.0 + i as f64 * (W - 4.0) / (values.len() - 1) as f64;
     let mut svg = format!(
@@ -113,4 +118,32 @@ pub fn stacked_bar(parts: &[(&str, i64, &str)], title: &str) -> String {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spark;
+
+    /// The (lowest, highest) y of a spark's line.
+    fn extent(svg: &str) -> (f64, f64) {
+        let path = svg.split("class=\"series\"").next().unwrap().rsplit("d=\"").next().unwrap();
+        let ys: Vec<f64> = path
+            .split(['M', 'L', ' ', '"'])
+            .filter_map(|p| p.split_once(','))
+            .map(|(_, y)| y.parse().unwrap())
+            .collect();
+        (ys.iter().copied().fold(f64::INFINITY, f64::min), ys.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    }
+
+    #[test]
+    fn a_wobble_of_three_points_looks_like_three_points() {
+        let svg = spark(&[Some(0.90), Some(0.93), Some(0.91)], Some(0.9), "t");
+        let (top, bottom) = extent(&svg);
+        // 3 points of a 50-point scale on a 24 px high drawing: under 2 px, not the whole height
+        assert!(bottom - top < 2.0, "{svg}");
+        // two tiles with different values share the scale: the same value is drawn at the same height
+        let other = spark(&[Some(0.60), Some(0.90)], Some(0.8), "t");
+        let (_, at_90) = extent(&spark(&[Some(0.90), Some(0.90)], None, "t"));
+        assert!(other.contains(&format!(",{at_90:.1}")), "0.90 at y {at_90} in both: {other}");
+    }
 }

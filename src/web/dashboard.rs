@@ -216,6 +216,31 @@ fn covers_label(from: Option<NaiveDate>, until: Option<NaiveDate>) -> String {
     }
 }
 
+/// The trend's steps: months, or over more than two years quarters (a month's wobble is noise over 72 of them),
+/// each quarter summing its months' counts. With their labels ("03/2024", "Q1/2024").
+fn trend_steps(months: Vec<MonthFigures>) -> Vec<(String, MonthFigures)> {
+    if months.len() <= 24 {
+        return months.into_iter().map(|m| (time::format_month(m.month), m)).collect();
+    }
+    let sum = |a: Figure, b: Figure| Figure::new(a.numerator + b.numerator, a.denominator + b.denominator, a.target);
+    let mut steps: Vec<(String, MonthFigures)> = Vec::new();
+    for m in months {
+        let label = crate::tr2("dash.quarter", m.month.month0() / 3 + 1, m.month.year());
+        match steps.last_mut() {
+            Some((last, q)) if *last == label => {
+                q.attendance_rate = sum(q.attendance_rate, m.attendance_rate);
+                q.good_meeting_share = sum(q.good_meeting_share, m.good_meeting_share);
+                q.meeting_regularity = sum(q.meeting_regularity, m.meeting_regularity);
+                for (total, r) in q.ratings.iter_mut().zip(m.ratings) {
+                    *total += r;
+                }
+            }
+            _ => steps.push((label, m)),
+        }
+    }
+    steps
+}
+
 fn period_label(p: &Period) -> String {
     if p.from == p.to {
         crate::tr1("dash.month", time::format_month(p.from))
@@ -250,11 +275,12 @@ async fn show(
     }
     let generation = state.cache().data_generation();
     let (unit, report, bad_period) = load(&state, &user, &code, &q).await?;
-    let months: Vec<MonthFigures> = metrics::monthly(state.pool(), unit.id, report.period).await?;
+    let (labels, months): (Vec<String>, Vec<MonthFigures>) =
+        trend_steps(metrics::monthly(state.pool(), unit.id, report.period).await?).into_iter().unzip();
     let rows = table_rows(sorted_children(&report, &sort, desc));
     let target = report.figure("attendance_rate").target;
     let points: Vec<(String, Option<f64>)> =
-        months.iter().map(|m| (time::format_month(m.month), m.attendance_rate.value)).collect();
+        labels.into_iter().zip(&months).map(|(label, m)| (label, m.attendance_rate.value)).collect();
     let totals = months.iter().fold([0i64; 4], |mut acc, m| {
         for (a, r) in acc.iter_mut().zip(m.ratings) {
             *a += r;

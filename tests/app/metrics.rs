@@ -700,3 +700,20 @@ async fn a_child_counted_for_part_of_the_period_is_marked_with_its_months(pool: 
     let page = admin.get("/dashboard/YY?from=2024-03&to=2024-06").await.body;
     assert!(!page.contains("class=\"covers\"") && !page.contains("covers-note"), "{page}");
 }
+
+/// Over more than two years the trend steps by quarter, each summing its months; a year steps by month.
+#[sqlx::test]
+async fn a_long_trend_steps_by_quarter(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    // 2 of 3 present in March 2021, 1 of 1 in May 2021: the first quarter 67 %, the second 100 %
+    meeting(&pool, "A", "2021-03-05", "regular", Some("good"), &[], Some([2, 1, 0, 1])).await;
+    meeting(&pool, "A", "2021-05-05", "regular", Some("good"), &[], Some([1, 0, 0, 1])).await;
+    let mut viewer = app.login("viewer").await;
+    let long = viewer.get("/dashboard/P?from=2020-01&to=2025-12").await.body;
+    assert!(long.contains(">Q1/2020</text>") && long.contains(">Q4/2025</text>"), "{long}");
+    let chart = long.split("class=\"chart\"").nth(1).unwrap().split("</svg>").next().unwrap();
+    let path = chart.split("class=\"series\"").next().unwrap().rsplit("d=\"").next().unwrap();
+    assert_eq!(path.matches(['M', 'L']).count(), 2, "two quarters with meetings, one point each: {path}");
+    let year = viewer.get("/dashboard/P?from=2021-01&to=2021-12").await.body;
+    assert!(year.contains(">01/2021</text>") && year.contains(">12/2021</text>"), "{year}");
+}
