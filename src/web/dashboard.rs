@@ -346,17 +346,38 @@ async fn show(
     Ok(Html(state.cache().store_page(key, generation, page.render()?, &viewer)))
 }
 
-/// The dashboard's numbers as CSV: numbers as numbers, the same figures as the page.
+/// The dashboard's table as CSV for people, as the workbook has it: Vietnamese headings, percentages as a
+/// Vietnamese reader writes them ("85,94 %"), "Đạt" / "Chưa đạt", text a spreadsheet would run made inert. The
+/// machine form (metric keys, ratios, true/false) is `chibo report --format csv` and the API's JSON.
 async fn export_csv(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Response> {
+    use crate::db::metrics::csv_field;
+    use crate::domain::metrics::{Lang, format_percent};
     let (unit, report, _) = load(&state, &user, &code, &q).await?;
     let file = format!("chibo-{}-{}-{}.csv", unit.code, report.period.from_label(), report.period.to_label());
     // a byte order mark, so that Excel opens the UTF-8 names with their diacritics
-    let body = format!("\u{feff}{}", report.to_csv());
+    let mut body = format!("\u{feff}{}\n", TABLE_HEADINGS.join(","));
+    for (unit, label, key, f) in table_lines(&report) {
+        let percent = |v: Option<f64>| v.map(|v| format_percent(Some(v), Lang::Vi)).unwrap_or_default();
+        let met = f.met.map(|m| if m { "Đạt" } else { "Chưa đạt" }).unwrap_or_default();
+        let fields = [
+            csv_field(&unit.code),
+            csv_field(&unit.name),
+            csv_field(&label),
+            csv_field(&key),
+            f.numerator.to_string(),
+            f.denominator.to_string(),
+            csv_field(&percent(f.value)),
+            csv_field(&percent(f.target)),
+            met.to_string(),
+        ];
+        body.push_str(&fields.join(","));
+        body.push('\n');
+    }
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -365,6 +386,26 @@ async fn export_csv(
         body,
     )
         .into_response())
+}
+
+/// The headings of the tables for people (CSV and XLSX).
+const TABLE_HEADINGS: [&str; 9] =
+    ["Mã đơn vị", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu Đề án", "Đánh giá"];
+
+/// The rows of the tables for people (CSV and XLSX): the unit's figures and its Regulation 18 groups, then each
+/// child's figures; with the label and the key of each.
+fn table_lines(report: &Report) -> Vec<(&Unit, String, String, Figure)> {
+    let mut lines: Vec<(&Unit, String, String, Figure)> =
+        report.metrics.iter().map(|(k, f)| (&report.unit, metric_label_vi(k).to_string(), k.to_string(), *f)).collect();
+    for (g, f) in &report.reg18_by_group {
+        let group = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label_vi()).unwrap_or_default();
+        let label = format!("{} — {group}", metric_label_vi("reg18_participation"));
+        lines.push((&report.unit, label, format!("reg18_participation.{g}"), *f));
+    }
+    for c in &report.children {
+        lines.extend(c.metrics.iter().map(|(k, f)| (&c.unit, metric_label_vi(k).to_string(), k.to_string(), *f)));
+    }
+    lines
 }
 
 /// The same table as the CSV, as a workbook: counts as numbers, values and targets as numbers formatted as
@@ -395,22 +436,15 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     sheet.set_name("Kết quả")?;
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.00%");
-    let headers =
-        ["Mã đơn vị", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu Đề án", "Đánh giá"];
-    for (c, h) in headers.iter().enumerate() {
+    for (c, h) in TABLE_HEADINGS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     let mut row = 1u32;
-    let mut lines: Vec<(&Unit, &'static str, Figure)> =
-        report.metrics.iter().map(|(k, f)| (&report.unit, *k, *f)).collect();
-    for c in &report.children {
-        lines.extend(c.metrics.iter().map(|(k, f)| (&c.unit, *k, *f)));
-    }
-    for (unit, key, f) in lines {
+    for (unit, label, key, f) in table_lines(report) {
         sheet.write_string(row, 0, &unit.code)?;
         sheet.write_string(row, 1, &unit.name)?;
-        sheet.write_string(row, 2, metric_label_vi(key))?;
-        sheet.write_string(row, 3, key)?;
+        sheet.write_string(row, 2, &label)?;
+        sheet.write_string(row, 3, &key)?;
         sheet.write_number(row, 4, f.numerator as f64)?;
         sheet.write_number(row, 5, f.denominator as f64)?;
         if let Some(v) = f.value {

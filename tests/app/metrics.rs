@@ -500,8 +500,22 @@ async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool
 
     let csv = viewer.get("/dashboard/S/export.csv?from=2023-01&to=2023-12").await;
     assert_eq!(csv.status, axum::http::StatusCode::OK);
-    assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation,33690,39204,0.85935108662"), "{}", csv.body);
-    assert!(csv.body.contains("S,Đảng bộ tỉnh,reg18_participation.district_standing,46,44,"), "{}", csv.body);
+    // for people: the workbook's Vietnamese headings, percentages as a Vietnamese reader writes them
+    assert!(
+        csv.body
+            .starts_with("\u{feff}Mã đơn vị,Đơn vị,Chỉ tiêu,Mã chỉ tiêu,Tử số,Mẫu số,Tỷ lệ,Chỉ tiêu Đề án,Đánh giá\n")
+    );
+    assert!(
+        csv.body.contains(
+            "S,Đảng bộ tỉnh,Tỷ lệ cán bộ dự sinh hoạt theo Quy định 18,reg18_participation,33690,39204,\"85,94 %\""
+        ),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains(",reg18_participation.district_standing,46,44,\"104,55 %\""), "{}", csv.body);
+    assert!(csv.body.contains(",meeting_regularity,0,2220,\"0,00 %\",\"100,00 %\",Chưa đạt\n"), "{}", csv.body);
+    assert!(!csv.body.contains("true") && !csv.body.contains("0.85935108662"), "no machine values: {}", csv.body);
+    assert!(raw.contains("id=\"export-forms\""), "the page says which form is which");
 
     // the workbook: the same counts, as numbers, and the value as a number formatted as a percentage
     let xlsx = viewer.get_bytes("/dashboard/S/export.xlsx?from=2023-01&to=2023-12").await;
