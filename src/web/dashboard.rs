@@ -439,8 +439,7 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     for (c, h) in TABLE_HEADINGS.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    let mut row = 1u32;
-    for (unit, label, key, f) in table_lines(report) {
+    for (row, (unit, label, key, f)) in (1u32..).zip(table_lines(report)) {
         sheet.write_string(row, 0, &unit.code)?;
         sheet.write_string(row, 1, &unit.name)?;
         sheet.write_string(row, 2, &label)?;
@@ -456,7 +455,6 @@ fn xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         if let Some(m) = f.met {
             sheet.write_string(row, 8, if m { "Đạt" } else { "Chưa đạt" })?;
         }
-        row += 1;
     }
     sheet.set_column_width(1, 36)?;
     sheet.set_column_width(2, 44)?;
