@@ -533,3 +533,58 @@ async fn the_language_switches_to_english_and_back_with_its_formats(pool: PgPool
     }
     c.close().await.unwrap();
 }
+
+/// The province dashboard on a phone: the unit table keeps its names in view (a sticky first column, a hint to
+/// swipe), names do not break word by word, and the chart's labels are at least 12 px. On a desktop the page uses
+/// the width: tiles in one row, names on one line.
+#[sqlx::test]
+async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 390, 844).await;
+    sign_in(&c, &base, "bantochuc").await;
+    c.goto(&format!("{base}/dashboard/TQ?from=2026-01&to=2026-06")).await.unwrap();
+    wait_for(&c, "#children").await;
+    let phone = c
+        .execute(
+            "const th = document.querySelector('#children tbody th');
+             const hint = document.querySelector('.scroll-hint');
+             const labels = [...document.querySelectorAll('.chart .axis')].map(t =>
+                 parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+             const widths = [...document.querySelectorAll('#children tbody th')].map(h => h.getBoundingClientRect().width);
+             return [getComputedStyle(th).position, hint.offsetParent !== null, Math.min(...labels), Math.min(...widths)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (position, hint, smallest_label, narrowest_name): (String, bool, f64, f64) =
+        serde_json::from_value(phone).unwrap();
+    assert_eq!(position, "sticky", "the unit names stay in view while the figures scroll");
+    assert!(hint, "the phone is told the table scrolls sideways");
+    assert!(smallest_label >= 12.0, "chart labels {smallest_label:.1} px");
+    assert!(narrowest_name >= 130.0, "a name column of {narrowest_name:.0} px breaks names word by word");
+    c.close().await.unwrap();
+
+    let c = browser(&driver, 1366, 768).await;
+    sign_in(&c, &base, "bantochuc").await;
+    c.goto(&format!("{base}/dashboard/TQ?from=2026-01&to=2026-06")).await.unwrap();
+    wait_for(&c, "#children").await;
+    let desktop = c
+        .execute(
+            "const tops = new Set([...document.querySelectorAll('.tile')].map(t => t.getBoundingClientRect().top));
+             const lines = [...document.querySelectorAll('#children tbody th a')].map(a => {
+                 const r = document.createRange(); r.selectNodeContents(a); return r.getClientRects().length; });
+             return [document.querySelector('main').getBoundingClientRect().width, tops.size, Math.max(...lines),
+                     document.querySelector('.scroll-hint').offsetParent !== null];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (width, rows_of_tiles, most_lines, hint): (f64, usize, usize, bool) = serde_json::from_value(desktop).unwrap();
+    assert!(width >= 1000.0, "the content uses the desktop's width: {width} px");
+    assert_eq!(rows_of_tiles, 1, "the tiles stand in one row");
+    assert_eq!(most_lines, 1, "every unit name on one line");
+    assert!(!hint, "no swipe hint on a desktop");
+    c.close().await.unwrap();
+}

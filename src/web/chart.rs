@@ -9,10 +9,12 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
     const W: f64 = 600.0;
     const H: f64 = 180.0;
     const PAD: f64 = 28.0;
+    // room for the scale's labels: 20 units, drawn at 12 px or more on a 390 px phone (0.6 of the view box)
+    const LEFT: f64 = 56.0;
     let y_min = SCALE_LOW;
     let y = |v: f64| PAD + (1.0 - ((v - y_min) / (1.0 - y_min)).clamp(0.0, 1.0)) * (H - 2.0 * PAD);
     let n = points.len().max(2) as f64 - 1.0;
-    let x = |i: usize| PAD + i as f64 * (W - 2.0 * PAD) / n;
+    let x = |i: usize| LEFT + i as f64 * (W - LEFT - PAD) / n;
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
         escape(title)
@@ -20,9 +22,9 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
     for v in [0.5, 0.75, 1.0] {
         let _ = write!(
             svg,
-            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"2\" y=\"{:.1}\" class=\"axis\">{}%</text>",
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/><text x=\"2\" y=\"{:.1}\" class=\"axis\">{}%</text>",
             W - PAD,
-            y(v) + 4.0,
+            y(v) + 7.0,
             (v * 100.0) as i64,
             y = y(v)
         );
@@ -30,7 +32,7 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
     if let Some(t) = target {
         let _ = write!(
             svg,
-            "<line x1=\"{PAD}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"target\"/>",
+            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"target\"/>",
             W - PAD,
             y = y(t)
         );
@@ -47,7 +49,7 @@ pub fn line(points: &[(String, Option<f64>)], target: Option<f64>, title: &str) 
     if let (Some(first), Some(last)) = (points.first(), points.last()) {
         let _ = write!(
             svg,
-            "<text x=\"{PAD}\" y=\"{}\" class=\"axis\">{}</text><text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text>",
+            "<text x=\"{LEFT}\" y=\"{}\" class=\"axis\">{}</text><text x=\"{}\" y=\"{}\" class=\"axis\" text-anchor=\"end\">{}</text>",
             H - 6.0,
             escape(&first.0),
             W - PAD,

@@ -645,6 +645,10 @@ async fn a_period_without_a_programme_says_so(pool: PgPool) {
     let page = viewer.get("/dashboard/P?from=2026-01&to=2026-11").await.text();
     assert!(page.contains(words), "{page}");
     assert!(!page.contains("đường đứt: chỉ tiêu"), "no legend for a line that is not drawn");
+    assert!(
+        page.contains("Kết quả sinh hoạt chi bộ, 01/2026") && !page.contains("Kết quả thực hiện Đề án 16"),
+        "{page}"
+    );
     assert!(!page.contains("href=\"/admin/programmes\""), "the link is for administrators");
     let printed = viewer.get("/dashboard/P/report?from=2026-01&to=2026-11").await.text();
     assert!(printed.contains(words), "{printed}");
