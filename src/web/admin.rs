@@ -71,12 +71,21 @@ async fn target_user(state: &AppState, admin: &CurrentUser, id: i64, csrf: Optio
 async fn issue_reset(
     State(state): State<AppState>,
     admin: CurrentUser,
+    headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Html<String>> {
     let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
     let token = credentials::create_reset(state.pool(), &admin.actor(), &target).await?;
-    render_users(&state, &admin, Some((target.username, format!("/reset/{token}")))).await
+    // the whole address, to be sent as it is: the configured one, else the one this request came to
+    let origin = match std::env::var("CHIBO_BASE_URL") {
+        Ok(base) if !base.trim().is_empty() => base.trim().trim_end_matches('/').to_string(),
+        _ => {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            format!("{}://{host}", if state.0.secure_cookies { "https" } else { "http" })
+        }
+    };
+    render_users(&state, &admin, Some((target.username, format!("{origin}/reset/{token}")))).await
 }
 
 async fn disable_user(

@@ -15,7 +15,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const FILES: [Asset; 3] = [
+const FILES: [Asset; 4] = [
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", bytes: include_bytes!("../../static/app.css") },
     Asset {
         name: "print.css",
@@ -26,6 +26,11 @@ const FILES: [Asset; 3] = [
         name: "meeting-form.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/meeting-form.js"),
+    },
+    Asset {
+        name: "copy.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/copy.js"),
     },
 ];
 

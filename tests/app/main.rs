@@ -6,6 +6,7 @@ mod budget;
 mod cache;
 mod common;
 mod demo;
+mod firstuse;
 mod followup;
 mod hardening;
 mod import;
