@@ -19,6 +19,7 @@ pub struct Target {
     pub programme_code: String,
     pub metric: String,
     pub unit_code: Option<String>,
+    pub unit_name: Option<String>,
     pub target: f64,
 }
 
@@ -30,7 +31,7 @@ pub async fn list(pool: &PgPool) -> sqlx::Result<Vec<Programme>> {
 
 pub async fn targets(pool: &PgPool) -> sqlx::Result<Vec<Target>> {
     sqlx::query_as(
-        "select p.code as programme_code, t.metric, u.code as unit_code, t.target::float8 as target
+        "select p.code as programme_code, t.metric, u.code as unit_code, u.name as unit_name, t.target::float8 as target
          from programme_targets t join programmes p on p.id = t.programme_id left join units u on u.id = t.unit_id
          order by p.from_month, t.metric, u.code nulls first",
     )
@@ -118,4 +119,40 @@ pub async fn set_target(
     };
     audit::record(&mut tx, actor, change).await?;
     tx.commit().await
+}
+
+/// Removes a target (a programme's default for every unit when `unit_id` is `None`, else a unit's override).
+/// False if there was none.
+pub async fn remove_target(
+    pool: &PgPool,
+    actor: &Actor,
+    programme_id: i64,
+    metric: &str,
+    unit_id: Option<i64>,
+) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let before: Option<f64> = sqlx::query_scalar(
+        "delete from programme_targets where programme_id = $1 and metric = $2 and unit_id is not distinct from $3
+         returning target::float8",
+    )
+    .bind(programme_id)
+    .bind(metric)
+    .bind(unit_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(before) = before else { return Ok(false) };
+    let root: Option<i64> = sqlx::query_scalar("select id from units where parent_id is null order by id limit 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let change = Change {
+        action: "delete",
+        entity: "programme_target",
+        entity_id: format!("{programme_id}/{metric}/{}", unit_id.map(|u| u.to_string()).unwrap_or_default()),
+        unit_id: unit_id.or(root),
+        before: Some(json!({ "target": before })),
+        after: None,
+    };
+    audit::record(&mut tx, actor, change).await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -18,6 +18,7 @@ pub fn routes() -> Routes {
         .get("/admin/programmes", Access::Admin, page)
         .post("/admin/programmes", Access::Admin, create)
         .post("/admin/programmes/targets", Access::Admin, set_target)
+        .post("/admin/programmes/targets/remove", Access::Admin, remove_target)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -56,6 +57,11 @@ struct ProgrammesPage {
 }
 
 impl ProgrammesPage {
+    /// A metric's name, in the page's language.
+    fn metric_label(&self, key: &str) -> &'static str {
+        crate::tr(&format!("metric.{key}"))
+    }
+
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
@@ -88,9 +94,48 @@ async fn render(
     Ok((status, Html(page.render()?)).into_response())
 }
 
-async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
+/// The page; `?programme=&metric=&unit=` fills the target form to change an existing target.
+async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(edit): axum::extract::Query<TargetForm>,
+) -> AppResult<Response> {
     user.require_admin(&state, user.user.unit_id).await?;
-    render(&state, &user, ProgrammeForm::default(), TargetForm::default(), Vec::new(), None).await
+    render(&state, &user, ProgrammeForm::default(), TargetForm { csrf: None, ..edit }, Vec::new(), None).await
+}
+
+/// Removes a target: a province-wide one by an administrator of the whole tree, a unit's override by an
+/// administrator whose scope holds the unit.
+async fn remove_target(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TargetForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    user.require_admin(&state, user.user.unit_id).await?;
+    let Some(programme) = programmes::list(state.pool()).await?.into_iter().find(|p| p.code == form.programme) else {
+        let errors = vec![("programme", crate::tr("programmes.err.programme").to_string())];
+        return render(&state, &user, ProgrammeForm::default(), TargetForm::default(), errors, None).await;
+    };
+    let unit_id = match form.unit.trim() {
+        "" if user.is_top_admin(&state).await? => None,
+        "" => return Err(super::AppError::Forbidden),
+        code => {
+            let unit = units::by_code(state.pool(), code).await?.ok_or(super::AppError::NotFound)?;
+            user.require_admin(&state, unit.id).await?;
+            Some(unit.id)
+        }
+    };
+    programmes::remove_target(state.pool(), &user.actor(), programme.id, &form.metric, unit_id).await?;
+    render(
+        &state,
+        &user,
+        ProgrammeForm::default(),
+        TargetForm::default(),
+        Vec::new(),
+        Some(crate::tr("programmes.target_removed")),
+    )
+    .await
 }
 
 async fn create(

@@ -19,3 +19,56 @@ async fn a_reset_link_is_shown_whole_with_a_copy_button(pool: PgPool) {
     assert!(page.body.contains("/static/copy."), "its script");
     assert_eq!(app.anonymous().get(&link).await.status, StatusCode::OK, "the link opens the reset page");
 }
+
+#[sqlx::test]
+async fn targets_are_named_in_words_and_can_be_changed_and_removed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/admin/programmes").await;
+    let table = page.body.split("id=\"targets\"").nth(1).unwrap().split("</table>").next().unwrap().to_string();
+    assert!(table.contains("Tỷ lệ đảng viên dự sinh hoạt"), "the metric in words: {table}");
+    assert!(!table.contains(">attendance_rate<"), "no raw key shown: {table}");
+    // change: the row's link fills the form with the target it names
+    let edit = admin.get("/admin/programmes?programme=DA16&metric=good_meeting_share&unit=").await;
+    assert!(edit.body.contains("<option value=\"good_meeting_share\" selected>"), "{}", edit.body);
+    let csrf = page.input("csrf").unwrap();
+    let saved = admin
+        .post(
+            "/admin/programmes/targets",
+            &[
+                ("csrf", csrf.as_str()),
+                ("programme", "DA16"),
+                ("metric", "good_meeting_share"),
+                ("unit", ""),
+                ("target", "85"),
+            ],
+        )
+        .await;
+    assert!(saved.text().contains("Đã lưu chỉ tiêu."));
+    let level: f64 =
+        sqlx::query_scalar("select target::float8 from programme_targets where metric = 'good_meeting_share'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(level, 0.85);
+    // remove
+    let removed = admin
+        .post(
+            "/admin/programmes/targets/remove",
+            &[("csrf", csrf.as_str()), ("programme", "DA16"), ("metric", "good_meeting_share"), ("unit", "")],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert!(removed.text().contains("Đã xóa chỉ tiêu."));
+    let left: i64 = sqlx::query_scalar("select count(*) from programme_targets where metric = 'good_meeting_share'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where entity = 'programme_target' and action = 'delete'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+}
