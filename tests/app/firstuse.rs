@@ -72,3 +72,23 @@ async fn targets_are_named_in_words_and_can_be_changed_and_removed(pool: PgPool)
             .unwrap();
     assert_eq!(audited, 1);
 }
+
+#[sqlx::test]
+async fn an_empty_follow_up_list_says_none_instead_of_an_empty_table(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    // Côn Lôn's one cell, Nà Khà, has one member: a small cell
+    let mut viewer = app.login("viewer").await;
+    let page = viewer.get("/followup/YY").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section =
+        |id: &str| page.body.split(&format!("id=\"{id}\"")).nth(1).unwrap().split("<h2").next().unwrap().to_string();
+    let small = section("small");
+    assert!(small.contains("(1)") && small.contains("<table") && !small.contains("Không có."), "{small}");
+    // every cell small in a unit with none: the table gives way to "none"
+    sqlx::query("update units set valid_to = '2020-01-31' where code = 'C'").execute(&app.pool).await.unwrap();
+    let page = viewer.get("/followup/YY").await;
+    let small = page.body.split("id=\"small\"").nth(1).unwrap().to_string();
+    assert!(small.contains("(0)") && small.contains("Không có.") && !small.contains("<table"), "{small}");
+    let watch = page.body.split("id=\"watch\"").nth(1).unwrap().split("<h2").next().unwrap().to_string();
+    assert!(watch.contains("(0)") && watch.contains("Không có.") && !watch.contains("<li>"), "{watch}");
+}
