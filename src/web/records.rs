@@ -22,11 +22,11 @@ use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::audit::{self, Entry};
+use crate::db::records::{self, rows};
 use crate::db::units::{self, Unit};
 use crate::domain::limits;
 use crate::domain::meeting::OfficialGroup;
 use crate::domain::time;
-use crate::import::export::QUERIES;
 use crate::import::spec::{self, FileSpec, Kind};
 use crate::import::{AuditAs, csv::write_field};
 
@@ -254,14 +254,6 @@ fn text_of(v: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }
-}
-
-/// Rows of a bundle file whose `col` is `value`, as the export writes them.
-async fn rows(pool: &PgPool, file: &str, col: &str, value: &str) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let query = QUERIES.iter().find(|(f, _)| *f == file).map(|(_, q)| *q).expect("an exported file");
-    let sql = format!("select to_jsonb(q) from ({query}) q where q.\"{col}\" = $1");
-    let found: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_all(pool).await?;
-    Ok(found.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
 }
 
 /// A history table: a file's rows shown with the form's labels and values in the user's words.
@@ -529,18 +521,9 @@ async fn member_page(
     Ok(Html(page.render()?))
 }
 
-/// The cell a member is in today (their last transfer, or the cell they joined in), as the roll reads it.
+/// The cell a member is in today.
 async fn current_cell(pool: &PgPool, member: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "select u.code from members m
-         join units u on u.id = coalesce((select t.cell_id from member_transfers t
-                  where t.member_id = m.id and t.effective_on <= $2 order by t.effective_on desc limit 1), m.cell_id)
-         where m.code = $1",
-    )
-    .bind(member)
-    .bind(time::today())
-    .fetch_optional(pool)
-    .await
+    records::current_cell(pool, member, time::today()).await
 }
 
 /// Committee clerks and administrators, for a unit in their scope.
@@ -583,9 +566,7 @@ async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -
         }
     }
     for o in &official_codes {
-        let unit: Option<i64> =
-            sqlx::query_scalar("select unit_id from officials where code = $1").bind(o).fetch_optional(pool).await?;
-        ids.extend(unit);
+        ids.extend(records::official_unit(pool, o).await?);
     }
     Ok(ids)
 }
