@@ -199,7 +199,8 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     for (username, name, role, unit) in DEMO_LOGINS {
         let unit_id: i64 =
             sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(pool).await?;
-        let new = users::NewUser { username, display_name: name, password: DEMO_PASSWORD, role: *role, unit_id };
+        let password_hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
+        let new = users::NewUser { username, display_name: name, password_hash, role: *role, unit_id };
         users::create(pool, &Actor::cli(), new).await?;
     }
     Ok(summary.join("\n"))

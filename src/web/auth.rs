@@ -211,7 +211,7 @@ pub async fn check_password(
     if !well_formed {
         return Ok(Ok(None));
     }
-    let user = users::authenticate(state.pool(), username, password).await?;
+    let user = crate::auth::authenticate(state.pool(), username, password).await?;
     if user.is_some() {
         users::attempt_succeeded(state.pool(), &key, &ip.key()).await?;
     }
