@@ -1,7 +1,6 @@
 //! Demo data that looks like Tuyên Quang province, from 2020-01 to the current month, including the
 //! restructure of 1 July 2025 (districts closed; communes directly under the province).
 mod activity;
-pub mod copy;
 pub mod names;
 mod structure;
 
@@ -12,9 +11,9 @@ use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
 use crate::db::audit::{self, Actor, Change};
+use crate::db::copy::CopyBuffer;
 use crate::db::{search_key, users};
 use crate::domain::{Role, time};
-use copy::CopyBuffer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
