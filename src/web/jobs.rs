@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use std::time::Duration;
 
+use super::extract::LocalPath;
 use super::{AppResult, AppState, CurrentUser};
 use crate::db::jobs as store;
 pub use crate::db::jobs::{Job, load, recent_uploads};
@@ -16,15 +17,16 @@ pub struct Request {
     pub files: Vec<(String, Vec<u8>)>,
     pub dry_run: bool,
     pub form: Option<Value>,
-    pub back: Option<String>,
+    /// the page a record form came from, to go back to
+    pub back: Option<LocalPath>,
     pub audit_as: Option<AuditAs>,
 }
 
 /// Starts the import in the background and waits for it at most `wait`; returns the job as it then stands.
 pub async fn run(state: &AppState, user: &CurrentUser, req: Request, wait: Duration) -> AppResult<Job> {
     let pool = state.pool().clone();
-    let id =
-        store::create(&pool, user.user.id, &req.source, req.dry_run, req.form.as_ref(), req.back.as_deref()).await?;
+    let back = req.back.as_ref().map(LocalPath::as_str);
+    let id = store::create(&pool, user.user.id, &req.source, req.dry_run, req.form.as_ref(), back).await?;
     let actor = user.actor();
     // the job speaks the language of the request that started it
     let task = tokio::spawn(crate::i18n::in_lang(crate::i18n::lang(), execute(pool.clone(), id, actor, req)));

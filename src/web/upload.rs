@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::time::Duration;
 
+use super::extract::LocalPath;
 use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
@@ -62,9 +63,8 @@ async fn page(State(state): State<AppState>, user: CurrentUser, Query(q): Query<
     }
     if let Some(j) = job.as_ref().filter(|j| !j.running() && j.form.is_some()) {
         // a record saved (or refused) after the wait: back to its page, which shows the outcome
-        let back = j.back.clone().unwrap_or_else(|| "/".into());
-        let sep = if back.contains('?') { '&' } else { '?' };
-        return Ok(Redirect::to(&format!("{back}{sep}job={}", j.id)).into_response());
+        let back = LocalPath::parse_or(j.back.as_deref(), "/");
+        return Ok(back.redirect_with(&format!("job={}", j.id), None).into_response());
     }
     let recent = if job.is_none() { jobs::recent_uploads(state.pool(), user.user.id).await? } else { Vec::new() };
     let page = ImportPage { layout: Layout::new(&user), job, recent, error: None };

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::extract::{Fields, Path, local_path};
+use super::extract::{Fields, LocalPath, Path};
 use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
@@ -418,7 +418,7 @@ async fn save(
         ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
         _ => "create",
     };
-    let back = form.get("back").and_then(|b| local_path(b)).unwrap_or(format!("/units/{code}/records"));
+    let back = LocalPath::parse_or(form.get("back").map(String::as_str), &format!("/units/{code}/records"));
     // what was typed, to fill the form again if the row is refused (the file name included); a control character,
     // which no page shows and PostgreSQL does not store, is kept as U+FFFD where it was
     let typed: Map<String, Value> = form
@@ -443,9 +443,8 @@ async fn save(
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-    let sep = if back.contains('?') { '&' } else { '?' };
     Ok(match job.state.as_str() {
         "running" => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
-        _ => Redirect::to(&format!("{back}{sep}job={}#{anchor}", job.id)).into_response(),
+        _ => back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response(),
     })
 }
