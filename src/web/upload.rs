@@ -14,8 +14,6 @@ use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
-use crate::db::units;
-use crate::domain::{Role, time};
 use crate::import::problem::{QUOTE_MAX, clip};
 use crate::import::unpack::{Budget, LIMITS, MAX_UPLOAD, unpack};
 
@@ -41,25 +39,15 @@ struct ImportPage {
     error: Option<String>,
 }
 
-/// Imports write anywhere in the tree: only administrators whose scope is the whole tree.
-async fn require_top_admin(state: &AppState, user: &CurrentUser) -> AppResult<()> {
-    if user.role() != Role::Admin {
-        return Err(AppError::Forbidden);
-    }
-    if units::ancestors(state.pool(), user.user.unit_id, time::today()).await?.len() != 1 {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
-}
-
 async fn page(State(state): State<AppState>, user: CurrentUser, Query(q): Query<PageQuery>) -> AppResult<Response> {
     // a record form's job belongs to whoever sent it: its progress is shown here too
     let job = match q.job {
         Some(id) => Some(jobs::load(state.pool(), id, user.user.id).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
-    if job.as_ref().is_none_or(|j| j.form.is_none()) {
-        require_top_admin(&state, &user).await?;
+    // imports write anywhere in the tree: only administrators whose scope is the whole tree
+    if job.as_ref().is_none_or(|j| j.form.is_none()) && !user.is_top_admin(&state).await? {
+        return Err(AppError::Forbidden);
     }
     if let Some(j) = job.as_ref().filter(|j| !j.running() && j.form.is_some()) {
         // a record saved (or refused) after the wait: back to its page, which shows the outcome
@@ -73,7 +61,9 @@ async fn page(State(state): State<AppState>, user: CurrentUser, Query(q): Query<
 
 async fn upload(State(state): State<AppState>, user: CurrentUser, req: axum::extract::Request) -> AppResult<Response> {
     use axum::extract::FromRequest;
-    require_top_admin(&state, &user).await?;
+    if !user.is_top_admin(&state).await? {
+        return Err(AppError::Forbidden);
+    }
     let multipart = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
