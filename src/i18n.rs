@@ -1,16 +1,11 @@
 //! The words of the pages, in Vietnamese (the default) and English, from two catalogs (`i18n/vi.txt`,
 //! `i18n/en.txt`: `key = text` lines). Templates write `{{ crate::tr("key") }}`; the language is the request's
-//! (its `chibo_lang` cookie, set by `/lang/{code}`), carried in a task-local for the request's whole handling.
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+//! (its `chibo_lang` cookie, read and set by `web::lang`), carried in a task-local for the request's whole
+//! handling.
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 pub use crate::domain::metrics::Lang;
-
-pub const COOKIE: &str = "chibo_lang";
 
 tokio::task_local! {
     static LANG: Lang;
@@ -82,47 +77,9 @@ pub fn count(n: i64) -> String {
     crate::domain::metrics::format_count(n, lang())
 }
 
-fn from_cookie(req: &Request) -> Lang {
-    let chosen = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string());
-    if chosen.as_deref() == Some("en") { Lang::En } else { Lang::Vi }
-}
-
 /// Runs `work` (a task spawned for a request) in `lang`.
 pub async fn in_lang<F: std::future::Future>(lang: Lang, work: F) -> F::Output {
     LANG.scope(lang, work).await
-}
-
-/// Runs the request in its language.
-pub async fn scope(req: Request, next: Next) -> Response {
-    let lang = from_cookie(&req);
-    LANG.scope(lang, next.run(req)).await
-}
-
-/// `/lang/{code}`: remembers the choice for a year and goes back to the page it was made on.
-pub async fn choose(
-    crate::web::extract::Path(code): crate::web::extract::Path<String>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    let lang = if code == "en" { "en" } else { "vi" };
-    // back to the same page of this site: only the path of the referring address, if it is one of ours
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.parse::<axum::http::Uri>().ok())
-        .and_then(|uri| uri.path_and_query().and_then(|p| crate::web::extract::local_path(p.as_str())))
-        .unwrap_or_else(|| "/".into());
-    let cookie = format!("{COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
-    let mut response = Redirect::to(&back).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a cookie"));
-    response
 }
 
 #[cfg(test)]

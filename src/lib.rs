@@ -1,4 +1,5 @@
 //! chibo: tracking party cell (chi bộ) meetings — attendance, self-assessment, resolutions — from a phone.
+pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod domain;

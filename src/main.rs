@@ -301,7 +301,7 @@ async fn main() -> anyhow::Result<()> {
             let new = users::NewUser {
                 username: &username,
                 display_name: &name,
-                password: &password,
+                password_hash: chibo::auth::password::hash(password).await?,
                 role,
                 unit_id: unit.id,
             };

@@ -27,14 +27,13 @@ pub async fn set_password(
     pool: &PgPool,
     actor: &Actor,
     user: &User,
-    password: &str,
+    password_hash: &str,
     keep_session: Option<&str>,
 ) -> anyhow::Result<()> {
-    let hash = users::hash_password(password.to_string()).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(user.id)
-        .bind(&hash)
+        .bind(password_hash)
         .execute(&mut *tx)
         .await?;
     sqlx::query("delete from sessions where user_id = $1 and id_hash is distinct from $2")
@@ -101,9 +100,8 @@ pub async fn reset_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<User>
 }
 
 /// Uses a reset link: sets the password if the link is still good. False if it was not.
-pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password: &str) -> anyhow::Result<bool> {
+pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password_hash: &str) -> anyhow::Result<bool> {
     let Some(user) = reset_user(pool, token).await? else { return Ok(false) };
-    let hash = users::hash_password(password.to_string()).await?;
     let mut tx = pool.begin().await?;
     // the update only wins once, even if the link is sent twice at the same moment
     let used = sqlx::query("update password_resets set used_at = now() where token_hash = $1 and used_at is null")
@@ -115,7 +113,7 @@ pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password: &str
     }
     sqlx::query("update users set password_hash = $2 where id = $1")
         .bind(user.id)
-        .bind(&hash)
+        .bind(password_hash)
         .execute(&mut *tx)
         .await?;
     sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;

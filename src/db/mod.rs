@@ -1,12 +1,15 @@
 //! All SQL lives here, one module per aggregate.
 pub mod audit;
+pub mod copy;
 pub mod credentials;
 pub mod followup;
+pub mod jobs;
 pub mod meetings;
 pub mod members;
 pub mod metrics;
 pub mod officials;
 pub mod programmes;
+pub mod records;
 pub mod sessions;
 pub mod units;
 pub mod users;
@@ -22,6 +25,11 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
     // JIT compilation costs more than it saves on the short queries of a web page
     let options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
     PgPoolOptions::new().max_connections(10).acquire_timeout(Duration::from_secs(3)).connect_with(options).await
+}
+
+/// Whether the database answers.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query_scalar::<_, i32>("select 1").fetch_one(pool).await.map(|_| ())
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

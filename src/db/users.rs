@@ -1,6 +1,4 @@
-//! Users: a role bound to a unit, an argon2id password.
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, PasswordHash};
+//! Users: a role bound to a unit, and the hash of their password (made and checked by `auth::password`).
 use sqlx::{FromRow, PgExecutor, PgPool};
 
 use crate::db::audit::{self, Actor, Change};
@@ -31,69 +29,21 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User
         .await
 }
 
-/// At most as many argon2 computations at once as there are cores: each takes 19 MiB and a core for tens of
-/// milliseconds, and a burst of sign-ins (a month's end) would otherwise grow the server by hundreds of megabytes
-/// without signing anyone in sooner.
-static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
-
-/// Hashes with argon2id on a blocking thread: hashing is deliberately slow and must not stall the runtime.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    let _turn = HASHING.acquire().await?;
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
-    })
-    .await?
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    let Ok(_turn) = HASHING.acquire().await else { return false };
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A hash of a password nobody has, so that an unknown user name costs as much time as a known one.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(crate::db::sessions::new_token().as_bytes())
-        .expect("hashing a random token")
-        .to_string()
-});
-
-/// The user with this name and password, if enabled.
-pub async fn authenticate(pool: &PgPool, username: &str, password: &str) -> sqlx::Result<Option<User>> {
-    let row: Option<(i64, String)> = sqlx::query_as("select id, password_hash from users where username = $1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?;
-    let known = row.is_some();
-    let (id, hash) = match row {
-        Some(r) => r,
-        None => (0, tokio::task::spawn_blocking(|| DUMMY_HASH.clone()).await.unwrap_or_default()),
-    };
-    if !verify_password(password.to_string(), hash).await || !known {
-        return Ok(None);
-    }
-    Ok(by_id(pool, id).await?.filter(|u| !u.disabled))
+/// The id and password hash of the user with this name, whether or not they are enabled.
+pub async fn password_hash(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as("select id, password_hash from users where username = $1").bind(username).fetch_optional(db).await
 }
 
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
-    pub password: &'a str,
+    /// from `auth::password::hash`
+    pub password_hash: String,
     pub role: Role,
     pub unit_id: i64,
 }
 
 pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::Result<i64> {
-    let hash = hash_password(new.password.to_string()).await?;
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "insert into users (username, display_name, password_hash, role, unit_id)
@@ -101,7 +51,7 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::R
     )
     .bind(new.username)
     .bind(new.display_name)
-    .bind(&hash)
+    .bind(&new.password_hash)
     .bind(new.role.as_str())
     .bind(new.unit_id)
     .fetch_one(&mut *tx)

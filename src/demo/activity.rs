@@ -4,9 +4,9 @@ use chrono::{Datelike, Days, NaiveDate, NaiveTime};
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::copy::CopyBuffer;
 use super::structure::Structure;
 use super::{date, pick};
+use crate::db::copy::CopyBuffer;
 use crate::demo::names;
 
 pub struct Buffers {

@@ -1,7 +1,6 @@
 //! Demo data that looks like Tuyên Quang province, from 2020-01 to the current month, including the
 //! restructure of 1 July 2025 (districts closed; communes directly under the province).
 mod activity;
-pub mod copy;
 pub mod names;
 mod structure;
 
@@ -12,9 +11,9 @@ use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
 use crate::db::audit::{self, Actor, Change};
+use crate::db::copy::CopyBuffer;
 use crate::db::{search_key, users};
 use crate::domain::{Role, time};
-use copy::CopyBuffer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
@@ -199,7 +198,8 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     for (username, name, role, unit) in DEMO_LOGINS {
         let unit_id: i64 =
             sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(pool).await?;
-        let new = users::NewUser { username, display_name: name, password: DEMO_PASSWORD, role: *role, unit_id };
+        let password_hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
+        let new = users::NewUser { username, display_name: name, password_hash, role: *role, unit_id };
         users::create(pool, &Actor::cli(), new).await?;
     }
     Ok(summary.join("\n"))

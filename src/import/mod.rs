@@ -9,6 +9,7 @@ pub mod csv;
 pub mod export;
 pub mod problem;
 pub mod spec;
+pub mod unpack;
 
 use crate::db::audit::{self, Actor, Change};
 use crate::domain::metrics::Lang;

@@ -1,7 +1,7 @@
 //! The bundle's files and columns (DOMAIN.md §8), and how each value is checked before it is staged.
 use super::csv::Reader;
 use super::problem::Problem;
-use crate::demo::copy::{CopyBuffer, CopyValue};
+use crate::db::copy::{CopyBuffer, CopyValue};
 use crate::domain::limits::{self, TextProblem};
 use crate::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
 use crate::domain::metrics::OFFICIAL_GROUPS;

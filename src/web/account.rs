@@ -80,7 +80,8 @@ async fn change_password(
         let page = PasswordPage { layout: Layout::new(&user), errors, saved: false };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
-    credentials::set_password(state.pool(), &user.actor(), &user.user, &form.new, Some(&user.token)).await?;
+    let hash = crate::auth::password::hash(form.new.clone()).await?;
+    credentials::set_password(state.pool(), &user.actor(), &user.user, &hash, Some(&user.token)).await?;
     Ok(Html(PasswordPage { layout: Layout::new(&user), errors: Vec::new(), saved: true }.render()?).into_response())
 }
 

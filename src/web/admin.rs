@@ -141,7 +141,8 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     let actor = Actor { user_id: None, ip: None };
-    if !credentials::use_reset(state.pool(), &actor, &token, &new).await? {
+    let hash = crate::auth::password::hash(new).await?;
+    if !credentials::use_reset(state.pool(), &actor, &token, &hash).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/login?reset=1").into_response())

@@ -109,14 +109,7 @@ impl CurrentUser {
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
+    super::cookies::get(headers, COOKIE)
 }
 
 /// Refuses state-changing requests sent from another site (the browser says so in `Sec-Fetch-Site` or
@@ -211,7 +204,7 @@ pub async fn check_password(
     if !well_formed {
         return Ok(Ok(None));
     }
-    let user = users::authenticate(state.pool(), username, password).await?;
+    let user = crate::auth::authenticate(state.pool(), username, password).await?;
     if user.is_some() {
         users::attempt_succeeded(state.pool(), &key, &ip.key()).await?;
     }

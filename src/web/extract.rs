@@ -1,11 +1,12 @@
 //! The form and path extractors of every handler: input that cannot be read (malformed, too large, a path
 //! parameter of the wrong kind, a NUL byte) becomes chibo's own error page with a 4xx status instead of axum's
-//! plain text or a database error; and [`local_path`], the only way a redirect target is taken from a request.
+//! plain text or a database error; and [`LocalPath`], the only way a redirect target is taken from a request.
 use axum::body::Body;
 use axum::extract::rejection::{FormRejection, PathRejection, RawFormRejection};
 use axum::extract::{FromRequest, FromRequestParts, RawForm, Request};
-use axum::http::StatusCode;
 use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Redirect;
 use serde::de::DeserializeOwned;
 
 use super::AppError;
@@ -77,10 +78,62 @@ impl From<PathRejection> for AppError {
     }
 }
 
+/// A path of this site to redirect to (`/…`, with its query, without a fragment). A redirect whose target comes
+/// from the request (a form's `next` or `back`, the `Referer`, a job's page to go back to) is made from one, and
+/// one is only made by [`LocalPath::parse`], which refuses whatever a browser could read as another site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPath(String);
+
+impl LocalPath {
+    /// `target` if it is a path of this site: see [`local_path`].
+    pub fn parse(target: &str) -> Option<LocalPath> {
+        local_path(target).map(LocalPath)
+    }
+
+    /// `target` if it is a path of this site, else `fallback` (a path the server made), else the start page.
+    pub fn parse_or(target: Option<&str>, fallback: &str) -> LocalPath {
+        target.and_then(LocalPath::parse).or_else(|| LocalPath::parse(fallback)).unwrap_or_default()
+    }
+
+    /// The path (and query) of the referring page, if it is one of this site's.
+    pub fn referer(headers: &HeaderMap) -> Option<LocalPath> {
+        headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.parse::<Uri>().ok())
+            .and_then(|uri| uri.path_and_query().and_then(|p| LocalPath::parse(p.as_str())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A redirect (303) here.
+    pub fn redirect(&self) -> Redirect {
+        Redirect::to(&self.0)
+    }
+
+    /// A redirect (303) here with `query` (`key=value`) added to the path's own, and then `#fragment`, if any.
+    pub fn redirect_with(&self, query: &str, fragment: Option<&str>) -> Redirect {
+        let sep = if self.0.contains('?') { '&' } else { '?' };
+        match fragment {
+            Some(fragment) => Redirect::to(&format!("{}{sep}{query}#{fragment}", self.0)),
+            None => Redirect::to(&format!("{}{sep}{query}", self.0)),
+        }
+    }
+}
+
+/// The start page.
+impl Default for LocalPath {
+    fn default() -> LocalPath {
+        LocalPath("/".into())
+    }
+}
+
 /// `target` if it is a path of this site to redirect to (`/…`, with its query, without a fragment); `None` for
 /// anything a browser could read as another site: `//host`, `/\host` (browsers read `\` as `/`), control
 /// characters or whitespace (browsers drop tabs and line breaks: `/\t/host`), or what is not a path at all.
-pub fn local_path(target: &str) -> Option<String> {
+fn local_path(target: &str) -> Option<String> {
     let plain = target.starts_with('/')
         && !target.starts_with("//")
         && !target.contains('\\')
@@ -129,6 +182,26 @@ mod tests {
         ] {
             assert_eq!(local_path(other), None, "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_redirect_is_made_from_a_local_path_or_the_fallback() {
+        let to = |r: Redirect| {
+            use axum::response::IntoResponse;
+            r.into_response().headers()[header::LOCATION].to_str().unwrap().to_string()
+        };
+        assert_eq!(to(LocalPath::parse_or(Some("/cells/A#t"), "/x").redirect()), "/cells/A");
+        assert_eq!(to(LocalPath::parse_or(Some("//evil.example"), "/meetings/7").redirect()), "/meetings/7");
+        assert_eq!(to(LocalPath::parse_or(None, "//evil.example").redirect()), "/");
+        let back = LocalPath::parse("/units/XL/records").unwrap();
+        assert_eq!(to(back.redirect_with("job=3", Some("f-units"))), "/units/XL/records?job=3#f-units");
+        assert_eq!(to(LocalPath::parse("/a?b=1").unwrap().redirect_with("job=3", None)), "/a?b=1&job=3");
+        let mut headers = HeaderMap::new();
+        assert_eq!(LocalPath::referer(&headers), None);
+        headers.insert(header::REFERER, "https://chibo.example/cells/A?x=1#top".parse().unwrap());
+        assert_eq!(LocalPath::referer(&headers).unwrap().as_str(), "/cells/A?x=1");
+        headers.insert(header::REFERER, "https://chibo.example//evil.example/".parse().unwrap());
+        assert_eq!(LocalPath::referer(&headers), None);
     }
 
     #[test]

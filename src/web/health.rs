@@ -10,11 +10,7 @@ pub fn routes() -> Routes {
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let ping = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.pool()),
-    )
-    .await;
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), crate::db::ping(state.pool())).await;
     match ping {
         Ok(Ok(_)) => (StatusCode::OK, "ok\n"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),

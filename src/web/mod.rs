@@ -7,12 +7,14 @@ pub mod auth;
 pub mod cache;
 mod cells;
 mod chart;
+mod cookies;
 mod dashboard;
 pub mod error;
 pub(crate) mod extract;
 mod followup;
 mod health;
 mod jobs;
+mod lang;
 pub mod limits;
 #[doc(hidden)]
 pub mod meetings;
@@ -124,7 +126,7 @@ pub fn app_routes() -> Routes {
         .merge(programmes::routes())
         .merge(records::routes())
         .merge(upload::routes())
-        .merge(Routes::default().get("/lang/{code}", Access::Public, crate::i18n::choose))
+        .merge(lang::routes())
 }
 
 /// The whole application: routes, static files and the middleware stack.
@@ -137,7 +139,7 @@ pub fn app(state: AppState) -> Router {
         // forms are small: a larger body is refused by the extractors, with chibo's own error page
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .layer(axum::middleware::from_fn(deadline))
-        .layer(axum::middleware::from_fn(crate::i18n::scope))
+        .layer(axum::middleware::from_fn(lang::scope))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -240,7 +240,7 @@ async fn only_an_administrator_of_the_whole_tree_changes_province_wide_settings(
     let new = chibo::db::users::NewUser {
         username: "admin_xl",
         display_name: "Quản trị xã Xuân Lập",
-        password: PASSWORD,
+        password_hash: crate::common::hash(PASSWORD).await,
         role: chibo::domain::Role::Admin,
         unit_id: xl,
     };

@@ -33,7 +33,7 @@ async fn dashboards_in_memory_are_per_user_and_follow_every_change(pool: PgPool)
     let new = NewUser {
         username: "viewer2",
         display_name: "Lương Thị <Mai>",
-        password: PASSWORD,
+        password_hash: crate::common::hash(PASSWORD).await,
         role: Role::ProvinceViewer,
         unit_id: unit_p,
     };

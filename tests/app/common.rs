@@ -10,6 +10,11 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "matkhau-123";
+
+/// The stored hash of `password`, for a user made directly in the database.
+pub async fn hash(password: &str) -> String {
+    chibo::auth::password::hash(password.to_string()).await.unwrap()
+}
 /// A day safely in the past, in an ordinary month of the fixture.
 pub const DAY: &str = "2026-10-08";
 
@@ -96,7 +101,7 @@ impl TestApp {
         ] {
             let unit_id: i64 =
                 sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(&pool).await.unwrap();
-            let new = NewUser { username, display_name: username, password: PASSWORD, role, unit_id };
+            let new = NewUser { username, display_name: username, password_hash: hash(PASSWORD).await, role, unit_id };
             users::create(&pool, &Actor::cli(), new).await.unwrap();
         }
         let state = chibo::AppState::new(pool.clone(), false);

@@ -468,7 +468,7 @@ async fn the_dashboard_its_csv_and_its_printed_report_show_the_same_numbers(pool
     let new = chibo::db::users::NewUser {
         username: "bantochuc",
         display_name: "Ban Tổ chức",
-        password: crate::common::PASSWORD,
+        password_hash: crate::common::hash(crate::common::PASSWORD).await,
         role: chibo::domain::Role::ProvinceViewer,
         unit_id,
     };

@@ -1,5 +1,5 @@
 //! Handlers of the meeting pages.
-use crate::web::extract::{Fields, Form, Path};
+use crate::web::extract::{Fields, Form, LocalPath, Path};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -535,10 +535,6 @@ pub async fn task_done(
     user.require_edit(&state, cell_id).await?;
     meetings::complete_task(state.pool(), &user.actor(), id, time::today()).await?;
     // only a path on this site, never an address elsewhere
-    let next = form
-        .next
-        .as_deref()
-        .and_then(crate::web::extract::local_path)
-        .unwrap_or_else(|| format!("/meetings/{meeting_id}"));
-    Ok(Redirect::to(&next).into_response())
+    let next = LocalPath::parse_or(form.next.as_deref(), &format!("/meetings/{meeting_id}"));
+    Ok(next.redirect().into_response())
 }

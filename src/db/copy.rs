@@ -1,4 +1,5 @@
-//! Bulk loading with PostgreSQL's COPY: rows are written as COPY text and sent in large chunks.
+//! Bulk loading with PostgreSQL's COPY, for the import and the demo: rows are written as COPY text and sent in
+//! large chunks.
 use chrono::{NaiveDate, NaiveTime};
 use sqlx::PgConnection;
 use std::fmt::Write;

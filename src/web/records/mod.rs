@@ -16,19 +16,21 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::extract::{Fields, Path, local_path};
+use super::extract::{Fields, LocalPath, Path};
 use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::audit::{self, Entry};
+use crate::db::records::{self, rows};
 use crate::db::units::{self, Unit};
 use crate::domain::limits;
-use crate::domain::meeting::OfficialGroup;
 use crate::domain::time;
-use crate::import::export::QUERIES;
-use crate::import::spec::{self, FileSpec, Kind};
+use crate::import::spec;
 use crate::import::{AuditAs, csv::write_field};
+use form::{RecordForm, Table, table, text_of};
+
+mod form;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -53,247 +55,6 @@ const WRITABLE: [&str; 10] = [
 
 /// How long a save is waited for before its progress page is shown instead.
 const WAIT: Duration = Duration::from_secs(8);
-
-fn label(col: &str) -> &'static str {
-    match col {
-        "code" => crate::tr("programmes.code"),
-        "kind" => crate::tr("records.level"),
-        "name" => crate::tr("programmes.name"),
-        "parent_code" => crate::tr("records.col.parent_code"),
-        "valid_from" => crate::tr("records.col.valid_from"),
-        "valid_to" => crate::tr("records.col.valid_to"),
-        "cell_type" => crate::tr("records.col.cell_type"),
-        "effective_on" => crate::tr("records.col.effective_on"),
-        "full_name" => crate::tr("search.col_name"),
-        "gender" => crate::tr("records.col.gender"),
-        "birth_date" => crate::tr("records.col.birth_date"),
-        "ethnicity" => crate::tr("records.col.ethnicity"),
-        "joined_on" => crate::tr("records.col.joined_on"),
-        "official_on" => crate::tr("records.col.official_on"),
-        "cell_code" => crate::tr("records.col.cell_code"),
-        "left_on" => crate::tr("records.col.left_on"),
-        "member_code" => crate::tr("records.col.member_code"),
-        "position" => crate::tr("records.positions"),
-        "trained_on" => crate::tr("records.col.trained_on"),
-        "course" => crate::tr("records.col.course"),
-        "group" => crate::tr("dash.reg18_group"),
-        "unit_code" => crate::tr("programmes.unit_code"),
-        "official_code" => crate::tr("records.col.official_code"),
-        "year" => crate::tr("records.col.year"),
-        "required" => crate::tr("records.col.required"),
-        "subject" => crate::tr("records.col.subject"),
-        "level" => crate::tr("records.col.level"),
-        _ => "",
-    }
-}
-
-fn choice_label(code: &str) -> &'static str {
-    match code {
-        "province" => crate::tr("records.level_province"),
-        "district" => crate::tr("records.level_district"),
-        "committee" => crate::tr("records.level_committee"),
-        "cell" => crate::tr("records.level_cell"),
-        "village" => crate::tr("records.choice.village"),
-        "residential" => crate::tr("records.choice.residential"),
-        "agency" => crate::tr("records.choice.agency"),
-        "enterprise" => crate::tr("records.choice.enterprise"),
-        "school" => crate::tr("records.choice.school"),
-        "armed_forces" => crate::tr("records.choice.armed_forces"),
-        "other" => crate::tr("records.choice.other"),
-        "male" => crate::tr("records.choice.male"),
-        "female" => crate::tr("records.choice.female"),
-        "secretary" => crate::tr("records.choice.secretary"),
-        "deputy_secretary" => crate::tr("records.choice.deputy_secretary"),
-        "committee_member" => crate::tr("records.choice.committee_member"),
-        "member" => crate::tr("records.choice.member"),
-        "excellent" => crate::tr("records.choice.excellent"),
-        "good" => crate::tr("records.choice.good"),
-        "complete" => crate::tr("records.choice.complete"),
-        "fail" => crate::tr("records.choice.fail"),
-        g => OfficialGroup::parse(g).map_or("", |x| x.label()),
-    }
-}
-
-/// One control of a record form.
-pub struct Field {
-    pub name: &'static str,
-    pub id: String,
-    pub label: &'static str,
-    /// `text`, `date`, `number`, `select` or `hidden`
-    pub input: &'static str,
-    pub options: Vec<(&'static str, &'static str)>,
-    pub value: String,
-    pub required: bool,
-    /// the most characters a text may hold (the import's limit, checked again there)
-    pub maxlength: Option<usize>,
-    pub error: Option<String>,
-}
-
-/// A form that writes one row of `file`.
-pub struct RecordForm {
-    pub file: &'static str,
-    pub anchor: String,
-    pub title: &'static str,
-    pub button: &'static str,
-    pub fields: Vec<Field>,
-    /// what went wrong that belongs to no one field
-    pub problems: Vec<String>,
-    pub saved: bool,
-}
-
-impl RecordForm {
-    /// A form for `file` with `fixed` values sent unseen and `values` filled in.
-    fn new(file: &'static str, title: &'static str, button: &'static str, fixed: &[(&str, &str)]) -> RecordForm {
-        let spec = spec::spec(file).expect("a bundle file");
-        let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-        let fields = spec
-            .cols
-            .iter()
-            .map(|c| {
-                let fixed_value = fixed.iter().find(|(k, _)| *k == c.name).map(|(_, v)| v.to_string());
-                let (input, options) = match (fixed_value.is_some(), c.kind) {
-                    (true, _) => ("hidden", Vec::new()),
-                    (_, Kind::Date) => ("date", Vec::new()),
-                    (_, Kind::Int(..)) => ("number", Vec::new()),
-                    (_, Kind::Choice(codes)) => ("select", codes.iter().map(|k| (*k, choice_label(k))).collect()),
-                    _ => ("text", Vec::new()),
-                };
-                Field {
-                    name: c.name,
-                    id: format!("{anchor}-{}", c.name),
-                    label: label(c.name),
-                    input,
-                    options,
-                    value: fixed_value.unwrap_or_default(),
-                    required: !c.blank_ok,
-                    maxlength: match c.kind {
-                        Kind::Code => Some(limits::CODE),
-                        Kind::Text(max) => Some(max),
-                        _ => None,
-                    },
-                    error: None,
-                }
-            })
-            .collect();
-        RecordForm { file, anchor, title, button, fields, problems: Vec::new(), saved: false }
-    }
-
-    /// Fills the visible fields from a row of the file (to change a record).
-    fn filled(mut self, row: &Map<String, Value>) -> RecordForm {
-        for f in self.fields.iter_mut().filter(|f| f.input != "hidden") {
-            f.value = text_of(row.get(f.name));
-        }
-        self
-    }
-
-    /// After a save: what was typed and what was wrong with it, or that it was saved.
-    fn after(mut self, job: Option<&Job>) -> RecordForm {
-        let Some(job) = job else { return self };
-        if job.typed("file").as_deref() != Some(self.file) {
-            return self;
-        }
-        if job.state == "done" {
-            self.saved = true;
-            return self;
-        }
-        for f in &mut self.fields {
-            if let Some(v) = job.typed(f.name) {
-                f.value = v;
-            }
-        }
-        let spec = spec::spec(self.file).expect("a bundle file");
-        for p in &job.problems {
-            // "file:line: message": the message alone, with the columns' names as the form calls them
-            let message = p.split_once(": ").map_or(p.as_str(), |(_, m)| m);
-            let column =
-                spec.cols.iter().map(|c| c.name).find(|c| {
-                    message.strip_prefix(c).is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(' '))
-                });
-            let message = humanize(message, spec);
-            match column.and_then(|c| self.fields.iter_mut().find(|f| f.name == c && f.input != "hidden")) {
-                Some(f) if f.error.is_none() => f.error = Some(message),
-                _ => self.problems.push(message),
-            }
-        }
-        self
-    }
-
-    pub fn has_errors(&self) -> bool {
-        !self.problems.is_empty() || self.fields.iter().any(|f| f.error.is_some())
-    }
-}
-
-/// A message with the file's column names replaced by the labels the form shows.
-fn humanize(message: &str, spec: &FileSpec) -> String {
-    let mut cols: Vec<&str> = spec.cols.iter().map(|c| c.name).collect();
-    cols.sort_by_key(|c| std::cmp::Reverse(c.len()));
-    let mut out = message.to_string();
-    for c in cols {
-        let mut result = String::new();
-        let mut rest = out.as_str();
-        while let Some(i) = rest.find(c) {
-            let before_ok = rest[..i].chars().next_back().is_none_or(|ch| !ch.is_alphanumeric() && ch != '_');
-            let after_ok = rest[i + c.len()..].chars().next().is_none_or(|ch| !ch.is_alphanumeric() && ch != '_');
-            result.push_str(&rest[..i]);
-            if before_ok && after_ok {
-                result.push_str(&format!("«{}»", label(c)));
-            } else {
-                result.push_str(c);
-            }
-            rest = &rest[i + c.len()..];
-        }
-        result.push_str(rest);
-        out = result;
-    }
-    out
-}
-
-fn text_of(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// Rows of a bundle file whose `col` is `value`, as the export writes them.
-async fn rows(pool: &PgPool, file: &str, col: &str, value: &str) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let query = QUERIES.iter().find(|(f, _)| *f == file).map(|(_, q)| *q).expect("an exported file");
-    let sql = format!("select to_jsonb(q) from ({query}) q where q.\"{col}\" = $1");
-    let found: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_all(pool).await?;
-    Ok(found.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
-}
-
-/// A history table: a file's rows shown with the form's labels and values in the user's words.
-pub struct Table {
-    pub heads: Vec<&'static str>,
-    pub rows: Vec<Vec<String>>,
-}
-
-fn table(file: &str, found: &[Map<String, Value>], skip: &[&str]) -> Table {
-    let spec = spec::spec(file).expect("a bundle file");
-    let cols: Vec<_> = spec.cols.iter().filter(|c| !skip.contains(&c.name)).collect();
-    Table {
-        heads: cols.iter().map(|c| label(c.name)).collect(),
-        rows: found
-            .iter()
-            .map(|r| {
-                cols.iter()
-                    .map(|c| {
-                        let v = text_of(r.get(c.name));
-                        match c.kind {
-                            Kind::Date => {
-                                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_or(v.clone(), time::format_date)
-                            }
-                            Kind::Choice(_) if !choice_label(&v).is_empty() => choice_label(&v).to_string(),
-                            _ => v,
-                        }
-                    })
-                    .collect()
-            })
-            .collect(),
-    }
-}
 
 #[derive(Deserialize, Default)]
 struct PageQuery {
@@ -529,18 +290,9 @@ async fn member_page(
     Ok(Html(page.render()?))
 }
 
-/// The cell a member is in today (their last transfer, or the cell they joined in), as the roll reads it.
+/// The cell a member is in today.
 async fn current_cell(pool: &PgPool, member: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "select u.code from members m
-         join units u on u.id = coalesce((select t.cell_id from member_transfers t
-                  where t.member_id = m.id and t.effective_on <= $2 order by t.effective_on desc limit 1), m.cell_id)
-         where m.code = $1",
-    )
-    .bind(member)
-    .bind(time::today())
-    .fetch_optional(pool)
-    .await
+    records::current_cell(pool, member, time::today()).await
 }
 
 /// Committee clerks and administrators, for a unit in their scope.
@@ -583,9 +335,7 @@ async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -
         }
     }
     for o in &official_codes {
-        let unit: Option<i64> =
-            sqlx::query_scalar("select unit_id from officials where code = $1").bind(o).fetch_optional(pool).await?;
-        ids.extend(unit);
+        ids.extend(records::official_unit(pool, o).await?);
     }
     Ok(ids)
 }
@@ -668,7 +418,7 @@ async fn save(
         ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
         _ => "create",
     };
-    let back = form.get("back").and_then(|b| local_path(b)).unwrap_or(format!("/units/{code}/records"));
+    let back = LocalPath::parse_or(form.get("back").map(String::as_str), &format!("/units/{code}/records"));
     // what was typed, to fill the form again if the row is refused (the file name included); a control character,
     // which no page shows and PostgreSQL does not store, is kept as U+FFFD where it was
     let typed: Map<String, Value> = form
@@ -693,9 +443,8 @@ async fn save(
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-    let sep = if back.contains('?') { '&' } else { '?' };
     Ok(match job.state.as_str() {
         "running" => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
-        _ => Redirect::to(&format!("{back}{sep}job={}#{anchor}", job.id)).into_response(),
+        _ => back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response(),
     })
 }
