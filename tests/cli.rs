@@ -116,7 +116,7 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
         sqlx::query_scalar("select disabled from users where username = 'namson'").fetch_one(&pool).await.unwrap();
     assert!(disabled);
     let audited: i64 = sqlx::query_scalar(
-        "select count(*) from audit_log where entity = 'user'
+        "select count(*) from audit_log where entity in ('user', 'password_reset')
            and entity_id = (select id::text from users where username = 'namson')",
     )
     .fetch_one(&pool)

@@ -80,7 +80,10 @@ pub async fn create_reset(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Re
     .bind(RESET_HOURS)
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor, user_change(user, "create", json!({"password_reset_link": "issued"}))).await?;
+    // a link issued for the user, not a user created
+    let change =
+        Change { entity: "password_reset", ..user_change(user, "create", json!({"valid_hours": RESET_HOURS})) };
+    audit::record(&mut tx, actor, change).await?;
     tx.commit().await?;
     Ok(token)
 }

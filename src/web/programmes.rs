@@ -41,6 +41,15 @@ struct TargetForm {
     target: String,
 }
 
+/// A target's row sends which target it is as "programme/metric/unit", so that the page holds one form field of
+/// each name a person fills in.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RemoveForm {
+    csrf: Option<String>,
+    target: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/programmes.html")]
 struct ProgrammesPage {
@@ -109,10 +118,19 @@ async fn page(
 async fn remove_target(
     State(state): State<AppState>,
     user: CurrentUser,
-    Form(form): Form<TargetForm>,
+    Form(remove): Form<RemoveForm>,
 ) -> AppResult<Response> {
-    user.check_csrf(form.csrf.as_deref())?;
+    user.check_csrf(remove.csrf.as_deref())?;
     user.require_admin(&state, user.user.unit_id).await?;
+    // "programme/metric/unit" (unit blank: the programme's default); a unit code and a metric key hold no '/'
+    let mut parts = remove.target.rsplitn(3, '/');
+    let (unit, metric, programme) = (parts.next(), parts.next(), parts.next());
+    let form = TargetForm {
+        programme: programme.unwrap_or_default().to_string(),
+        metric: metric.unwrap_or_default().to_string(),
+        unit: unit.unwrap_or_default().to_string(),
+        ..TargetForm::default()
+    };
     let Some(programme) = programmes::list(state.pool()).await?.into_iter().find(|p| p.code == form.programme) else {
         let errors = vec![("programme", crate::tr("programmes.err.programme").to_string())];
         return render(&state, &user, ProgrammeForm::default(), TargetForm::default(), errors, None).await;

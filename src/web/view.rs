@@ -58,3 +58,26 @@ impl Layout {
         self
     }
 }
+
+/// One line of the audit trail in the reader's language: "Sửa nhiệm vụ #25", "Changed task #25". An action or a
+/// kind of record the catalogs do not know is shown as stored.
+pub fn change_label(action: &str, entity: &str, entity_id: &str) -> String {
+    const ACTIONS: [&str; 4] = ["create", "update", "delete", "import"];
+    const ENTITIES: [&str; 12] = [
+        "meeting",
+        "task",
+        "user",
+        "api_token",
+        "password_reset",
+        "programme",
+        "programme_target",
+        "bundle",
+        "demo",
+        "unit",
+        "member",
+        "official",
+    ];
+    let action = if ACTIONS.contains(&action) { crate::tr(&format!("audit.action.{action}")) } else { action };
+    let entity = if ENTITIES.contains(&entity) { crate::tr(&format!("audit.entity.{entity}")) } else { entity };
+    if entity_id.is_empty() { format!("{action} {entity}") } else { format!("{action} {entity} #{entity_id}") }
+}

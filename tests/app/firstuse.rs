@@ -53,10 +53,7 @@ async fn targets_are_named_in_words_and_can_be_changed_and_removed(pool: PgPool)
     assert_eq!(level, 0.85);
     // remove
     let removed = admin
-        .post(
-            "/admin/programmes/targets/remove",
-            &[("csrf", csrf.as_str()), ("programme", "DA16"), ("metric", "good_meeting_share"), ("unit", "")],
-        )
+        .post("/admin/programmes/targets/remove", &[("csrf", csrf.as_str()), ("target", "DA16/good_meeting_share/")])
         .await;
     assert_eq!(removed.status, StatusCode::OK);
     assert!(removed.text().contains("Đã xóa chỉ tiêu."));
@@ -91,4 +88,21 @@ async fn an_empty_follow_up_list_says_none_instead_of_an_empty_table(pool: PgPoo
     assert!(small.contains("(0)") && small.contains("Không có.") && !small.contains("<table"), "{small}");
     let watch = page.body.split("id=\"watch\"").nth(1).unwrap().split("<h2").next().unwrap().to_string();
     assert!(watch.contains("(0)") && watch.contains("Không có.") && !watch.contains("<li>"), "{watch}");
+}
+
+#[sqlx::test]
+async fn the_audit_trail_speaks_the_readers_language_with_the_right_verb(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let csrf = admin.get("/admin/users").await.input("csrf").unwrap();
+    let id: i64 =
+        sqlx::query_scalar("select id from users where username = 'sec_a'").fetch_one(&app.pool).await.unwrap();
+    admin.post(&format!("/admin/users/{id}/reset"), &[("csrf", csrf.as_str())]).await;
+    let page = admin.get("/audit").await.text();
+    assert!(page.contains(&format!("Tạo liên kết đặt lại mật khẩu cho tài khoản #{id}")), "{page}");
+    assert!(!page.contains("create user") && !page.contains(" create ") && !page.contains(" user #"), "{page}");
+    // and in English on request
+    admin.get("/lang/en").await;
+    let page = admin.get("/audit").await.text();
+    assert!(page.contains(&format!("Created password reset link for account #{id}")), "{page}");
 }

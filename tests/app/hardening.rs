@@ -273,12 +273,7 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 admin.post("/admin/programmes/targets", &form).await
             }
             "/admin/programmes/targets/remove" => {
-                let form = [
-                    ("csrf", admin_csrf.as_str()),
-                    ("programme", "DA16"),
-                    ("metric", "good_meeting_share"),
-                    ("unit", ""),
-                ];
+                let form = [("csrf", admin_csrf.as_str()), ("target", "DA16/good_meeting_share/")];
                 admin.post("/admin/programmes/targets/remove", &form).await
             }
             "/units/{code}/records" => {
