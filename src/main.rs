@@ -133,6 +133,8 @@ enum UserCommand {
     },
     /// Disable a user and end their sessions
     Disable { username: String },
+    /// Unlock a user: enable a disabled account and forget the wrong passwords that paused its sign-in
+    Unlock { username: String },
 }
 
 #[tokio::main]
@@ -312,6 +314,14 @@ async fn main() -> anyhow::Result<()> {
             let user = users::by_username(&pool, &username).await?.with_context(|| format!("no user {username:?}"))?;
             let token = credentials::create_reset(&pool, &Actor::cli(), &user).await?;
             println!("{}/reset/{token}", base_url.trim_end_matches('/'));
+        }
+        Command::User { command: UserCommand::Unlock { username } } => {
+            let user = users::by_username(&pool, &username).await?.with_context(|| format!("no user {username:?}"))?;
+            if credentials::unlock(&pool, &Actor::cli(), &user).await? {
+                println!("user {username} unlocked: they can sign in again");
+            } else {
+                println!("user {username} was not locked");
+            }
         }
         Command::User { command: UserCommand::Disable { username } } => {
             let user = users::by_username(&pool, &username).await?.with_context(|| format!("no user {username:?}"))?;

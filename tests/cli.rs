@@ -123,6 +123,12 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(audited, 3, "add, reset link and disable are audited");
+    let out = chibo(&url, &["user", "unlock", "namson"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user namson unlocked"));
+    let disabled: bool =
+        sqlx::query_scalar("select disabled from users where username = 'namson'").fetch_one(&pool).await.unwrap();
+    assert!(!disabled, "unlocked from the command line");
 
     let out = chibo(
         &url,

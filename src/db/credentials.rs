@@ -66,6 +66,39 @@ pub async fn disable(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<
     tx.commit().await
 }
 
+/// Unlocks a user: enables a disabled account and forgets the wrong passwords that paused its sign-in, from every
+/// address. What changed is audited; false if there was nothing to unlock.
+pub async fn unlock(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let enabled = sqlx::query("update users set disabled = false where id = $1 and disabled")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    let forgotten =
+        sqlx::query("delete from login_failures where username = $1").bind(&user.username).execute(&mut *tx).await?;
+    let changed = enabled.rows_affected() > 0 || forgotten.rows_affected() > 0;
+    if changed {
+        let after = json!({"disabled": false, "wrong_passwords_forgotten": forgotten.rows_affected()});
+        audit::record(&mut tx, actor, user_change(user, "update", after)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Whether sign-in is paused for the user name from some address (too many wrong passwords lately).
+pub async fn sign_in_paused(pool: &PgPool, username: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from login_failures where username = $1
+                       and failed_at > now() - make_interval(mins => $2)
+                       group by ip having count(*) >= $3)",
+    )
+    .bind(username)
+    .bind(crate::db::users::LOCK_MINUTES)
+    .bind(crate::db::users::MAX_PER_USER_AND_ADDRESS)
+    .fetch_one(pool)
+    .await
+}
+
 /// Creates a one-time reset link token for `user` (shown once to whoever hands it over).
 pub async fn create_reset(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<String> {
     let token = new_token();

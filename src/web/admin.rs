@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
         .get("/admin/users", Access::Admin, users_page)
         .post("/admin/users/{id}/reset", Access::Admin, issue_reset)
         .post("/admin/users/{id}/disable", Access::Admin, disable_user)
+        .post("/admin/users/{id}/unlock", Access::Admin, unlock_user)
         .get("/reset/{token}", Access::Public, reset_page)
         .post("/reset/{token}", Access::Public, reset_password)
         .get("/audit", Access::SignedIn, audit_page)
@@ -33,6 +34,12 @@ pub fn routes() -> Routes {
 struct UsersPage {
     layout: Layout,
     users: Vec<User>,
+    /// the users whose sign-in is paused by wrong passwords
+    paused: Vec<i64>,
+    /// what was just done: "locked", "unlocked"
+    done: Option<&'static str>,
+    /// the administrator looking: their own account has no lock button
+    me: i64,
     /// A reset link just issued: (user name, link), shown once.
     issued: Option<(String, String)>,
 }
@@ -41,15 +48,38 @@ async fn render_users(
     state: &AppState,
     user: &CurrentUser,
     issued: Option<(String, String)>,
+    done: Option<&'static str>,
 ) -> AppResult<Html<String>> {
     let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
     let users = users::in_units(state.pool(), &scope).await?;
-    Ok(Html(UsersPage { layout: Layout::new(user), users, issued }.render()?))
+    let mut paused = Vec::new();
+    for u in &users {
+        if credentials::sign_in_paused(state.pool(), &u.username).await? {
+            paused.push(u.id);
+        }
+    }
+    Ok(Html(UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued }.render()?))
 }
 
-async fn users_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UsersQuery {
+    locked: Option<String>,
+    unlocked: Option<String>,
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<UsersQuery>,
+) -> AppResult<Html<String>> {
     user.require_admin(&state, user.user.unit_id).await?;
-    render_users(&state, &user, None).await
+    let done = match (q.locked, q.unlocked) {
+        (Some(_), _) => Some(crate::tr("users.locked_done")),
+        (_, Some(_)) => Some(crate::tr("users.unlocked_done")),
+        _ => None,
+    };
+    render_users(&state, &user, None, done).await
 }
 
 #[derive(Deserialize)]
@@ -85,21 +115,51 @@ async fn issue_reset(
             format!("{}://{host}", if state.0.secure_cookies { "https" } else { "http" })
         }
     };
-    render_users(&state, &admin, Some((target.username, format!("{origin}/reset/{token}")))).await
+    render_users(&state, &admin, Some((target.username, format!("{origin}/reset/{token}"))), None).await
 }
 
+#[derive(Deserialize)]
+struct DisableForm {
+    csrf: Option<String>,
+    /// set by the confirmation page's button: without it the page asks first
+    confirm: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/confirm_disable.html")]
+struct ConfirmDisablePage {
+    layout: Layout,
+    target: User,
+}
+
+/// Locks (disables) an account, after a confirmation page; never one's own.
 async fn disable_user(
+    State(state): State<AppState>,
+    admin: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<DisableForm>,
+) -> AppResult<Response> {
+    let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
+    if target.id == admin.user.id {
+        return Err(AppError::Refused(crate::tr("users.err.self_lock").into()));
+    }
+    if form.confirm.as_deref() != Some("1") {
+        return Ok(Html(ConfirmDisablePage { layout: Layout::new(&admin), target }.render()?).into_response());
+    }
+    credentials::disable(state.pool(), &admin.actor(), &target).await?;
+    Ok(Redirect::to("/admin/users?locked=1").into_response())
+}
+
+/// Unlocks an account: enables it and lets its owner sign in again from anywhere.
+async fn unlock_user(
     State(state): State<AppState>,
     admin: CurrentUser,
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Redirect> {
     let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
-    if target.id == admin.user.id {
-        return Err(AppError::BadRequest("an administrator cannot disable themselves".into()));
-    }
-    credentials::disable(state.pool(), &admin.actor(), &target).await?;
-    Ok(Redirect::to("/admin/users"))
+    credentials::unlock(state.pool(), &admin.actor(), &target).await?;
+    Ok(Redirect::to("/admin/users?unlocked=1"))
 }
 
 #[derive(Template)]

@@ -106,3 +106,55 @@ async fn the_audit_trail_speaks_the_readers_language_with_the_right_verb(pool: P
     let page = admin.get("/audit").await.text();
     assert!(page.contains(&format!("Created password reset link for account #{id}")), "{page}");
 }
+
+#[sqlx::test]
+async fn a_locked_account_is_unlocked_from_the_web_after_a_confirmed_lock_never_ones_own(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/admin/users").await;
+    let csrf = page.input("csrf").unwrap();
+    let me: i64 =
+        sqlx::query_scalar("select id from users where username = 'admin'").fetch_one(&app.pool).await.unwrap();
+    let sec: i64 =
+        sqlx::query_scalar("select id from users where username = 'sec_a'").fetch_one(&app.pool).await.unwrap();
+    assert!(!page.body.contains(&format!("/admin/users/{me}/disable")), "no lock button on one's own account");
+    let own = admin.post(&format!("/admin/users/{me}/disable"), &[("csrf", csrf.as_str()), ("confirm", "1")]).await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+    assert!(own.text().contains("Bạn không thể tự khóa tài khoản của mình."), "{}", own.text());
+
+    // locking asks first
+    let disabled = || async {
+        sqlx::query_scalar::<_, bool>("select disabled from users where username = 'sec_a'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let ask = admin.post(&format!("/admin/users/{sec}/disable"), &[("csrf", csrf.as_str())]).await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(ask.text().contains("Khóa tài khoản của sec_a (sec_a)"), "{}", ask.text());
+    assert!(!disabled().await, "nothing done before the confirmation");
+    let done = admin.post(&format!("/admin/users/{sec}/disable"), &[("csrf", csrf.as_str()), ("confirm", "1")]).await;
+    assert_eq!(done.location.as_deref(), Some("/admin/users?locked=1"));
+    assert!(disabled().await);
+    let page = admin.get("/admin/users?locked=1").await;
+    assert!(page.text().contains("Đã khóa tài khoản"), "{}", page.text());
+    assert!(page.body.contains(&format!("/admin/users/{sec}/unlock")), "an unlock button");
+    // unlocking: enabled again, and sign-in paused by wrong passwords is lifted too
+    for _ in 0..5 {
+        app.anonymous().post_at("203.0.113.40", "/login", &[("username", "sec_b"), ("password", "sai")]).await;
+    }
+    let page = admin.get("/admin/users").await;
+    assert!(page.text().contains("Tạm dừng đăng nhập"), "{}", page.text());
+    let done = admin.post(&format!("/admin/users/{sec}/unlock"), &[("csrf", csrf.as_str())]).await;
+    assert_eq!(done.location.as_deref(), Some("/admin/users?unlocked=1"));
+    assert!(!disabled().await);
+    assert!(app.login("sec_a").await.cookie().is_some(), "sec_a signs in again");
+    let sec_b: i64 =
+        sqlx::query_scalar("select id from users where username = 'sec_b'").fetch_one(&app.pool).await.unwrap();
+    admin.post(&format!("/admin/users/{sec_b}/unlock"), &[("csrf", csrf.as_str())]).await;
+    let back = app
+        .anonymous()
+        .post_at("203.0.113.40", "/login", &[("username", "sec_b"), ("password", crate::common::PASSWORD)])
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "the owner signs in again from that address");
+}

@@ -250,7 +250,11 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 admin.post(&format!("/admin/users/{sec_b}/reset"), &[("csrf", admin_csrf.as_str())]).await
             }
             "/admin/users/{id}/disable" => {
-                admin.post(&format!("/admin/users/{sec_b}/disable"), &[("csrf", admin_csrf.as_str())]).await
+                let form = [("csrf", admin_csrf.as_str()), ("confirm", "1")];
+                admin.post(&format!("/admin/users/{sec_b}/disable"), &form).await
+            }
+            "/admin/users/{id}/unlock" => {
+                admin.post(&format!("/admin/users/{sec_b}/unlock"), &[("csrf", admin_csrf.as_str())]).await
             }
             "/admin/programmes" => {
                 let form = [
