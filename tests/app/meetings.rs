@@ -295,3 +295,39 @@ async fn the_printed_minutes_follow_the_party_layout(pool: PgPool) {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
 }
+
+/// The confirmation of a second regular meeting is asked only when one is refused for it (never up front, never
+/// on a thematic meeting), and links to the meeting already logged.
+#[sqlx::test]
+async fn the_second_regular_confirmation_is_asked_only_when_needed_and_links_the_first(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let today = chibo::domain::time::today().to_string();
+    let mut first = filled_form(&mut sec, "A").await;
+    set(&mut first, "held_on", &today);
+    let saved = sec.post("/cells/A/meetings", &first).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let id = saved.location.unwrap().trim_start_matches("/meetings/").trim_end_matches("?saved=1").to_string();
+
+    let fresh = sec.get("/cells/A/meetings/new").await;
+    assert!(!fresh.body.contains("id=\"confirm_second\""), "not asked up front");
+    let mut thematic = fresh.form_values();
+    for (k, v) in [
+        ("held_on", today.as_str()),
+        ("kind", "thematic"),
+        ("started_at", "19:00"),
+        ("ended_at", "21:00"),
+        ("topic", "Chuyên đề"),
+    ] {
+        set(&mut thematic, k, v);
+    }
+    let page = sec.post("/cells/A/meetings", &thematic).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "a thematic meeting needs no confirmation: {}", page.text());
+
+    let mut second = filled_form(&mut sec, "A").await;
+    set(&mut second, "held_on", &today);
+    let refused = sec.post("/cells/A/meetings", &second).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("id=\"confirm_second\""));
+    assert!(refused.body.contains(&format!("<a href=\"/meetings/{id}\">")), "{}", refused.body);
+}

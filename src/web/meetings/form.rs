@@ -372,15 +372,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         && let (Some(d), Some((_, first))) = (held_on, ctx.other_regular.first())
         && !raw.confirm_second
     {
-        err(
-            "confirm_second",
-            format!(
-                "Tháng {} chi bộ đã có buổi sinh hoạt định kỳ ngày {}. Nếu đây đúng là một buổi định kỳ nữa, \
-                 hãy đánh dấu ô xác nhận rồi lưu lại.",
-                format_month(d),
-                format_date(*first)
-            ),
-        );
+        err("confirm_second", crate::tr2("mform.err.second_regular", format_month(d), format_date(*first)));
     }
 
     let (Some(held_on), Some(kind), Some(started_at), Some(ended_at)) = (held_on, kind, started_at, ended_at) else {

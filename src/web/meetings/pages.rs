@@ -117,6 +117,8 @@ struct FormPage {
     guests: Vec<Official>,
     tasks: Vec<RawTask>,
     show_confirm: bool,
+    /// the month's regular meeting already logged (id, date), linked from the confirmation
+    logged_regular: Option<(i64, String)>,
     kinds: &'static [MeetingKind],
     statuses: &'static [AttendanceStatus],
     ratings: &'static [Rating],
@@ -191,7 +193,10 @@ async fn render_form(
     while tasks.len() < min_rows.max(tasks.len()) {
         tasks.push(RawTask::default());
     }
-    let show_confirm = raw.confirm_second || !s.other_regular.is_empty();
+    // asked only of a regular meeting refused for being the month's second, or already confirmed: never up front,
+    // and never on a thematic meeting's form; with a link to the meeting already logged
+    let show_confirm = raw.confirm_second || errors.iter().any(|e| e.field == "confirm_second");
+    let logged_regular = s.other_regular.first().map(|(id, day)| (*id, time::format_date(*day)));
     let page = FormPage {
         layout: Layout::new(user).with_units(&s.ancestors, user.user.unit_id),
         action: match meeting_id {
@@ -208,6 +213,7 @@ async fn render_form(
         guests: s.guests,
         tasks,
         show_confirm,
+        logged_regular,
         kinds: MeetingKind::ALL,
         statuses: AttendanceStatus::ALL,
         ratings: Rating::ALL,
