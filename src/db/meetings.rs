@@ -150,6 +150,16 @@ impl Task {
 const TASK_COLUMNS: &str = "t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
     t.status, t.done_on";
 
+/// One task, whatever its state.
+pub async fn task(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Option<Task>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id where t.id = $1"
+    )))
+    .bind(task_id)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn tasks(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id
@@ -182,10 +192,23 @@ pub async fn task_cell(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Op
 
 /// Marks a task done today; marking it twice changes nothing.
 pub async fn complete_task(pool: &PgPool, actor: &Actor, task_id: i64, today: NaiveDate) -> sqlx::Result<()> {
+    set_task_done(pool, actor, task_id, Some(today)).await
+}
+
+/// Undoes [`complete_task`]: the task is open again (audited).
+pub async fn reopen_task(pool: &PgPool, actor: &Actor, task_id: i64) -> sqlx::Result<()> {
+    set_task_done(pool, actor, task_id, None).await
+}
+
+/// Marks a task done on `done_on`, or open again with `None`; a task already so is left alone.
+async fn set_task_done(pool: &PgPool, actor: &Actor, task_id: i64, done_on: Option<NaiveDate>) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query("update tasks set status = 'done', done_on = $2 where id = $1 and status = 'open'")
+    let (from, to) = if done_on.is_some() { ("open", "done") } else { ("done", "open") };
+    let done = sqlx::query("update tasks set status = $3, done_on = $2 where id = $1 and status = $4")
         .bind(task_id)
-        .bind(today)
+        .bind(done_on)
+        .bind(to)
+        .bind(from)
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 1 {
@@ -194,8 +217,8 @@ pub async fn complete_task(pool: &PgPool, actor: &Actor, task_id: i64, today: Na
                 .bind(task_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let before = serde_json::json!({"status": "open"});
-        let after = serde_json::json!({"status": "done", "done_on": today});
+        let before = serde_json::json!({"status": from});
+        let after = serde_json::json!({"status": to, "done_on": done_on});
         audit::record(
             &mut tx,
             actor,

@@ -30,6 +30,16 @@ struct HomePage {
     today: NaiveDate,
     can_edit: bool,
     can_see_names: bool,
+    /// a task just marked done here: said, with an undo button
+    done_task: Option<Task>,
+    /// this page's address, to come back to after an undo
+    here: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct HomeQuery {
+    done_task: Option<i64>,
 }
 
 impl HomePage {
@@ -46,8 +56,14 @@ impl HomePage {
     }
 }
 
-async fn home(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Html<String>> {
+async fn home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
+) -> AppResult<Html<String>> {
     let cell = load_cell(&state, &user, &code).await?;
+    let done_task = super::meetings::pages::just_done(&state, cell.id, q.done_task).await?;
     let pool = state.pool();
     let today = time::today();
     let month_start = time::month_start(today);
@@ -63,6 +79,8 @@ async fn home(State(state): State<AppState>, user: CurrentUser, Path(code): Path
         today,
         can_edit: user.role().can_edit_meetings(),
         can_see_names: user.role().can_see_names(),
+        done_task,
+        here: format!("/cells/{code}"),
         cell,
     };
     Ok(Html(page.render()?))

@@ -237,6 +237,14 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let id: i64 = sqlx::query_scalar("select max(id) from tasks").fetch_one(&app.pool).await.unwrap();
                 sec.post(&format!("/tasks/{id}/done"), &[("csrf", csrf.as_str())]).await
             }
+            "/tasks/{id}/reopen" => {
+                let id: i64 = sqlx::query_scalar("select max(id) from tasks").fetch_one(&app.pool).await.unwrap();
+                sec.post(&format!("/tasks/{id}/done"), &[("csrf", csrf.as_str())]).await;
+                let before = app.count("audit_log").await;
+                let page = sec.post(&format!("/tasks/{id}/reopen"), &[("csrf", csrf.as_str())]).await;
+                assert_eq!(app.count("audit_log").await, before + 1, "the undo is audited");
+                page
+            }
             "/account/password" => {
                 let form = [("csrf", csrf.as_str()), ("current", PASSWORD), ("new", PASSWORD), ("confirm", PASSWORD)];
                 sec.post("/account/password", &form).await

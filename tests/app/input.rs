@@ -75,7 +75,8 @@ async fn redirects_taken_from_the_request_go_only_to_a_path_of_this_site(pool: P
     for (task, next) in tasks.iter().zip(targets) {
         let done = sec.post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str()), ("next", next)]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{next:?}");
-        assert_eq!(done.location.as_deref(), Some(meeting.as_str()), "{next:?}: the meeting's page instead");
+        let back = format!("{meeting}?done_task={task}#tasks");
+        assert_eq!(done.location.as_deref(), Some(back.as_str()), "{next:?}: the meeting's page instead");
     }
     let open: i64 =
         sqlx::query_scalar("select count(*) from tasks where status = 'open'").fetch_one(&app.pool).await.unwrap();
@@ -84,7 +85,7 @@ async fn redirects_taken_from_the_request_go_only_to_a_path_of_this_site(pool: P
     sqlx::query("update tasks set status = 'open', done_on = null").execute(&app.pool).await.unwrap();
     let done =
         sec.post(&format!("/tasks/{}/done", tasks[0]), &[("csrf", csrf.as_str()), ("next", "/cells/A?x=1")]).await;
-    assert_eq!(done.location.as_deref(), Some("/cells/A?x=1"));
+    assert_eq!(done.location, Some(format!("/cells/A?x=1&done_task={}#tasks", tasks[0])));
 
     // the language switch goes back to the referring page only when it is a path of this site
     for (referer, back) in [

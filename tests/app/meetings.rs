@@ -262,12 +262,20 @@ async fn a_task_is_marked_done_and_leaves_the_open_list(pool: PgPool) {
     let task: i64 = sqlx::query_scalar("select id from tasks").fetch_one(&app.pool).await.unwrap();
     let csrf = home.input("csrf").unwrap();
     let done = sec.post(&format!("/tasks/{task}/done"), &[("csrf", csrf.as_str()), ("next", "/cells/A")]).await;
-    assert_eq!(done.location.as_deref(), Some("/cells/A"));
-    let home = sec.get("/cells/A").await.text();
-    assert!(home.contains("Nhiệm vụ đang thực hiện (0)"), "{home}");
+    assert_eq!(done.location, Some(format!("/cells/A?done_task={task}#tasks")));
+    let home = sec.get(done.location.as_deref().unwrap()).await;
+    assert!(home.text().contains("Nhiệm vụ đang thực hiện (0)"), "{}", home.text());
     let audited: i64 =
         sqlx::query_scalar("select count(*) from audit_log where entity = 'task'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(audited, 1);
+    // the page says what was done and offers to undo it (issue 15 item 12)
+    assert!(home.text().contains("Đã đánh dấu xong nhiệm vụ: Đôn đốc thu đảng phí quý IV"), "{}", home.text());
+    assert!(home.body.contains(&format!("action=\"/tasks/{task}/reopen\"")), "{}", home.body);
+    let undone = sec.post(&format!("/tasks/{task}/reopen"), &[("csrf", csrf.as_str()), ("next", "/cells/A")]).await;
+    assert_eq!(undone.location.as_deref(), Some("/cells/A"));
+    let home = sec.get("/cells/A").await.text();
+    assert!(home.contains("Nhiệm vụ đang thực hiện (1, 1 quá hạn)"), "undone: {home}");
+    assert!(!home.contains("Đã đánh dấu xong"), "no message after the undo");
 }
 
 #[sqlx::test]

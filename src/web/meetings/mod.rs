@@ -17,4 +17,5 @@ pub fn routes() -> Routes {
         .get("/meetings/{id}/edit", Access::EditCell, pages::edit_form)
         .get("/meetings/{id}/minutes", Access::ReadNames, pages::minutes)
         .post("/tasks/{id}/done", Access::EditCell, pages::task_done)
+        .post("/tasks/{id}/reopen", Access::EditCell, pages::task_reopen)
 }

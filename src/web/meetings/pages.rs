@@ -463,11 +463,16 @@ struct ShowPage {
     can_edit: bool,
     can_see_names: bool,
     today: NaiveDate,
+    /// a task just marked done here: said, with an undo button
+    done_task: Option<meetings::Task>,
+    /// this page's address, to come back to after an undo
+    here: String,
 }
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
     saved: Option<String>,
+    done_task: Option<i64>,
 }
 
 pub async fn show(
@@ -477,8 +482,11 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
+    let done_task = just_done(&state, cell.id, q.done_task).await?;
     let v = MeetingView::load(&state, meeting, cell).await?;
     let page = ShowPage {
+        done_task,
+        here: format!("/meetings/{id}"),
         layout: Layout::new(&user).with_units(&v.ancestors, user.user.unit_id),
         saved: q.saved.is_some(),
         can_edit: user.role().can_edit_meetings(),
@@ -540,7 +548,31 @@ pub async fn task_done(
     let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
     user.require_edit(&state, cell_id).await?;
     meetings::complete_task(state.pool(), &user.actor(), id, time::today()).await?;
-    // only a path on this site, never an address elsewhere
+    // only a path on this site, never an address elsewhere; it says what was done and offers to undo it
+    let next = LocalPath::parse_or(form.next.as_deref(), &format!("/meetings/{meeting_id}"));
+    let sep = if next.as_str().contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!("{}{sep}done_task={id}#tasks", next.as_str())).into_response())
+}
+
+/// Undoes a task marked done by mistake.
+pub async fn task_reopen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TaskDoneForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
+    user.require_edit(&state, cell_id).await?;
+    meetings::reopen_task(state.pool(), &user.actor(), id).await?;
     let next = LocalPath::parse_or(form.next.as_deref(), &format!("/meetings/{meeting_id}"));
     Ok(next.redirect().into_response())
+}
+
+/// The task a page was sent back to after it was marked done (`?done_task=`), if it is one of `cell_id`'s and done:
+/// the page says so and offers to undo it.
+pub async fn just_done(state: &AppState, cell_id: i64, task_id: Option<i64>) -> AppResult<Option<meetings::Task>> {
+    let Some(id) = task_id else { return Ok(None) };
+    let Some((cell, _)) = meetings::task_cell(state.pool(), id).await? else { return Ok(None) };
+    Ok(meetings::task(state.pool(), id).await?.filter(|t| cell == cell_id && t.status == "done"))
 }
