@@ -14,4 +14,5 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod schema;
 mod security;
