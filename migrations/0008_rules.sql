@@ -63,7 +63,9 @@ begin
         select m.id, p.year from pairs p join members m on m.cell_id = p.cell_id
         union
         select t.member_id, p.year from pairs p join member_transfers t on t.cell_id = p.cell_id),
-    placed as (
+    -- each classification placed once (materialized: else the planner may join the pairs first and place it again
+    -- for every pair of its year)
+    placed as materialized (
         select c.cell_id, mc.year, mc.level
         from candidates x join member_classifications mc on mc.member_id = x.id and mc.year = x.year
         join members m on m.id = x.id

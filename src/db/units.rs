@@ -39,36 +39,30 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Unit> {
         .await
 }
 
+/// `up(id, depth)`: unit `$1` and the units above it on day `$2`, the unit itself at depth 0.
+const UP: &str = "with recursive up(id, depth) as (
+        select $1::bigint, 0
+        union all
+        select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $2) p(parent_id)
+        where up.depth < 32 and p.parent_id is not null
+    )";
+
 /// Is `unit_id` inside the subtree of `scope_id` as the tree stands on `day`?
 pub async fn is_within(db: impl PgExecutor<'_>, scope_id: i64, unit_id: i64, day: NaiveDate) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "with recursive up(id, depth) as (
-            select $2::bigint, 0
-            union all
-            select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $3) p(parent_id)
-            where up.depth < 32 and p.parent_id is not null
-        )
-        select exists(select 1 from up where id = $1)",
-    )
-    .bind(scope_id)
-    .bind(unit_id)
-    .bind(day)
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{UP} select exists(select 1 from up where id = $3)")))
+        .bind(unit_id)
+        .bind(day)
+        .bind(scope_id)
+        .fetch_one(db)
+        .await
 }
 
 /// The chain of units from the root down to `unit_id` on `day` (for breadcrumbs and document headers).
 pub async fn ancestors(db: impl PgExecutor<'_>, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Unit>> {
-    sqlx::query_as(
-        "with recursive up(id, depth) as (
-            select $1::bigint, 0
-            union all
-            select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $2) p(parent_id)
-            where up.depth < 32 and p.parent_id is not null
-        )
-        select u.id, u.code, u.kind, u.name, u.valid_from, u.valid_to, u.cell_type
-        from up join units u on u.id = up.id order by up.depth desc",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{UP} select u.id, u.code, u.kind, u.name, u.valid_from, u.valid_to, u.cell_type
+         from up join units u on u.id = up.id order by up.depth desc"
+    )))
     .bind(unit_id)
     .bind(day)
     .fetch_all(db)
