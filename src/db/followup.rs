@@ -189,8 +189,7 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
     let probation_due: Vec<ProbationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
                 (m.joined_on + interval '12 months')::date as due_on
-         from members m join units u on u.id = coalesce((select t.cell_id from member_transfers t
-                  where t.member_id = m.id and t.effective_on <= $3 order by t.effective_on desc limit 1), m.cell_id)
+         from members m cross join lateral cell_of(m.id, $3) c(cell_id) join units u on u.id = c.cell_id
          where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
            and u.id in ({cells_today})
          order by m.joined_on"
@@ -216,14 +215,13 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
 
     let small_cells: Vec<SmallCell> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "with roll as (
-            select coalesce((select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $3
-                             order by t.effective_on desc limit 1), m.cell_id) as cell_id
-            from members m where m.joined_on <= $3 and (m.left_on is null or m.left_on > $3))
+            select c.cell_id from members m cross join lateral cell_of(m.id, $3) c(cell_id)
+            where is_open(m.joined_on, m.left_on - 1, $3))
          select u.code, u.name, count(r.cell_id) as members,
                 (select string_agg(o.full_name, ', ') from reg18_assignments a join officials o on o.id = a.official_id
                  where a.cell_id = u.id and a.year = $4 and o.\"group\" = 'grassroots_committee') as cadre
          from units u left join roll r on r.cell_id = u.id
-         where u.id in ({cells_today}) and u.valid_from <= $3 and (u.valid_to is null or u.valid_to >= $3)
+         where u.id in ({cells_today}) and is_open(u.valid_from, u.valid_to, $3)
          group by u.id, u.code, u.name having count(r.cell_id) < 7
          order by cadre nulls first, u.name"
     )))

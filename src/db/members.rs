@@ -28,12 +28,10 @@ pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx
             union select member_id from member_transfers where cell_id = $1
          )
          select m.id, m.code, m.full_name, m.official_on,
-                exists(select 1 from exemptions e where e.member_id = m.id and e.valid_from <= $2
-                       and (e.valid_to is null or e.valid_to >= $2)) as exempt
-         from candidates c join members m on m.id = c.id
-         where m.joined_on <= $2 and (m.left_on is null or m.left_on > $2)
-           and coalesce((select t.cell_id from member_transfers t where t.member_id = m.id and t.effective_on <= $2
-                         order by t.effective_on desc limit 1), m.cell_id) = $1",
+                exists(select 1 from exemptions e where e.member_id = m.id
+                       and is_open(e.valid_from, e.valid_to, $2)) as exempt
+         from candidates x join members m on m.id = x.id cross join lateral cell_of(m.id, $2) c(cell_id)
+         where is_open(m.joined_on, m.left_on - 1, $2) and c.cell_id = $1",
     )
     .bind(cell_id)
     .bind(day)
@@ -89,7 +87,7 @@ pub async fn search(
     let mut found: Vec<Found> = sqlx::query_as(
         "select m.code, m.full_name, m.official_on, m.joined_on, u.code as cell_code, u.name as cell_name
          from member_stints s join members m on m.id = s.member_id join units u on u.id = s.cell_id
-         where s.cell_id = any($1) and s.start_on <= $3 and (s.end_on is null or s.end_on >= $3)
+         where s.cell_id = any($1) and is_open(s.start_on, s.end_on, $3)
            and (m.search_name || ' ' || lower(m.code)) like all ($2)
          limit $4",
     )

@@ -224,9 +224,9 @@ pub async fn secretaries_trained(pool: &PgPool, unit_id: i64, day: NaiveDate) ->
                        (count(s.member_id) filter (where exists(select 1 from trainings t
                                                   where t.member_id = s.member_id and t.trained_on <= d.day)))::int as trained
                 from units u
-                left join positions s on s.cell_id = u.id and s.position = 'secretary' and s.valid_from <= d.day
-                                     and (s.valid_to is null or s.valid_to >= d.day)
-                where u.id = c.cell_id and u.valid_from <= d.day and (u.valid_to is null or u.valid_to >= d.day)) st
+                left join positions s on s.cell_id = u.id and s.position = 'secretary'
+                                     and is_open(s.valid_from, s.valid_to, d.day)
+                where u.id = c.cell_id and is_open(u.valid_from, u.valid_to, d.day)) st
             where p.ancestors @> array[$1::bigint])
          select grouping(child_id) = 1, child_id, coalesce(sum(trained), 0)::bigint, coalesce(sum(secretaries), 0)::bigint
          from (select child_id, trained, secretaries from unit_month_rollup where unit_id = $1 and month = $2
@@ -245,14 +245,12 @@ pub async fn secretaries_trained(pool: &PgPool, unit_id: i64, day: NaiveDate) ->
 /// `secretaries_trained`, and what the tests hold it to.
 pub async fn secretaries_trained_live(pool: &PgPool, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Row>> {
     sqlx::query_as(
-        "with recursive periods as (
-            select unit_id, parent_id, start_on, coalesce(end_on, date '9999-12-31') as end_on from unit_parent_periods),
-         chain(cell_id, unit_id, depth) as (
+        "with recursive chain(cell_id, unit_id, depth) as (
             select c.id, c.id, 0 from units c
-            where c.kind = 'cell' and c.valid_from <= $2 and (c.valid_to is null or c.valid_to >= $2)
+            where c.kind = 'cell' and is_open(c.valid_from, c.valid_to, $2)
             union all
             select ch.cell_id, p.parent_id, ch.depth + 1
-            from chain ch join periods p on p.unit_id = ch.unit_id and $2 between p.start_on and p.end_on
+            from chain ch join unit_parent_periods p on p.unit_id = ch.unit_id and is_open(p.start_on, p.end_on, $2)
             where p.parent_id is not null and ch.depth < 32),
          cells as (
             select cell_id as id, array_agg(unit_id order by depth desc) as ancestors from chain group by cell_id),
@@ -260,7 +258,7 @@ pub async fn secretaries_trained_live(pool: &PgPool, unit_id: i64, day: NaiveDat
             select cells.ancestors[array_position(cells.ancestors, $1) + 1] as child,
                    exists(select 1 from trainings t where t.member_id = s.member_id and t.trained_on <= $2) as trained
             from cells join positions s on s.cell_id = cells.id and s.position = 'secretary'
-                 and s.valid_from <= $2 and (s.valid_to is null or s.valid_to >= $2)
+                 and is_open(s.valid_from, s.valid_to, $2)
             where cells.ancestors @> array[$1::bigint])
          select grouping(child) = 1, case when grouping(child) = 0 then coalesce(child, 0) end,
                 (count(*) filter (where trained))::bigint, count(*)::bigint

@@ -234,10 +234,12 @@ pub fn after() -> Vec<(&'static str, String)> {
     let cycle = |table: &str, day: &str| {
         format!(
             "with recursive walk as (
-                 select s.line, u.id as start, s.code, s.{day} as day, parent_on(u.id, s.{day}) as cur, 1 as depth
-                 from {table} s join units u on u.code = s.code where not s.broken
+                 select s.line, u.id as start, s.code, s.{day} as day, p.parent_id as cur, 1 as depth
+                 from {table} s join units u on u.code = s.code cross join lateral parent_on(u.id, s.{day}) p(parent_id)
+                 where not s.broken
                  union all
-                 select w.line, w.start, w.code, w.day, parent_on(w.cur, w.day), w.depth + 1 from walk w
+                 select w.line, w.start, w.code, w.day, p.parent_id, w.depth + 1
+                 from walk w cross join lateral parent_on(w.cur, w.day) p(parent_id)
                  where w.cur is not null and w.cur <> w.start and w.depth < 64)
              select distinct line, 'cycle', array[code, to_char(day, 'DD/MM/YYYY')] from walk
              where cur = start or depth >= 64"
@@ -258,21 +260,22 @@ pub fn after() -> Vec<(&'static str, String)> {
             "select s.line, 'move_outside', array[to_char(s.effective_on, 'DD/MM/YYYY'), u.code,
                     to_char(u.valid_from, 'DD/MM/YYYY') || ' – ' || coalesce(to_char(u.valid_to, 'DD/MM/YYYY'), '')]
              from s_moves s join units u on u.code = s.code
-             where not s.broken and (s.effective_on <= u.valid_from or s.effective_on > u.valid_to)"
+             where not s.broken
+               and (s.effective_on = u.valid_from or not is_open(u.valid_from, u.valid_to, s.effective_on))"
                 .into(),
         ),
         (
             "moves.csv",
             "select s.line, 'parent_closed', array[p.code, to_char(s.effective_on, 'DD/MM/YYYY')]
              from s_moves s join units p on p.code = s.parent_code
-             where not s.broken and (s.effective_on < p.valid_from or s.effective_on > p.valid_to)"
+             where not s.broken and not is_open(p.valid_from, p.valid_to, s.effective_on)"
                 .into(),
         ),
         (
             "meetings.csv",
             "select s.line, 'meeting_closed', array[u.code, to_char(s.held_on, 'DD/MM/YYYY')]
              from s_meetings s join units u on u.code = s.cell_code
-             where not s.broken and (s.held_on < u.valid_from or s.held_on > u.valid_to)"
+             where not s.broken and not is_open(u.valid_from, u.valid_to, s.held_on)"
                 .into(),
         ),
         (
@@ -282,7 +285,7 @@ pub fn after() -> Vec<(&'static str, String)> {
                   join units u on u.id = m.cell_id
              where not s.broken and not exists (
                  select 1 from member_stints st where st.member_id = mm.id and st.cell_id = m.cell_id
-                    and m.held_on >= st.start_on and (st.end_on is null or m.held_on <= st.end_on))"
+                    and is_open(st.start_on, st.end_on, m.held_on))"
                 .into(),
         ),
         (
@@ -290,16 +293,14 @@ pub fn after() -> Vec<(&'static str, String)> {
             "select s.line, 'not_exempt', array[s.member_code, to_char(m.held_on, 'DD/MM/YYYY')]
              from s_attendance s join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code
              where not s.broken and s.status = 'exempt' and not exists (
-                 select 1 from exemptions e where e.member_id = mm.id and m.held_on >= e.valid_from
-                    and (e.valid_to is null or m.held_on <= e.valid_to))"
+                 select 1 from exemptions e where e.member_id = mm.id and is_open(e.valid_from, e.valid_to, m.held_on))"
                 .into(),
         ),
         (
             "meetings.csv",
             "select s.line, 'roster', array[s.ref, mm.code, to_char(m.held_on, 'DD/MM/YYYY')]
              from s_meetings s join meetings m on m.ref = s.ref
-                  join member_stints st on st.cell_id = m.cell_id and m.held_on >= st.start_on
-                       and (st.end_on is null or m.held_on <= st.end_on)
+                  join member_stints st on st.cell_id = m.cell_id and is_open(st.start_on, st.end_on, m.held_on)
                   join members mm on mm.id = st.member_id
              where not s.broken and s.kind = 'regular' and s.present is null
                and not exists (select 1 from attendance a where a.meeting_id = m.id and a.member_id = st.member_id)"

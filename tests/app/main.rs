@@ -15,4 +15,5 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod schema;
 mod security;

@@ -1,0 +1,678 @@
+-- The live definition of every function, view and trigger of chibo's schema, as the migrations leave them.
+-- Generated from a freshly migrated database by tests/app/schema.rs: do not edit. After a migration that
+-- changes any of them: CHIBO_WRITE_FUNCTIONS=1 cargo test --test app schema::
+
+CREATE OR REPLACE FUNCTION public.announce_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    perform pg_notify(tg_argv[0], '');
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.apply_cell_month_change(olds cell_month_stats[], news cell_month_stats[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    with d as (
+        select 1 as sign, * from unnest(news)
+        union all
+        select -1, * from unnest(olds))
+    insert into unit_month_rollup as r (unit_id, child_id, month, regular_cells, present, expected, rated, good,
+                                        fair, average, weak)
+    select l.unit_id, l.child_id, d.month, sum(d.sign * (d.regular_meetings > 0)::int),
+           sum(d.sign * d.present), sum(d.sign * (d.present + d.excused + d.unexcused)), sum(d.sign * d.rated),
+           sum(d.sign * d.good), sum(d.sign * d.fair), sum(d.sign * d.average), sum(d.sign * d.weak)
+    from d join cell_places p on p.cell_id = d.cell_id and p.period = 'month' and p.starts_on = d.month
+    cross join lateral chain_links(p.ancestors) l
+    group by l.unit_id, d.month, l.child_id
+    order by l.unit_id, d.month, l.child_id
+    on conflict (unit_id, month, child_id) do update set
+        regular_cells = r.regular_cells + excluded.regular_cells, present = r.present + excluded.present,
+        expected = r.expected + excluded.expected, rated = r.rated + excluded.rated, good = r.good + excluded.good,
+        fair = r.fair + excluded.fair, average = r.average + excluded.average, weak = r.weak + excluded.weak;
+
+    -- a quarter is covered when it has one thematic meeting or more: the flag changes only around zero
+    with d as (
+        select 1 as sign, * from unnest(news)
+        union all
+        select -1, * from unnest(olds)),
+    q as (
+        select cell_id, date_trunc('quarter', month)::date as quarter, sum(sign * thematic_meetings) as change
+        from d group by 1, 2),
+    flags as (
+        select q.cell_id, q.quarter, (now_.n > 0)::int - ((now_.n - q.change) > 0)::int as delta
+        from q cross join lateral (
+            select coalesce(sum(s.thematic_meetings), 0) as n from cell_month_stats s
+            where s.cell_id = q.cell_id and s.month >= q.quarter and s.month < q.quarter + interval '3 months') now_),
+    placed as (
+        select distinct on (f.cell_id, f.quarter) f.quarter, f.delta, p.ancestors
+        from flags f join cell_places p on p.cell_id = f.cell_id and p.period = 'month'
+             and p.starts_on >= f.quarter and p.starts_on < f.quarter + interval '3 months'
+        where f.delta <> 0
+        order by f.cell_id, f.quarter, p.starts_on)
+    insert into unit_quarter_rollup as r (unit_id, child_id, quarter, thematic_cells)
+    select l.unit_id, l.child_id, placed.quarter, sum(placed.delta)
+    from placed cross join lateral chain_links(placed.ancestors) l
+    group by l.unit_id, placed.quarter, l.child_id
+    order by l.unit_id, placed.quarter, l.child_id
+    on conflict (unit_id, quarter, child_id) do update set thematic_cells = r.thematic_cells + excluded.thematic_cells;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.apply_cell_year_change(olds cell_year_stats[], news cell_year_stats[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    with d as (
+        select 1 as sign, * from unnest(news)
+        union all
+        select -1, * from unnest(olds))
+    insert into unit_year_rollup as r (unit_id, child_id, year, metric, num, den)
+    select l.unit_id, l.child_id, d.year, d.metric, sum(d.sign * d.num), sum(d.sign * d.den)
+    from d join cell_places p on p.cell_id = d.cell_id and p.period = 'year' and p.starts_on = make_date(d.year, 1, 1)
+    cross join lateral chain_links(p.ancestors) l
+    group by l.unit_id, d.year, d.metric, l.child_id
+    order by l.unit_id, d.year, d.metric, l.child_id
+    on conflict (unit_id, year, metric, child_id) do update set num = r.num + excluded.num, den = r.den + excluded.den;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.apply_secretary_change(olds cell_secretary_status[], news cell_secretary_status[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    with d as (
+        select 1 as sign, * from unnest(news)
+        union all
+        select -1, * from unnest(olds))
+    insert into unit_month_rollup as r (unit_id, child_id, month, secretaries, trained)
+    select l.unit_id, l.child_id, d.month, sum(d.sign), sum(d.sign * d.trained)
+    from d join cell_places p on p.cell_id = d.cell_id and p.period = 'month' and p.starts_on = d.month
+    cross join lateral chain_links(p.ancestors) l
+    group by l.unit_id, d.month, l.child_id
+    order by l.unit_id, d.month, l.child_id
+    on conflict (unit_id, month, child_id) do update set
+        secretaries = r.secretaries + excluded.secretaries, trained = r.trained + excluded.trained;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.audit_log_is_append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    raise exception 'audit_log is append-only';
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.cell_of(member bigint, day date)
+ RETURNS SETOF bigint
+ LANGUAGE sql
+ STABLE ROWS 1
+AS $function$
+    select cell_id from (
+        select coalesce(
+            (select t.cell_id from member_transfers t where t.member_id = member and t.effective_on <= day
+             order by t.effective_on desc limit 1),
+            (select m.cell_id from members m where m.id = member)) as cell_id
+        offset 0) c
+$function$;
+
+CREATE OR REPLACE FUNCTION public.cell_years_changed(pairs_cell bigint[], pairs_year integer[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    select refresh_cell_year_stats(array_agg(cell_id), array_agg(year))
+    from (select distinct cell_id, year from unnest(pairs_cell, pairs_year) x(cell_id, year)) y
+    having count(*) > 0;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.chain_links(chain bigint[])
+ RETURNS TABLE(unit_id bigint, child_id bigint)
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    select chain[i], coalesce(chain[i + 1], 0) from generate_subscripts(chain, 1) i
+$function$;
+
+CREATE OR REPLACE FUNCTION public.is_open(valid_from date, valid_to date, day date)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    select valid_from <= day and (valid_to is null or day <= valid_to)
+$function$;
+
+CREATE OR REPLACE FUNCTION public.meeting_months_changed(pairs_cell bigint[], pairs_month date[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    perform refresh_cell_month_stats(pairs_cell, pairs_month);
+    perform refresh_cell_year_stats(array_agg(cell_id), array_agg(year))
+    from (select distinct x.cell_id, extract(year from x.month)::int as year
+          from unnest(pairs_cell, pairs_month) x(cell_id, month)
+          where exists (select 1 from reg18_assignments a
+                        where a.cell_id = x.cell_id and a.year = extract(year from x.month))) y
+    having count(*) > 0;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.members_years_changed(member_ids bigint[], extra_cells bigint[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+    select cell_years_changed(array_agg(c.cell_id), array_agg(y.year::int))
+    from (select m.id, m.cell_id from members m where m.id = any(member_ids)
+          union select t.member_id, t.cell_id from member_transfers t where t.member_id = any(member_ids)
+          union select null, e from unnest(extra_cells) e) c
+    join (select distinct year from member_classifications where member_id = any(member_ids)
+          union select distinct year from cell_year_stats where cell_id = any(extra_cells)) y on true;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.parent_on(unit bigint, day date)
+ RETURNS SETOF bigint
+ LANGUAGE sql
+ STABLE ROWS 1
+AS $function$
+    select parent_id from (
+        select coalesce(
+            (select m.parent_id from unit_moves m where m.unit_id = unit and m.effective_on <= day
+             order by m.effective_on desc limit 1),
+            (select u.parent_id from units u where u.id = unit)) as parent_id
+        offset 0) p
+$function$;
+
+CREATE OR REPLACE FUNCTION public.rebuild_metric_stores()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    perform set_config('chibo.bulk', 'on', true);
+    -- after a bulk load in this transaction the planner knows nothing of the new rows yet
+    analyze units, unit_moves, members, member_transfers, meetings, attendance, meeting_guests, reg18_assignments,
+            officials, cell_classifications, member_classifications, positions, trainings;
+    perform refresh_cell_places();
+    truncate cell_month_stats, cell_year_stats, cell_secretary_status;
+    perform refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+    from (select distinct cell_id, date_trunc('month', held_on)::date as month from meetings) x;
+    analyze cell_month_stats;
+    perform refresh_cell_year_stats(array_agg(cell_id), array_agg(year))
+    from (select cell_id, year from cell_classifications
+          union select cell_id, year from reg18_assignments
+          union select s.cell_id, mc.year from member_classifications mc join member_stints s on s.member_id = mc.member_id
+          ) x;
+    analyze cell_year_stats;
+    perform refresh_cell_secretary_status(array_agg(id)) from units where kind = 'cell';
+    analyze cell_secretary_status;
+    perform refresh_rollups();
+    perform set_config('chibo.bulk', 'off', true);
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.refresh_cell_month_stats(pairs_cell bigint[], pairs_month date[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare ids bigint[];
+begin
+    execute $q$
+        delete from cell_month_stats s using unnest($1, $2) as p(cell_id, month)
+        where s.cell_id = p.cell_id and s.month = p.month
+    $q$ using pairs_cell, pairs_month;
+    execute $q$
+        select array_agg(m.id)
+        from (select distinct cell_id, month from unnest($1, $2) as p(cell_id, month)) p
+        join meetings m on m.cell_id = p.cell_id and m.held_on >= p.month and m.held_on < (p.month + interval '1 month')
+    $q$ into ids using pairs_cell, pairs_month;
+    if ids is null then
+        return;
+    end if;
+    execute $q$
+        insert into cell_month_stats
+        select m.cell_id, date_trunc('month', m.held_on)::date,
+               count(*) filter (where m.kind = 'regular'),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, a.present, 0) end), 0),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, a.excused, 0) end), 0),
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, a.unexcused, 0) end), 0),
+               count(*) filter (where m.kind = 'regular' and m.rating is not null),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'good'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'fair'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'average'),
+               count(*) filter (where m.kind = 'regular' and m.rating = 'weak'),
+               count(*) filter (where m.kind = 'thematic')
+        from meetings m
+        left join (
+            select meeting_id,
+                   count(*) filter (where status = 'present') as present,
+                   count(*) filter (where status = 'excused') as excused,
+                   count(*) filter (where status = 'unexcused') as unexcused
+            from attendance where meeting_id = any($1) group by meeting_id) a on a.meeting_id = m.id
+        where m.id = any($1)
+        group by m.cell_id, date_trunc('month', m.held_on)
+    $q$ using ids;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.refresh_cell_places()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+    first_month date := least(date '2020-01-01',
+                              coalesce((select date_trunc('month', min(held_on))::date from meetings), date '2020-01-01'));
+    last_month date := (date_trunc('year', current_date) + interval '1 year 11 months')::date;
+begin
+    delete from cell_places;
+    -- a transaction may change the structure several times: the scratch tables of the last call may still be here
+    drop table if exists pg_temp.parent_periods;
+    drop table if exists pg_temp.place_days;
+    -- the parent periods of every unit, so that a day's chain is a join instead of a search per row
+    create temporary table parent_periods on commit drop as
+        select unit_id, parent_id, start_on, coalesce(end_on, date '9999-12-31') as end_on
+        from unit_parent_periods;
+    create index on parent_periods (unit_id, start_on);
+    create temporary table place_days on commit drop as
+        select c.id as cell_id, 'month'::text as period, m::date as starts_on, greatest(m::date, c.valid_from) as day
+        from units c,
+             generate_series(greatest(date_trunc('month', c.valid_from), first_month),
+                             least(date_trunc('month', coalesce(c.valid_to, last_month)), last_month),
+                             interval '1 month') m
+        where c.kind = 'cell'
+        union all
+        select c.id, 'year', make_date(y, 1, 1), least(make_date(y, 12, 31), coalesce(c.valid_to, make_date(y, 12, 31)))
+        from units c,
+             generate_series(greatest(extract(year from c.valid_from)::int, extract(year from first_month)::int),
+                             least(extract(year from coalesce(c.valid_to, last_month))::int,
+                                   extract(year from last_month)::int)) y
+        where c.kind = 'cell';
+    with recursive chain(cell_id, period, starts_on, day, unit_id, depth) as (
+        select cell_id, period, starts_on, day, cell_id, 0 from place_days
+        union all
+        select c.cell_id, c.period, c.starts_on, c.day, p.parent_id, c.depth + 1
+        from chain c join parent_periods p on p.unit_id = c.unit_id and c.day between p.start_on and p.end_on
+        where p.parent_id is not null and c.depth < 32
+    )
+    insert into cell_places (cell_id, period, starts_on, ancestors)
+    select cell_id, period, starts_on, array_agg(unit_id order by depth desc)
+    from chain group by cell_id, period, starts_on;
+    analyze cell_places;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.refresh_cell_secretary_status(cells bigint[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    execute 'delete from cell_secretary_status where cell_id = any($1)' using cells;
+    execute $q$
+        insert into cell_secretary_status (cell_id, month, trained)
+        select p.cell_id, p.starts_on, coalesce(max((t.first_on <= p.starts_on)::int), 0)
+        from cell_places p
+        join units c on c.id = p.cell_id and is_open(c.valid_from, c.valid_to, p.starts_on)
+        join positions s on s.cell_id = p.cell_id and s.position = 'secretary'
+                        and is_open(s.valid_from, s.valid_to, p.starts_on)
+        left join lateral (select min(trained_on) as first_on from trainings where member_id = s.member_id) t on true
+        where p.period = 'month' and p.cell_id = any($1)
+        group by p.cell_id, p.starts_on
+    $q$ using cells;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.refresh_cell_year_stats(pairs_cell bigint[], pairs_year integer[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    -- EXECUTE plans each call with its own arrays: one pair from a web save, or every pair in a rebuild
+    execute $q$
+    delete from cell_year_stats s
+    using unnest($1, $2) as p(cell_id, year)
+    where s.cell_id = p.cell_id and s.year = p.year
+    $q$ using pairs_cell, pairs_year;
+    execute $q$
+    insert into cell_year_stats (cell_id, year, metric, num, den)
+    with pairs as (select distinct cell_id, year::smallint as year from unnest($1, $2) p(cell_id, year)),
+    candidates as (
+        select m.id, p.year from pairs p join members m on m.cell_id = p.cell_id
+        union
+        select t.member_id, p.year from pairs p join member_transfers t on t.cell_id = p.cell_id),
+    -- each classification placed once (materialized: else the planner may join the pairs first and place it again
+    -- for every pair of its year)
+    placed as materialized (
+        select c.cell_id, mc.year, mc.level
+        from candidates x join member_classifications mc on mc.member_id = x.id and mc.year = x.year
+        join members m on m.id = x.id
+        cross join lateral cell_of(m.id, least(make_date(mc.year, 12, 31), m.left_on - 1)) c(cell_id))
+    select c.cell_id, c.year, 'cells_good_or_better', (c.level in ('excellent', 'good'))::int, 1
+    from pairs p join cell_classifications c on c.cell_id = p.cell_id and c.year = p.year
+    union all
+    select pl.cell_id, pl.year, 'members_good_or_better',
+           count(*) filter (where pl.level in ('excellent', 'good')), count(*)
+    from placed pl join pairs p on p.cell_id = pl.cell_id and p.year = pl.year
+    group by pl.cell_id, pl.year
+    union all
+    select a.cell_id, a.year, 'reg18:' || o."group", sum(coalesce(att.n, 0)), sum(a.required)
+    from pairs p join reg18_assignments a on a.cell_id = p.cell_id and a.year = p.year
+    join officials o on o.id = a.official_id
+    left join (
+        select g.official_id, m.cell_id, p.year, count(*) as n
+        from pairs p
+        join meetings m on m.cell_id = p.cell_id
+                       and m.held_on >= make_date(p.year, 1, 1) and m.held_on < make_date(p.year + 1, 1, 1)
+        join meeting_guests g on g.meeting_id = m.id
+        group by 1, 2, 3) att on att.official_id = a.official_id and att.cell_id = a.cell_id and att.year = a.year
+    group by a.cell_id, a.year, o."group"
+    $q$ using pairs_cell, pairs_year;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.refresh_rollups()
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+begin
+    truncate unit_month_rollup, unit_quarter_rollup, unit_year_rollup;
+    insert into unit_month_rollup (unit_id, child_id, month, open_cells, regular_cells, present, expected, rated,
+                                   good, fair, average, weak, secretaries, trained)
+    select l.unit_id, l.child_id, p.starts_on, count(*), count(*) filter (where s.regular_meetings > 0),
+           coalesce(sum(s.present), 0), coalesce(sum(s.present + s.excused + s.unexcused), 0),
+           coalesce(sum(s.rated), 0), coalesce(sum(s.good), 0), coalesce(sum(s.fair), 0),
+           coalesce(sum(s.average), 0), coalesce(sum(s.weak), 0), count(st.cell_id), coalesce(sum(st.trained), 0)
+    from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
+    left join cell_secretary_status st on st.cell_id = p.cell_id and st.month = p.starts_on
+    cross join lateral chain_links(p.ancestors) l
+    where p.period = 'month'
+    group by 1, 3, 2;
+
+    insert into unit_quarter_rollup (unit_id, child_id, quarter, open_cells, thematic_cells)
+    select l.unit_id, l.child_id, q.quarter, count(*), count(*) filter (where t.n > 0)
+    from (select distinct on (p.cell_id, date_trunc('quarter', p.starts_on))
+                 p.cell_id, date_trunc('quarter', p.starts_on)::date as quarter, p.ancestors
+          from cell_places p where p.period = 'month'
+          order by p.cell_id, date_trunc('quarter', p.starts_on), p.starts_on) q
+    left join (select cell_id, date_trunc('quarter', month)::date as quarter, sum(thematic_meetings) as n
+               from cell_month_stats group by 1, 2) t on t.cell_id = q.cell_id and t.quarter = q.quarter
+    cross join lateral chain_links(q.ancestors) l
+    group by 1, 3, 2;
+
+    insert into unit_year_rollup (unit_id, child_id, year, metric, num, den)
+    select l.unit_id, l.child_id, s.year, s.metric, sum(s.num), sum(s.den)
+    from cell_year_stats s
+    join cell_places p on p.cell_id = s.cell_id and p.period = 'year' and p.starts_on = make_date(s.year, 1, 1)
+    cross join lateral chain_links(p.ancestors) l
+    group by 1, 3, 4, 2;
+    analyze unit_month_rollup;
+    analyze unit_quarter_rollup;
+    analyze unit_year_rollup;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.rows_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    if stores_paused() then
+        return null;
+    end if;
+    execute format(tg_argv[0], case tg_op when 'INSERT' then 'new_rows' when 'DELETE' then 'old_rows'
+                                   else '(select * from new_rows union all select * from old_rows)' end);
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.store_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+    olds text := 'null';
+    news text := 'null';
+begin
+    if stores_paused() then
+        return null;
+    end if;
+    if tg_op in ('DELETE', 'UPDATE') then
+        olds := format('(select array_agg(r::%I) from old_rows r)', tg_table_name);
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') then
+        news := format('(select array_agg(r::%I) from new_rows r)', tg_table_name);
+    end if;
+    execute format('select %I(%s, %s)', tg_argv[0], olds, news);
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.stores_paused()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select coalesce(current_setting('chibo.bulk', true), '') = 'on'
+$function$;
+
+CREATE OR REPLACE FUNCTION public.structure_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    if stores_paused() then
+        return null;
+    end if;
+    perform set_config('chibo.bulk', 'on', true);
+    perform refresh_cell_places();
+    perform refresh_cell_secretary_status(array_agg(id)) from units where kind = 'cell';
+    perform refresh_rollups();
+    perform set_config('chibo.bulk', 'off', true);
+    return null;
+end $function$;
+
+CREATE OR REPLACE VIEW public.member_stints AS
+ WITH seg AS (
+         SELECT m_1.id AS member_id,
+            m_1.cell_id,
+            m_1.joined_on AS start_on
+           FROM members m_1
+        UNION ALL
+         SELECT t.member_id,
+            t.cell_id,
+            t.effective_on
+           FROM member_transfers t
+        )
+ SELECT s.member_id,
+    s.cell_id,
+    s.start_on,
+    LEAST(lead(s.start_on) OVER w - 1, m.left_on - 1) AS end_on
+   FROM seg s
+     JOIN members m ON m.id = s.member_id
+  WINDOW w AS (PARTITION BY s.member_id ORDER BY s.start_on);
+
+CREATE OR REPLACE VIEW public.unit_parent_periods AS
+ WITH seg AS (
+         SELECT u_1.id AS unit_id,
+            u_1.parent_id,
+            u_1.valid_from AS start_on
+           FROM units u_1
+        UNION ALL
+         SELECT m.unit_id,
+            m.parent_id,
+            m.effective_on
+           FROM unit_moves m
+        )
+ SELECT s.unit_id,
+    s.parent_id,
+    s.start_on,
+    LEAST(lead(s.start_on) OVER w - 1, u.valid_to) AS end_on
+   FROM seg s
+     JOIN units u ON u.id = s.unit_id
+  WINDOW w AS (PARTITION BY s.unit_id ORDER BY s.start_on);
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON attendance FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER attendance_stats_delete AFTER DELETE ON attendance REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+            from (select distinct m.cell_id, date_trunc(''month'', m.held_on)::date as month
+                  from %s r join meetings m on m.id = r.meeting_id) x
+            having count(*) > 0');
+
+CREATE TRIGGER attendance_stats_insert AFTER INSERT ON attendance REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+            from (select distinct m.cell_id, date_trunc(''month'', m.held_on)::date as month
+                  from %s r join meetings m on m.id = r.meeting_id) x
+            having count(*) > 0');
+
+CREATE TRIGGER attendance_stats_update AFTER UPDATE ON attendance REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+            from (select distinct m.cell_id, date_trunc(''month'', m.held_on)::date as month
+                  from %s r join meetings m on m.id = r.meeting_id) x
+            having count(*) > 0');
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_classifications FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER cell_classifications_years AFTER INSERT ON cell_classifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER cell_classifications_years_d AFTER DELETE ON cell_classifications REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER cell_classifications_years_u AFTER UPDATE ON cell_classifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_month_stats FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER cell_month_stats_delete AFTER DELETE ON cell_month_stats REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_month_change');
+
+CREATE TRIGGER cell_month_stats_insert AFTER INSERT ON cell_month_stats REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_month_change');
+
+CREATE TRIGGER cell_month_stats_update AFTER UPDATE ON cell_month_stats REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_month_change');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_places FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_secretary_status FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER cell_secretary_status_delete AFTER DELETE ON cell_secretary_status REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_secretary_change');
+
+CREATE TRIGGER cell_secretary_status_insert AFTER INSERT ON cell_secretary_status REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_secretary_change');
+
+CREATE TRIGGER cell_secretary_status_update AFTER UPDATE ON cell_secretary_status REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_secretary_change');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_year_stats FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER cell_year_stats_delete AFTER DELETE ON cell_year_stats REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_year_change');
+
+CREATE TRIGGER cell_year_stats_insert AFTER INSERT ON cell_year_stats REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_year_change');
+
+CREATE TRIGGER cell_year_stats_update AFTER UPDATE ON cell_year_stats REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_cell_year_change');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON exemptions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON meeting_guests FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER meeting_guests_years AFTER INSERT ON meeting_guests REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(m.cell_id), array_agg(extract(year from m.held_on)::int))
+            from %s r join meetings m on m.id = r.meeting_id');
+
+CREATE TRIGGER meeting_guests_years_d AFTER DELETE ON meeting_guests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(m.cell_id), array_agg(extract(year from m.held_on)::int))
+            from %s r join meetings m on m.id = r.meeting_id');
+
+CREATE TRIGGER meeting_guests_years_u AFTER UPDATE ON meeting_guests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(m.cell_id), array_agg(extract(year from m.held_on)::int))
+            from %s r join meetings m on m.id = r.meeting_id');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON meetings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER meetings_stats_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
+            from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x
+            having count(*) > 0');
+
+CREATE TRIGGER meetings_stats_insert AFTER INSERT ON meetings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
+            from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x
+            having count(*) > 0');
+
+CREATE TRIGGER meetings_stats_update AFTER UPDATE ON meetings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
+            from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x
+            having count(*) > 0');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON member_classifications FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER member_classifications_years AFTER INSERT ON member_classifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(c.cell_id), array_agg(r.year::int))
+            from %s r cross join lateral (
+                select m.cell_id from members m where m.id = r.member_id
+                union all
+                select t.cell_id from member_transfers t where t.member_id = r.member_id) c');
+
+CREATE TRIGGER member_classifications_years_d AFTER DELETE ON member_classifications REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(c.cell_id), array_agg(r.year::int))
+            from %s r cross join lateral (
+                select m.cell_id from members m where m.id = r.member_id
+                union all
+                select t.cell_id from member_transfers t where t.member_id = r.member_id) c');
+
+CREATE TRIGGER member_classifications_years_u AFTER UPDATE ON member_classifications REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(c.cell_id), array_agg(r.year::int))
+            from %s r cross join lateral (
+                select m.cell_id from members m where m.id = r.member_id
+                union all
+                select t.cell_id from member_transfers t where t.member_id = r.member_id) c');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON member_transfers FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER member_transfers_years AFTER INSERT ON member_transfers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select members_years_changed(array_agg(member_id), array_agg(cell_id)) from %s r');
+
+CREATE TRIGGER member_transfers_years_d AFTER DELETE ON member_transfers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select members_years_changed(array_agg(member_id), array_agg(cell_id)) from %s r');
+
+CREATE TRIGGER member_transfers_years_u AFTER UPDATE ON member_transfers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select members_years_changed(array_agg(member_id), array_agg(cell_id)) from %s r');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON members FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER members_years_d AFTER DELETE ON members REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select members_years_changed(''{}'', array_agg(cell_id)) from %s r');
+
+CREATE TRIGGER members_years_u AFTER UPDATE ON members REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select members_years_changed(array_agg(n.id), array_agg(o.cell_id))
+           from new_rows n join old_rows o on o.id = n.id
+           where n.cell_id <> o.cell_id or n.left_on is distinct from o.left_on');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON officials FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER officials_years AFTER UPDATE ON officials REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(a.cell_id), array_agg(a.year::int)) from reg18_assignments a
+           where a.official_id in (select n.id from new_rows n join old_rows o on o.id = n.id
+                                   where n."group" <> o."group")');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON positions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER positions_status AFTER INSERT ON positions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct cell_id)) from %s r having count(*) > 0');
+
+CREATE TRIGGER positions_status_d AFTER DELETE ON positions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct cell_id)) from %s r having count(*) > 0');
+
+CREATE TRIGGER positions_status_u AFTER UPDATE ON positions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct cell_id)) from %s r having count(*) > 0');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON programme_targets FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON programmes FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON rating_criteria FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON reg18_assignments FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER reg18_assignments_years AFTER INSERT ON reg18_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER reg18_assignments_years_d AFTER DELETE ON reg18_assignments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER reg18_assignments_years_u AFTER UPDATE ON reg18_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER announce_change AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON tasks FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON trainings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER trainings_status AFTER INSERT ON trainings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct s.cell_id))
+            from %s r join positions s on s.member_id = r.member_id and s.position = ''secretary''
+            having count(*) > 0');
+
+CREATE TRIGGER trainings_status_d AFTER DELETE ON trainings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct s.cell_id))
+            from %s r join positions s on s.member_id = r.member_id and s.position = ''secretary''
+            having count(*) > 0');
+
+CREATE TRIGGER trainings_status_u AFTER UPDATE ON trainings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_secretary_status(array_agg(distinct s.cell_id))
+            from %s r join positions s on s.member_id = r.member_id and s.position = ''secretary''
+            having count(*) > 0');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_month_rollup FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_moves FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER unit_moves_places AFTER INSERT OR DELETE OR UPDATE ON unit_moves FOR EACH STATEMENT EXECUTE FUNCTION structure_changed();
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_quarter_rollup FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_year_rollup FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON units FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER units_places AFTER INSERT OR DELETE OR UPDATE ON units FOR EACH STATEMENT EXECUTE FUNCTION structure_changed();
+
+CREATE TRIGGER announce_change AFTER DELETE OR UPDATE OR TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');

@@ -1,0 +1,65 @@
+//! `db/functions.sql` is the live definition of every function, view and trigger of chibo's schema, as the
+//! migrations leave them: one file to read instead of the history of redefinitions across migrations. This test
+//! makes it again from a freshly migrated database and fails when the committed file is stale.
+use sqlx::PgPool;
+
+const FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/db/functions.sql");
+const REGENERATE: &str = "CHIBO_WRITE_FUNCTIONS=1 cargo test --test app schema::";
+
+/// Functions (not the extensions'), then views, then triggers (not the ones PostgreSQL makes for foreign keys),
+/// each as PostgreSQL prints it, in a stable order.
+const DEFINITIONS: &str = "
+    select def from (
+        select 1 as part, p.proname::text as name, pg_get_function_identity_arguments(p.oid) as detail,
+               rtrim(pg_get_functiondef(p.oid), E'\\n') || ';' as def
+        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = current_schema()
+          and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid
+                          and d.deptype = 'e')
+        union all
+        select 2, c.relname::text, '',
+               format(E'CREATE OR REPLACE VIEW %I.%I AS\\n%s', n.nspname, c.relname, pg_get_viewdef(c.oid, true))
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and c.relkind = 'v'
+        union all
+        select 3, c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid, true) || ';'
+        from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = current_schema() and not t.tgisinternal
+    ) d
+    order by part, name collate \"C\", detail collate \"C\"";
+
+async fn live(pool: &PgPool) -> String {
+    let defs: Vec<String> = sqlx::query_scalar(DEFINITIONS).fetch_all(pool).await.unwrap();
+    let mut text = format!(
+        "-- The live definition of every function, view and trigger of chibo's schema, as the migrations leave them.\n\
+         -- Generated from a freshly migrated database by tests/app/schema.rs: do not edit. After a migration that\n\
+         -- changes any of them: {REGENERATE}\n"
+    );
+    for def in defs {
+        text.push('\n');
+        text.push_str(&def);
+        text.push('\n');
+    }
+    text
+}
+
+#[sqlx::test]
+async fn db_functions_sql_is_what_the_migrations_make(pool: PgPool) {
+    let live = live(&pool).await;
+    if std::env::var("CHIBO_WRITE_FUNCTIONS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(std::path::Path::new(FILE).parent().unwrap()).unwrap();
+        std::fs::write(FILE, &live).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(FILE).unwrap_or_default();
+    if committed != live {
+        let (c, l): (Vec<&str>, Vec<&str>) = (committed.lines().collect(), live.lines().collect());
+        let i = (0..c.len().max(l.len())).find(|&i| c.get(i) != l.get(i)).unwrap_or(c.len());
+        let (n, committed_line, live_line) =
+            (i + 1, c.get(i).copied().unwrap_or("(end of file)"), l.get(i).copied().unwrap_or("(end of file)"));
+        panic!(
+            "db/functions.sql is not what the migrations make: line {n} is\n  {committed_line}\nin the file but\n  \
+             {live_line}\nin a freshly migrated database. Regenerate it with\n  {REGENERATE}\nand commit it."
+        );
+    }
+}
