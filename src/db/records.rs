@@ -98,9 +98,7 @@ pub async fn rows(pool: &PgPool, file: &str, col: &str, value: &str) -> sqlx::Re
 /// reads it.
 pub async fn current_cell(pool: &PgPool, member: &str, day: NaiveDate) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
-        "select u.code from members m
-         join units u on u.id = coalesce((select t.cell_id from member_transfers t
-                  where t.member_id = m.id and t.effective_on <= $2 order by t.effective_on desc limit 1), m.cell_id)
+        "select u.code from members m cross join lateral cell_of(m.id, $2) c(cell_id) join units u on u.id = c.cell_id
          where m.code = $1",
     )
     .bind(member)
