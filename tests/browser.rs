@@ -588,3 +588,33 @@ async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
     assert!(!hint, "no swipe hint on a desktop");
     c.close().await.unwrap();
 }
+
+/// On a phone the header keeps to one line; the account's pages are on a menu page, in words a secretary reads.
+#[sqlx::test]
+async fn the_header_is_one_line_on_a_phone_and_the_account_menu_explains_itself(pool: PgPool) {
+    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let base = serve(pool.clone()).await;
+    let driver = start_driver().await;
+    let c = browser(&driver, 390, 844).await;
+    sign_in(&c, &base, "khuoitrang").await;
+    wait_for(&c, "#month-status").await;
+    let header = c
+        .execute(
+            "const h = document.querySelector('header.top');
+             const tops = [...h.querySelectorAll('a, button')].filter(e => e.offsetParent !== null)
+                 .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2));
+             return [h.getBoundingClientRect().height, Math.max(...tops) - Math.min(...tops), document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (height, spread, width): (f64, f64, f64) = serde_json::from_value(header).unwrap();
+    assert!(spread <= 4.0 && height <= 64.0, "one line: {height} px high, items {spread} px apart");
+    assert!(width <= 390.0, "nothing pushed sideways: {width} px");
+    c.find(Locator::Css("a.menu-link")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "ul.menu").await;
+    let text = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("Khóa API (cho phần mềm khác)") && text.contains("Nhật ký thay đổi"), "{text}");
+    screenshot(&c, "phone-account-menu").await;
+    c.close().await.unwrap();
+}

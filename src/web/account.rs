@@ -16,6 +16,7 @@ use crate::db::users;
 
 pub fn routes() -> Routes {
     Routes::default()
+        .get("/account", Access::SignedIn, menu_page)
         .get("/account/password", Access::SignedIn, password_page)
         .post("/account/password", Access::SignedIn, change_password)
         .get("/account/tokens", Access::SignedIn, tokens_page)
@@ -35,6 +36,18 @@ pub fn password_problem(new: &str, confirm: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+#[derive(Template)]
+#[template(path = "account/menu.html")]
+struct MenuPage {
+    layout: Layout,
+}
+
+/// Everything about one's account, and the pages an administrator keeps, in words a village secretary reads: the
+/// header keeps to one line on a phone and links here.
+async fn menu_page(user: CurrentUser) -> AppResult<Html<String>> {
+    Ok(Html(MenuPage { layout: Layout::new(&user) }.render()?))
 }
 
 #[derive(Template)]

@@ -137,8 +137,11 @@ async fn a_clerk_keeps_members_current_and_every_record_keeps_its_history(pool: 
     let text = page.text();
     assert!(text.contains("Đã ra khỏi danh sách ngày 25/11/2026"), "{text}");
     let history = &text[text.find("Lịch sử thay đổi").unwrap()..];
-    let (left, official, added) =
-        (history.find("2026-11-25").unwrap(), history.find("sửa").unwrap(), history.rfind("thêm").unwrap());
+    let (left, official, added) = (
+        history.find("2026-11-25").unwrap(),
+        history.find("Sửa đảng viên").unwrap(),
+        history.rfind("Tạo đảng viên").unwrap(),
+    );
     assert!(left < added && official < added, "newest first: {history}");
     assert_eq!(history.matches("clerk").count(), 3, "three changes, each with who made it: {history}");
 
