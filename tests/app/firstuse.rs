@@ -158,3 +158,12 @@ async fn a_locked_account_is_unlocked_from_the_web_after_a_confirmed_lock_never_
         .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "the owner signs in again from that address");
 }
+
+#[sqlx::test]
+async fn the_import_page_checks_only_unless_told_otherwise(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/import").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("name=\"dry_run\" value=\"1\" checked"), "check only by default: {}", page.body);
+}
