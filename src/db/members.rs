@@ -102,3 +102,21 @@ pub async fn search(
     sort_by_vietnamese_name(&mut found, |m| &m.full_name);
     Ok((found, more))
 }
+
+/// A member's attendance at the meetings of a year, newest first: (meeting id, day, kind, status).
+pub async fn attendance_in_year(
+    db: impl PgExecutor<'_>,
+    member_code: &str,
+    year: i32,
+) -> sqlx::Result<Vec<(i64, chrono::NaiveDate, String, String)>> {
+    sqlx::query_as(
+        "select m.id, m.held_on, m.kind, a.status from attendance a join meetings m on m.id = a.meeting_id
+         join members p on p.id = a.member_id
+         where p.code = $1 and m.held_on >= make_date($2, 1, 1) and m.held_on < make_date($2 + 1, 1, 1)
+         order by m.held_on desc, m.id desc",
+    )
+    .bind(member_code)
+    .bind(year)
+    .fetch_all(db)
+    .await
+}

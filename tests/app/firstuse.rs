@@ -167,3 +167,41 @@ async fn the_import_page_checks_only_unless_told_otherwise(pool: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("name=\"dry_run\" value=\"1\" checked"), "check only by default: {}", page.body);
 }
+
+#[sqlx::test]
+async fn the_member_record_shows_the_years_attendance(pool: PgPool) {
+    use chrono::Datelike;
+    let app = TestApp::new(pool).await;
+    let year = chibo::domain::time::today().year();
+    let mut meeting_ids = Vec::new();
+    for (day, status) in [
+        (format!("{year}-01-09"), "unexcused"),
+        (format!("{year}-02-09"), "present"),
+        ("2020-03-09".to_string(), "present"),
+    ] {
+        let id: i64 = sqlx::query_scalar(
+            "insert into meetings (cell_id, held_on, kind, topic) select id, $1::date, 'regular', 'Họp' from units where code = 'A' returning id",
+        )
+        .bind(&day)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into attendance (meeting_id, member_id, status) select $1, id, $2 from members where code = 'M2'",
+        )
+        .bind(id)
+        .bind(status)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        meeting_ids.push(id);
+    }
+    let mut clerk = app.login("clerk").await;
+    let page = clerk.get("/members/M2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains(&format!("Sinh hoạt năm {year}")), "{text}");
+    assert!(text.contains("1 có mặt, 0 vắng có lý do, 1 vắng không lý do, 0 miễn sinh hoạt."), "{text}");
+    assert!(page.body.contains(&format!("href=\"/meetings/{}\"", meeting_ids[0])), "each meeting links to its page");
+    assert!(!page.body.contains(&format!("href=\"/meetings/{}\"", meeting_ids[2])), "only this year's");
+}

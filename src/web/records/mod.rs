@@ -201,6 +201,11 @@ struct MemberPage {
     history: Vec<Entry>,
     post_unit: String,
     back: String,
+    /// this year's meetings and the member's status at each: (meeting id, date, kind, status), labels shown
+    attendance: Vec<(i64, String, &'static str, &'static str)>,
+    /// the year's tally: (present, excused, unexcused, exempt)
+    tally: (usize, usize, usize, usize),
+    year: i32,
 }
 
 async fn member_page(
@@ -266,7 +271,24 @@ async fn member_page(
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     let official_on = text_of(own.get("official_on"));
     let left_on = text_of(own.get("left_on"));
+    use crate::domain::meeting::{AttendanceStatus, MeetingKind};
+    use chrono::Datelike;
+    let year = today.year();
+    let meetings = crate::db::members::attendance_in_year(pool, &code, year).await?;
+    let count = |s: &str| meetings.iter().filter(|r| r.3 == s).count();
+    let tally = (count("present"), count("excused"), count("unexcused"), count("exempt"));
+    let attendance = meetings
+        .iter()
+        .map(|(id, day, kind, status)| {
+            let kind = MeetingKind::parse(kind).map_or("", |k| k.label());
+            let status = AttendanceStatus::parse(status).map_or("", |s| s.label());
+            (*id, time::format_date(*day), kind, status)
+        })
+        .collect();
     let page = MemberPage {
+        attendance,
+        tally,
+        year,
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         full_name: text_of(own.get("full_name")),
         probationary: official_on.is_empty() || official_on > today.to_string(),
