@@ -480,3 +480,22 @@ pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Strin
         .fetch_all(db)
         .await
 }
+
+/// For each of `cell_ids`: whether it has a regular meeting on or after `month_start`, and the day of its latest
+/// meeting of any kind up to `today`. Cells with no meeting at all are absent.
+pub async fn month_status(
+    db: impl PgExecutor<'_>,
+    cell_ids: &[i64],
+    month_start: NaiveDate,
+    today: NaiveDate,
+) -> sqlx::Result<Vec<(i64, bool, NaiveDate)>> {
+    sqlx::query_as(
+        "select cell_id, bool_or(kind = 'regular' and held_on >= $2), max(held_on)
+         from meetings where cell_id = any($1) and held_on <= $3 group by cell_id",
+    )
+    .bind(cell_ids)
+    .bind(month_start)
+    .bind(today)
+    .fetch_all(db)
+    .await
+}

@@ -33,6 +33,16 @@ struct UnitPage {
     unit: Unit,
     children: Vec<Unit>,
     can_search: bool,
+    /// for each child cell, by id: (a regular meeting logged this month, the day of its latest meeting)
+    status: std::collections::HashMap<i64, (bool, String)>,
+    month: String,
+}
+
+impl UnitPage {
+    /// A cell's line for this month: "✓" or "✗", and its latest meeting; None for a unit that is not a cell.
+    fn cell_status(&self, c: &Unit) -> Option<(bool, String)> {
+        c.is_cell().then(|| self.status.get(&c.id).cloned().unwrap_or((false, String::new())))
+    }
 }
 
 async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path<String>) -> AppResult<Response> {
@@ -44,10 +54,19 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path
     }
     let today = time::today();
     let ancestors = units::ancestors(pool, unit.id, today).await?;
+    let children = units::children(pool, unit.id, today).await?;
+    let cells: Vec<i64> = children.iter().filter(|c| c.is_cell()).map(|c| c.id).collect();
+    let status = crate::db::meetings::month_status(pool, &cells, time::month_start(today), today)
+        .await?
+        .into_iter()
+        .map(|(id, regular, last)| (id, (regular, time::format_date(last))))
+        .collect();
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
-        children: units::children(pool, unit.id, today).await?,
+        children,
         can_search: user.role().can_see_names(),
+        status,
+        month: time::format_month(today),
         unit,
     };
     Ok(Html(page.render()?).into_response())

@@ -205,3 +205,32 @@ async fn the_member_record_shows_the_years_attendance(pool: PgPool) {
     assert!(page.body.contains(&format!("href=\"/meetings/{}\"", meeting_ids[0])), "each meeting links to its page");
     assert!(!page.body.contains(&format!("href=\"/meetings/{}\"", meeting_ids[2])), "only this year's");
 }
+
+/// The commune's page answers "who has not logged this month?": each cell with ✓ or ✗ and its latest meeting.
+#[sqlx::test]
+async fn the_commune_page_shows_each_cells_month(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let today = chibo::domain::time::today();
+    sqlx::query(
+        "insert into meetings (cell_id, held_on, kind, topic) select id, $1, 'regular', 'Họp' from units where code = 'A'",
+    )
+    .bind(today)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into meetings (cell_id, held_on, kind, topic) select id, '2025-05-06', 'regular', 'Họp' from units where code = 'B'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut clerk = app.login("clerk").await;
+    let page = clerk.get("/units/XL").await.text();
+    let month = today.format("%m/%Y").to_string();
+    let day = today.format("%d/%m/%Y").to_string();
+    let a =
+        page.split("Chi bộ thôn Khuổi Trang").nth(1).unwrap().split("Chi bộ thôn Nà Mỏ").next().unwrap().to_string();
+    assert!(a.contains(&format!("✓ đã sinh hoạt định kỳ tháng {month} · buổi gần nhất {day}")), "{a}");
+    let b = page.split("Chi bộ thôn Nà Mỏ").nth(1).unwrap().to_string();
+    assert!(b.contains(&format!("✗ chưa sinh hoạt định kỳ tháng {month} · buổi gần nhất 06/05/2025")), "{b}");
+}
