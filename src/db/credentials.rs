@@ -85,17 +85,18 @@ pub async fn unlock(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<b
     Ok(changed)
 }
 
-/// Whether sign-in is paused for the user name from some address (too many wrong passwords lately).
-pub async fn sign_in_paused(pool: &PgPool, username: &str) -> sqlx::Result<bool> {
+/// Those of `usernames` whose sign-in is paused from some address (too many wrong passwords lately): one query
+/// for a whole list of users.
+pub async fn sign_in_paused(pool: &PgPool, usernames: &[String]) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "select exists(select 1 from login_failures where username = $1
-                       and failed_at > now() - make_interval(mins => $2)
-                       group by ip having count(*) >= $3)",
+        "select distinct username from login_failures
+         where username = any($1) and failed_at > now() - make_interval(mins => $2)
+         group by username, ip having count(*) >= $3",
     )
-    .bind(username)
+    .bind(usernames)
     .bind(crate::db::users::LOCK_MINUTES)
     .bind(crate::db::users::MAX_PER_USER_AND_ADDRESS)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await
 }
 

@@ -52,12 +52,9 @@ async fn render_users(
 ) -> AppResult<Html<String>> {
     let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
     let users = users::in_units(state.pool(), &scope).await?;
-    let mut paused = Vec::new();
-    for u in &users {
-        if credentials::sign_in_paused(state.pool(), &u.username).await? {
-            paused.push(u.id);
-        }
-    }
+    let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
+    let paused_names = credentials::sign_in_paused(state.pool(), &names).await?;
+    let paused = users.iter().filter(|u| paused_names.contains(&u.username)).map(|u| u.id).collect();
     Ok(Html(UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued }.render()?))
 }
 

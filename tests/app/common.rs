@@ -331,27 +331,25 @@ impl<'a> Client<'a> {
 
     /// Posts a form as if it came from `address` (the connection's peer, as the server sees it).
     pub async fn post_at<K: AsRef<str>, V: AsRef<str>>(&mut self, address: &str, path: &str, form: &[(K, V)]) -> Page {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::HOST, "localhost");
-        if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let mut req = req.body(Body::from(body)).unwrap();
         let peer: std::net::SocketAddr = format!("{address}:40000").parse().expect("an IPv4 address");
-        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-        self.send(req).await
+        self.post_form(None, Some(peer), path, form).await
     }
 
     /// Posts as a browser would from a page of `origin` (None: no Origin header, as curl sends).
     pub async fn post_from<K: AsRef<str>, V: AsRef<str>>(
         &mut self,
         origin: Option<&str>,
+        path: &str,
+        form: &[(K, V)],
+    ) -> Page {
+        self.post_form(origin, None, path, form).await
+    }
+
+    /// A urlencoded form, with this client's cookies, from `origin` and the connection peer `peer` when given.
+    async fn post_form<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        origin: Option<&str>,
+        peer: Option<std::net::SocketAddr>,
         path: &str,
         form: &[(K, V)],
     ) -> Page {
@@ -369,7 +367,11 @@ impl<'a> Client<'a> {
         if let Some(o) = origin {
             req = req.header(header::ORIGIN, o);
         }
-        self.send(req.body(Body::from(body)).unwrap()).await
+        let mut req = req.body(Body::from(body)).unwrap();
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        }
+        self.send(req).await
     }
 }
 
