@@ -53,6 +53,11 @@ pub fn tr(key: &str) -> &'static str {
     }
 }
 
+/// The text of `key` in Vietnamese whatever the request's language (the tables for people: CSV, XLSX).
+pub fn tr_vi(key: &str) -> &'static str {
+    CATALOGS[0].get(key).copied().unwrap_or("?")
+}
+
 /// [`tr`] with `{}` replaced by `value`.
 pub fn tr1(key: &str, value: impl std::fmt::Display) -> String {
     tr(key).replacen("{}", &value.to_string(), 1)

@@ -13,6 +13,7 @@ pub mod records;
 pub mod sessions;
 pub mod units;
 pub mod users;
+pub mod vocab;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

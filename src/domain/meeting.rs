@@ -1,69 +1,6 @@
 //! Meetings: kinds, attendance statuses, the cell's self-assessment and the 100-point helper (DOMAIN.md §6).
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $vi:literal / $en:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// Every code, in the order of `ALL` (what an import bundle may hold).
-            pub const CODES: &'static [&'static str] = &[$($code),+];
-
-            /// The code stored in the database and used in import bundles.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-
-            pub fn label_vi(self) -> &'static str {
-                match self { $($name::$variant => $vi),+ }
-            }
-
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),+ }
-            }
-
-            /// The label in the language of the request being handled.
-            pub fn label(self) -> &'static str {
-                if crate::i18n::lang() == crate::i18n::Lang::En { self.label_en() } else { self.label_vi() }
-            }
-        }
-    };
-}
-
-code_enum!(
-    /// Regular (monthly), thematic or extraordinary.
-    MeetingKind {
-        Regular = "regular" / "Sinh hoạt định kỳ" / "Regular",
-        Thematic = "thematic" / "Sinh hoạt chuyên đề" / "Thematic",
-        Extraordinary = "extraordinary" / "Sinh hoạt bất thường" / "Extraordinary",
-    }
-);
-
-code_enum!(
-    /// One member's attendance at one meeting.
-    AttendanceStatus {
-        Present = "present" / "Có mặt" / "Present",
-        Excused = "excused" / "Vắng có lý do" / "Excused",
-        Unexcused = "unexcused" / "Vắng không lý do" / "Unexcused",
-        Exempt = "exempt" / "Miễn sinh hoạt" / "Exempt",
-    }
-);
-
-code_enum!(
-    /// The rating the cell votes for its regular meeting.
-    Rating {
-        Good = "good" / "Tốt" / "Good",
-        Fair = "fair" / "Khá" / "Fair",
-        Average = "average" / "Trung bình" / "Average",
-        Weak = "weak" / "Kém" / "Weak",
-    }
-);
+pub use super::vocab::{AttendanceStatus, MeetingKind, OfficialGroup, Rating};
 
 impl Rating {
     /// The rating a 100-point score suggests: good ≥ 90, fair 70–89, average 50–69, weak < 50.
@@ -147,17 +84,6 @@ mod tests {
     }
 }
 
-code_enum!(
-    /// The groups of officials that Regulation 18 assigns to attend cell meetings.
-    OfficialGroup {
-        ProvincialStanding = "provincial_standing" / "Ủy viên Ban Thường vụ Tỉnh ủy" / "Provincial standing committee",
-        ProvincialCommittee = "provincial_committee" / "Tỉnh ủy viên" / "Provincial committee",
-        DistrictStanding = "district_standing" / "Ủy viên Ban Thường vụ Huyện ủy" / "District standing committee",
-        DistrictCommittee = "district_committee" / "Huyện ủy viên" / "District committee",
-        AdvisoryStaff = "advisory_staff" / "Cán bộ cơ quan tham mưu" / "Advisory staff",
-        GrassrootsCommittee = "grassroots_committee" / "Đảng ủy viên cơ sở" / "Grassroots committee",
-    }
-);
 
 /// A meeting as the secretary submitted it, after every check of the form has passed.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@ pub mod metrics;
 pub mod role;
 pub mod text;
 pub mod time;
+pub mod vocab;
 
 pub use meeting::{AttendanceStatus, MeetingKind, Rating};
-pub use role::Role;
+pub use vocab::{Code, Role};

@@ -1,6 +1,7 @@
 //! Dashboards against the programme's targets: KPI tiles, a sortable table of children that drills down, the
 //! monthly trend and the ratings, Regulation 18 by group; its CSV export and a printable A4 report. Every figure
 //! comes from `db::metrics` (the same as `chibo report` and the API).
+use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;

@@ -3,6 +3,19 @@ use crate::db::units::Unit;
 use crate::web::CurrentUser;
 use crate::web::cache::Viewer;
 
+/// The label of a vocabulary code (`domain::vocab`), in the request's language or in Vietnamese.
+pub trait Label: crate::domain::Code {
+    fn label(self) -> &'static str {
+        crate::tr(self.label_key())
+    }
+
+    fn label_vi(self) -> &'static str {
+        crate::i18n::tr_vi(self.label_key())
+    }
+}
+
+impl<C: crate::domain::Code> Label for C {}
+
 pub struct Layout {
     pub user_name: String,
     pub role_label: &'static str,

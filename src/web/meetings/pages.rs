@@ -1,4 +1,5 @@
 //! Handlers of the meeting pages.
+use crate::web::view::Label;
 use crate::web::extract::{Fields, Form, LocalPath, Path};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -426,7 +427,7 @@ impl MeetingView {
     }
 
     pub fn kind_label(&self) -> &'static str {
-        MeetingKind::parse(&self.meeting.kind).map(MeetingKind::label).unwrap_or_default()
+        MeetingKind::parse(&self.meeting.kind).map(Label::label).unwrap_or_default()
     }
 
     pub fn rating_label(&self) -> &'static str {
@@ -434,7 +435,7 @@ impl MeetingView {
             .rating
             .as_deref()
             .and_then(Rating::parse)
-            .map(Rating::label)
+            .map(Label::label)
             .unwrap_or(crate::tr("meeting.not_rated"))
     }
 
@@ -446,7 +447,7 @@ impl MeetingView {
     }
 
     pub fn status_label(&self, status: &str) -> &'static str {
-        AttendanceStatus::parse(status).map(AttendanceStatus::label).unwrap_or_default()
+        AttendanceStatus::parse(status).map(Label::label).unwrap_or_default()
     }
 
     pub fn group_label(&self, group: &str) -> &'static str {

@@ -1,5 +1,6 @@
 //! The record forms and history tables: each a bundle file's columns (`import::spec`) with the labels and
 //! choices the pages show, and a refused row's problems put back at the fields they are about.
+use crate::web::view::Label;
 use serde_json::{Map, Value};
 
 use crate::domain::limits;

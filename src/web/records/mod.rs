@@ -7,6 +7,7 @@
 //! exact, and an audit entry for the record. Dated facts (moves, transfers, exemptions, positions) are added, never
 //! overwritten, so every record keeps its history. A change that takes long (a move at province scale rebuilds
 //! the stores) goes on in the background and its page shows the progress.
+use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
