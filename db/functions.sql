@@ -459,6 +459,20 @@ begin
     return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.unit_within(scope_id bigint, unit_id bigint, day date)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$
+    with recursive up(id, depth) as (
+        select $2, 0
+        union all
+        select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $3) p(parent_id)
+        where up.depth < 32 and p.parent_id is not null
+    )
+    select exists (select 1 from up where id = $1)
+$function$;
+
 CREATE OR REPLACE VIEW public.member_stints AS
  WITH seg AS (
          SELECT m_1.id AS member_id,

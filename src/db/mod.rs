@@ -1,4 +1,5 @@
 //! All SQL lives here, one module per aggregate.
+pub mod access;
 pub mod audit;
 pub mod copy;
 pub mod credentials;

@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
 }
 
 /// The signed-in user of this request; a handler that takes it is closed to everyone else.
+#[derive(Clone)]
 pub struct CurrentUser {
     pub user: User,
     pub csrf: String,
@@ -40,6 +41,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // the route guard (web/access.rs) found them already
+        if let Some(found) = parts.extensions.remove::<CurrentUser>() {
+            return Ok(found);
+        }
         let token = session_token(&parts.headers).ok_or(AppError::NotSignedIn)?;
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
         if let Some((user, csrf)) = state.cache().session(&token) {

@@ -67,6 +67,27 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The API's rendering: `{"error": "..."}` with the status of the HTML page, in English (API clients are
+    /// programs; their shape is the contract).
+    pub fn json_response(self) -> Response {
+        let (status, _, _) = self.parts();
+        let message = match &self {
+            AppError::NotSignedIn => "an API token is required: Authorization: Bearer <token>",
+            AppError::NotFound => "no such unit",
+            AppError::Forbidden => "outside the scope of this token",
+            AppError::BadRequest(_) | AppError::Refused(_) | AppError::Csrf => "bad request",
+            AppError::TooLarge => "request body too large",
+            AppError::Db(e) if is_unavailable(e) => "the database is unavailable; retry later",
+            _ => "internal error",
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "API request failed");
+        }
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
 /// The database is away (stopped, unreachable, pool exhausted): the user should retry, not report a bug.
 fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {

@@ -1,4 +1,5 @@
 //! The HTTP side: one module per area, each exposing `router()`; the middleware stack is here.
+pub mod access;
 mod account;
 mod admin;
 mod api;
@@ -52,6 +53,8 @@ pub struct App {
     pub cache: Arc<cache::Cache>,
     /// How fast passwords may be tried, per address and in all.
     pub sign_in_limits: limits::SignInLimits,
+    /// The route guard's answers (which unit a path names, and whether a scope holds it), per data generation.
+    pub access: access::Memo,
 }
 
 impl AppState {
@@ -60,7 +63,13 @@ impl AppState {
     }
 
     pub fn with_sign_in_limits(pool: PgPool, secure_cookies: bool, sign_in_limits: limits::SignInLimits) -> AppState {
-        AppState(Arc::new(App { pool, secure_cookies, cache: Arc::default(), sign_in_limits }))
+        AppState(Arc::new(App {
+            pool,
+            secure_cookies,
+            cache: Arc::default(),
+            sign_in_limits,
+            access: Default::default(),
+        }))
     }
 
     pub fn pool(&self) -> &PgPool {

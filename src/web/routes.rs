@@ -6,8 +6,9 @@ use axum::http::Method;
 use axum::routing::{self, MethodRouter};
 
 use super::AppState;
+use super::access::{self, Guarded, Target};
 
-/// Who may use a route. Handlers enforce it (through `CurrentUser`); the matrix test proves they do.
+/// Who may use a route. `web::access::Guarded` enforces it before the handler runs; the matrix test proves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// Anyone, signed in or not: the sign-in page, health checks.
@@ -47,13 +48,21 @@ impl Default for Routes {
     }
 }
 
+/// The handler behind its rule; a rule that the path cannot carry (a unit rule on a path that names no unit) is a
+/// mistake in the route table, caught when the router is built.
+fn guard<H>(path: &'static str, access: Access, handler: H) -> Guarded<H> {
+    let target = Target::of(path);
+    assert!(access::consistent(access, target), "route {path}: {access:?} does not fit a path naming {target:?}");
+    Guarded { handler, access, target }
+}
+
 impl Routes {
     pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
-        self.add(Method::GET, path, access, routing::get(handler))
+        self.add(Method::GET, path, access, routing::get(guard(path, access, handler)))
     }
 
     pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, access: Access, handler: H) -> Routes {
-        self.add(Method::POST, path, access, routing::post(handler))
+        self.add(Method::POST, path, access, routing::post(guard(path, access, handler)))
     }
 
     fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Routes {

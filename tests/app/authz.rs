@@ -258,3 +258,77 @@ async fn a_viewer_sees_officials_by_name_and_no_member_login_name_or_address(poo
     let audit = admin.get("/audit").await.text();
     assert!(audit.contains("sec_a (192.0.2.44)"), "administrators see login names and addresses: {audit}");
 }
+
+/// The rule in the route table is what runs: a route whose handler checks nothing at all is still closed to
+/// whoever its rule excludes, for a unit, a meeting, a task and a member named in its path (web/access.rs). The
+/// same holds with the page cache on, where the guard's answers are remembered per data generation.
+#[sqlx::test]
+async fn a_route_s_rule_runs_even_when_its_handler_checks_nothing(pool: PgPool) {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let app = crate::common::TestApp::with_cache(pool).await;
+    async fn inside() -> &'static str {
+        "inside"
+    }
+    let (router, _) = chibo::web::Routes::default()
+        .get("/cells/{code}/probe", Access::ReadUnit, inside)
+        .get("/meetings/{id}/probe", Access::EditCell, inside)
+        .get("/members/{code}/probe", Access::ManageRecords, inside)
+        .into_parts();
+    let router = router.with_state(app.state.clone());
+    let meeting_in = |cell: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "insert into meetings (cell_id, held_on, kind, topic)
+                 select id, '2026-10-08', 'thematic', 'Chuyên đề' from units where code = $1 returning id",
+            )
+            .bind(cell)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (meeting_a, meeting_c) = (meeting_in("A").await, meeting_in("C").await);
+    let cookie_of = |user: &'static str| {
+        let app = &app;
+        async move { app.login(user).await.cookie().map(str::to_string) }
+    };
+    let (sec_a, viewer, clerk) = (cookie_of("sec_a").await, cookie_of("viewer").await, cookie_of("clerk").await);
+    let ask = |path: String, cookie: Option<String>| {
+        let router = router.clone();
+        async move {
+            let mut req = Request::get(&path).header(header::HOST, "localhost");
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            let res = crate::common::send_to(router, req.body(Body::empty()).unwrap()).await;
+            (res.status(), res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string()))
+        }
+    };
+    for _ in 0..2 {
+        // twice: the second time the guard answers from its memory
+        assert_eq!(ask("/cells/A/probe".into(), sec_a.clone()).await.0, StatusCode::OK);
+        assert_eq!(ask("/cells/B/probe".into(), sec_a.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(ask("/cells/NOPE/probe".into(), sec_a.clone()).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(ask("/cells/A/probe".into(), None).await.1.as_deref(), Some("/login"));
+        assert_eq!(ask(format!("/meetings/{meeting_a}/probe"), sec_a.clone()).await.0, StatusCode::OK);
+        assert_eq!(ask(format!("/meetings/{meeting_c}/probe"), sec_a.clone()).await.0, StatusCode::FORBIDDEN);
+        // a viewer's role may not edit, in scope or not
+        assert_eq!(ask(format!("/meetings/{meeting_a}/probe"), viewer.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(ask("/meetings/999999/probe".into(), sec_a.clone()).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(ask("/members/M1/probe".into(), clerk.clone()).await.0, StatusCode::OK);
+        assert_eq!(ask("/members/M1/probe".into(), sec_a.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(ask("/members/M9/probe".into(), clerk.clone()).await.0, StatusCode::FORBIDDEN);
+    }
+}
+
+/// A route declared with a rule its path cannot carry is refused when the router is built.
+#[test]
+#[should_panic(expected = "does not fit")]
+fn a_unit_rule_on_a_path_that_names_no_unit_is_refused() {
+    async fn inside() -> &'static str {
+        "inside"
+    }
+    let _ = chibo::web::Routes::default().get("/probe", Access::ReadUnit, inside);
+}

@@ -63,3 +63,55 @@ async fn db_functions_sql_is_what_the_migrations_make(pool: PgPool) {
         );
     }
 }
+
+/// `.sqlx/` is the offline cache of the compile-time-checked queries (`query!`, `query_as!`): CI builds with
+/// `SQLX_OFFLINE=true` from it. This is `cargo sqlx prepare --check` without sqlx-cli: every cached query is
+/// described again against a freshly migrated database and must come out exactly as cached (columns, their
+/// types and nullability, parameters), and must still be written somewhere in the source. A query whose file is
+/// missing fails the build itself. To refresh the cache after changing a query or a migration:
+/// `scripts/sqlx-prepare`.
+#[sqlx::test]
+async fn the_query_cache_is_what_the_schema_says(pool: PgPool) {
+    use sqlx::{Executor, SqlSafeStr};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let squash = |s: &str| s.replace("\\\n", " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut sources = String::new();
+    for dir in ["src", "tests", "bench"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    sources.push_str(&squash(&std::fs::read_to_string(&path).unwrap()));
+                    sources.push('\n');
+                }
+            }
+        }
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    let (mut checked, mut problems) = (0, Vec::new());
+    for entry in std::fs::read_dir(root.join(".sqlx")).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let cached: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+        let query = cached["query"].as_str().unwrap().to_string();
+        let start: String = squash(&query).chars().take(80).collect();
+        if !sources.contains(&start) {
+            problems.push(format!("{name}: no longer in the source: {start}…"));
+            continue;
+        }
+        match (&mut *conn).describe(sqlx::AssertSqlSafe(query.clone()).into_sql_str()).await {
+            Err(e) => problems.push(format!("{name}: the schema refuses it: {e}")),
+            Ok(live) => {
+                let live = serde_json::to_value(&live).unwrap();
+                if live != cached["describe"] {
+                    problems.push(format!("{name}: cached {} but the schema says {live}", cached["describe"]));
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(problems.is_empty(), "the query cache is stale; run scripts/sqlx-prepare\n{}", problems.join("\n"));
+    println!("{checked} cached queries match the schema");
+}

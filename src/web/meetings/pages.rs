@@ -1,6 +1,6 @@
 //! Handlers of the meeting pages.
-use crate::web::view::Label;
 use crate::web::extract::{Fields, Form, LocalPath, Path};
+use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
