@@ -84,7 +84,6 @@ mod tests {
     }
 }
 
-
 /// A meeting as the secretary submitted it, after every check of the form has passed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetingDraft {
