@@ -1,63 +1,54 @@
 //! The lists a committee acts on (DOMAIN.md §7), for the cells under a unit as the tree stands in the month
 //! concerned.
 use chrono::{Datelike, NaiveDate};
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use crate::domain::metrics::add_months;
 use crate::domain::time;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct CellFlag {
     pub code: String,
     pub name: String,
-    /// why the cell is listed, in the request's language
-    pub reasons: Vec<String>,
+    /// why the cell is listed (`web/followup.rs` words them)
+    pub reasons: Vec<Reason>,
 }
 
-#[derive(FromRow)]
-struct CellRow {
-    code: String,
-    name: String,
+/// Why a cell is on a follow-up list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// No regular meeting logged in `month` (its first day).
+    NotLogged { month: NaiveDate },
+    /// No regular meeting in this many of the last three closed months (two or three).
+    Missed(i64),
+    /// No regular meeting in the last closed month (the only one missed of the three).
+    MissedLast,
+    /// Attendance below 80 % over the last three closed months.
+    LowAttendance,
+    /// Rated weak this many times in the last three closed months.
+    Weak(i64),
+    /// Classified as failing its tasks in this year.
+    FailedYear(i32),
 }
 
-/// A cell of the watch list and what puts it there.
-#[derive(FromRow)]
-struct WatchRow {
-    code: String,
-    name: String,
-    missed: i64,
-    missed_last: bool,
-    low_attendance: bool,
-    weak: i64,
-    failed: bool,
-}
-
-#[derive(FromRow)]
-struct AbsentRow {
-    cell_code: String,
-    cell_name: String,
-    full_name: String,
-    months: i64,
-}
-
-#[derive(FromRow)]
-struct ProbationRow {
-    cell_code: String,
-    cell_name: String,
-    full_name: String,
-    joined_on: NaiveDate,
-    due_on: NaiveDate,
-}
-
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct MemberFlag {
     pub cell_code: String,
     pub cell_name: String,
     pub full_name: String,
-    pub detail: String,
+    pub detail: MemberDetail,
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// What puts a member on a follow-up list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberDetail {
+    /// Absent without reason in `months` months of `year`.
+    Absent { months: i64, year: i32 },
+    /// A probationary member who joined on `joined_on` completes 12 months on `due_on`.
+    ProbationDue { joined_on: NaiveDate, due_on: NaiveDate },
+}
+
+#[derive(Debug, Clone)]
 pub struct SmallCell {
     pub code: String,
     pub name: String,
@@ -75,36 +66,32 @@ pub struct FollowUp {
     pub small_cells: Vec<SmallCell>,
 }
 
-pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
-    let today = time::today();
+/// The lists for the cells under `unit_id`, as they stand on `today`.
+pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::Result<FollowUp> {
     let month = add_months(time::month_start(today), -1);
     let three_ago = add_months(month, -2);
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January");
 
-    let no_meeting: Vec<CellRow> = sqlx::query_as(
+    let no_meeting = sqlx::query!(
         "select u.code, u.name
          from cell_places p join units u on u.id = p.cell_id
          left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
          where p.period = 'month' and p.starts_on = $2 and p.ancestors @> array[$1::bigint]
            and coalesce(s.regular_meetings, 0) = 0
          order by u.name",
+        unit_id,
+        month
     )
-    .bind(unit_id)
-    .bind(month)
     .fetch_all(pool)
-    .await?;
-    let no_meeting = no_meeting
-        .into_iter()
-        .map(|c| CellFlag {
-            code: c.code,
-            name: c.name,
-            reasons: vec![crate::tr1("cell.not_logged", time::format_month(month))],
-        })
-        .collect();
+    .await?
+    .into_iter()
+    .map(|c| CellFlag { code: c.code, name: c.name, reasons: vec![Reason::NotLogged { month }] })
+    .collect();
 
     // missing meetings, low attendance or repeated weak ratings over the last three closed months; a fail last year
-    let watch: Vec<WatchRow> = sqlx::query_as(
-        "with last3 as (
+    let last_year = today.year() - 1;
+    let watch = sqlx::query!(
+        r#"with last3 as (
             select p.cell_id, count(*) as open_months,
                    count(*) filter (where coalesce(s.regular_meetings, 0) = 0) as missed,
                    coalesce(sum(s.present), 0) as present,
@@ -115,120 +102,118 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64) -> sqlx::Result<FollowUp> {
               and p.cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $3
                                 and ancestors @> array[$1::bigint])
             group by p.cell_id)
-         select u.code, u.name, l.missed,
+         select u.code, u.name, l.missed as "missed!",
                 (l.missed = 1 and exists(select 1 from cell_places q
                      left join cell_month_stats t on t.cell_id = q.cell_id and t.month = q.starts_on
                      where q.cell_id = l.cell_id and q.period = 'month' and q.starts_on = $3
-                       and coalesce(t.regular_meetings, 0) = 0)) as missed_last,
-                (l.expected > 0 and l.present * 100 < l.expected * 80) as low_attendance,
-                l.weak::bigint as weak,
+                       and coalesce(t.regular_meetings, 0) = 0)) as "missed_last!",
+                (l.expected > 0 and l.present * 100 < l.expected * 80) as "low_attendance!",
+                l.weak::bigint as "weak!",
                 exists(select 1 from cell_classifications c where c.cell_id = l.cell_id
-                       and c.year = $4 and c.level = 'fail') as failed
+                       and c.year = $4 and c.level = 'fail') as "failed!"
          from last3 l join units u on u.id = l.cell_id
          where l.missed >= 1 or (l.expected > 0 and l.present * 100 < l.expected * 80) or l.weak >= 2
             or exists(select 1 from cell_classifications c where c.cell_id = l.cell_id and c.year = $4 and c.level = 'fail')
-         order by u.name",
+         order by u.name"#,
+        unit_id,
+        three_ago,
+        month,
+        last_year as i16
     )
-    .bind(unit_id)
-    .bind(three_ago)
-    .bind(month)
-    .bind((today.year() - 1) as i16)
     .fetch_all(pool)
-    .await?;
-    let last_year = today.year() - 1;
-    let watch = watch
-        .into_iter()
-        .map(|w| {
-            let mut reasons = Vec::new();
-            if w.missed >= 2 {
-                reasons.push(crate::tr1("followup.missed_n", w.missed));
-            } else if w.missed_last {
-                reasons.push(crate::tr("followup.missed_last").to_string());
-            }
-            if w.low_attendance {
-                reasons.push(crate::tr("followup.low_attendance").to_string());
-            }
-            if w.weak >= 2 {
-                reasons.push(crate::tr1("followup.weak_n", w.weak));
-            }
-            if w.failed {
-                reasons.push(crate::tr1("followup.failed_year", last_year));
-            }
-            CellFlag { code: w.code, name: w.name, reasons }
-        })
-        .filter(|c| !c.reasons.is_empty())
-        .collect();
+    .await?
+    .into_iter()
+    .map(|w| {
+        let mut reasons = Vec::new();
+        if w.missed >= 2 {
+            reasons.push(Reason::Missed(w.missed));
+        } else if w.missed_last {
+            reasons.push(Reason::MissedLast);
+        }
+        if w.low_attendance {
+            reasons.push(Reason::LowAttendance);
+        }
+        if w.weak >= 2 {
+            reasons.push(Reason::Weak(w.weak));
+        }
+        if w.failed {
+            reasons.push(Reason::FailedYear(last_year));
+        }
+        CellFlag { code: w.code, name: w.name, reasons }
+    })
+    .filter(|c| !c.reasons.is_empty())
+    .collect();
 
-    let cells_today = "select cell_id from cell_places where period = 'month' and starts_on = $2
-                       and ancestors @> array[$1::bigint]";
-    let absent_members: Vec<AbsentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select u.code as cell_code, u.name as cell_name, m.full_name,
-                count(distinct date_trunc('month', mt.held_on)) as months
-         from attendance a join meetings mt on mt.id = a.meeting_id join members m on m.id = a.member_id
-         join units u on u.id = mt.cell_id
-         where a.status = 'unexcused' and mt.held_on >= $3 and mt.cell_id in ({cells_today})
-         group by u.code, u.name, m.id, m.full_name
-         having count(distinct date_trunc('month', mt.held_on)) >= 3
-         order by u.name, m.full_name"
-    )))
-    .bind(unit_id)
-    .bind(time::month_start(today))
-    .bind(year_start)
+    // each of the three lists below is of the cells under the unit this month:
+    // `cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $2 and ancestors @> ...)`
+    let absent_members = sqlx::query!(
+        r#"select u.code as cell_code, u.name as cell_name, m.full_name,
+                  count(distinct date_trunc('month', mt.held_on)) as "months!"
+           from attendance a join meetings mt on mt.id = a.meeting_id join members m on m.id = a.member_id
+           join units u on u.id = mt.cell_id
+           where a.status = 'unexcused' and mt.held_on >= $3
+             and mt.cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $2
+                                and ancestors @> array[$1::bigint])
+           group by u.code, u.name, m.id, m.full_name
+           having count(distinct date_trunc('month', mt.held_on)) >= 3
+           order by u.name, m.full_name"#,
+        unit_id,
+        time::month_start(today),
+        year_start
+    )
     .fetch_all(pool)
-    .await?;
-    let absent_members = absent_members
-        .into_iter()
-        .map(|a| MemberFlag {
-            cell_code: a.cell_code,
-            cell_name: a.cell_name,
-            full_name: a.full_name,
-            detail: crate::tr2("followup.absent_detail", a.months, today.year()),
-        })
-        .collect();
+    .await?
+    .into_iter()
+    .map(|a| MemberFlag {
+        cell_code: a.cell_code,
+        cell_name: a.cell_name,
+        full_name: a.full_name,
+        detail: MemberDetail::Absent { months: a.months, year: today.year() },
+    })
+    .collect();
 
-    let probation_due: Vec<ProbationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
-                (m.joined_on + interval '12 months')::date as due_on
-         from members m cross join lateral cell_of(m.id, $3) c(cell_id) join units u on u.id = c.cell_id
-         where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
-           and u.id in ({cells_today})
-         order by m.joined_on"
-    )))
-    .bind(unit_id)
-    .bind(time::month_start(today))
-    .bind(today)
+    let probation_due = sqlx::query!(
+        r#"select u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
+                  (m.joined_on + interval '12 months')::date as "due_on!"
+           from members m cross join lateral cell_of(m.id, $3) c(cell_id) join units u on u.id = c.cell_id
+           where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
+             and u.id in (select cell_id from cell_places where period = 'month' and starts_on = $2
+                          and ancestors @> array[$1::bigint])
+           order by m.joined_on"#,
+        unit_id,
+        time::month_start(today),
+        today
+    )
     .fetch_all(pool)
-    .await?;
-    let probation_due = probation_due
-        .into_iter()
-        .map(|p| MemberFlag {
-            cell_code: p.cell_code,
-            cell_name: p.cell_name,
-            full_name: p.full_name,
-            detail: crate::tr2(
-                "followup.probation_detail",
-                time::format_date(p.joined_on),
-                time::format_date(p.due_on),
-            ),
-        })
-        .collect();
+    .await?
+    .into_iter()
+    .map(|p| MemberFlag {
+        cell_code: p.cell_code,
+        cell_name: p.cell_name,
+        full_name: p.full_name,
+        detail: MemberDetail::ProbationDue { joined_on: p.joined_on, due_on: p.due_on },
+    })
+    .collect();
 
-    let small_cells: Vec<SmallCell> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "with roll as (
-            select c.cell_id from members m cross join lateral cell_of(m.id, $3) c(cell_id)
-            where is_open(m.joined_on, m.left_on - 1, $3))
-         select u.code, u.name, count(r.cell_id) as members,
-                (select string_agg(o.full_name, ', ') from reg18_assignments a join officials o on o.id = a.official_id
-                 where a.cell_id = u.id and a.year = $4 and o.\"group\" = 'grassroots_committee') as cadre
-         from units u left join roll r on r.cell_id = u.id
-         where u.id in ({cells_today}) and is_open(u.valid_from, u.valid_to, $3)
-         group by u.id, u.code, u.name having count(r.cell_id) < 7
-         order by cadre nulls first, u.name"
-    )))
-    .bind(unit_id)
-    .bind(time::month_start(today))
-    .bind(today)
-    .bind(today.year() as i16)
+    let small_cells = sqlx::query_as!(
+        SmallCell,
+        r#"with roll as (
+              select c.cell_id from members m cross join lateral cell_of(m.id, $3) c(cell_id)
+              where is_open(m.joined_on, m.left_on - 1, $3))
+           select u.code, u.name, count(r.cell_id) as "members!",
+                  (select string_agg(o.full_name, ', ') from reg18_assignments a join officials o on o.id = a.official_id
+                   where a.cell_id = u.id and a.year = $4 and o."group" = 'grassroots_committee') as cadre
+           from units u left join roll r on r.cell_id = u.id
+           where u.id in (select cell_id from cell_places where period = 'month' and starts_on = $2
+                          and ancestors @> array[$1::bigint])
+             and is_open(u.valid_from, u.valid_to, $3)
+           group by u.id, u.code, u.name having count(r.cell_id) < 7
+           order by cadre nulls first, u.name"#,
+        unit_id,
+        time::month_start(today),
+        today,
+        today.year() as i16
+    )
     .fetch_all(pool)
     .await?;
 

@@ -1,19 +1,20 @@
 //! Meetings with their attendance, guests and resolution tasks; each user action is one transaction.
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
-use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::db::audit::{self, Actor, Change};
-use crate::domain::meeting::{AttendanceCounts, MeetingDraft};
+use crate::domain::meeting::{AttendanceCounts, AttendanceStatus, MeetingDraft, MeetingKind, OfficialGroup, Rating};
+use crate::domain::vocab::TaskStatus;
 
 /// A line of the meeting list: enough to see at a glance what happened.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct MeetingSummary {
     pub id: i64,
     pub held_on: NaiveDate,
-    pub kind: String,
+    pub kind: MeetingKind,
     pub topic: String,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     pub present: i64,
     pub excused: i64,
     pub unexcused: i64,
@@ -31,44 +32,44 @@ impl MeetingSummary {
     }
 }
 
-/// Per-member rows where there are any, else the four counts copied from a paper book.
-const COUNTS: &str = "coalesce(m.present, a.present, 0)::bigint as present,
-    coalesce(m.excused, a.excused, 0)::bigint as excused,
-    coalesce(m.unexcused, a.unexcused, 0)::bigint as unexcused,
-    coalesce(m.exempt, a.exempt, 0)::bigint as exempt";
-const COUNTS_JOIN: &str = "left join lateral (
-    select count(*) filter (where status = 'present') as present,
-           count(*) filter (where status = 'excused') as excused,
-           count(*) filter (where status = 'unexcused') as unexcused,
-           count(*) filter (where status = 'exempt') as exempt
-    from attendance where meeting_id = m.id) a on true";
-
+// Both queries below count per-member rows where there are any, else take the four counts copied from a paper
+// book (`coalesce(m.present, a.present, 0)`).
 pub async fn list_for_cell(db: impl PgExecutor<'_>, cell_id: i64, limit: i64) -> sqlx::Result<Vec<MeetingSummary>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select m.id, m.held_on, m.kind, m.topic, m.rating, {COUNTS}
-         from meetings m {COUNTS_JOIN}
-         where m.cell_id = $1 order by m.held_on desc, m.id desc limit $2"
-    )))
-    .bind(cell_id)
-    .bind(limit)
+    sqlx::query_as!(
+        MeetingSummary,
+        r#"select m.id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.rating as "rating: Rating",
+                  coalesce(m.present, a.present, 0)::bigint as "present!",
+                  coalesce(m.excused, a.excused, 0)::bigint as "excused!",
+                  coalesce(m.unexcused, a.unexcused, 0)::bigint as "unexcused!",
+                  coalesce(m.exempt, a.exempt, 0)::bigint as "exempt!"
+           from meetings m left join lateral (
+               select count(*) filter (where status = 'present') as present,
+                      count(*) filter (where status = 'excused') as excused,
+                      count(*) filter (where status = 'unexcused') as unexcused,
+                      count(*) filter (where status = 'exempt') as exempt
+               from attendance where meeting_id = m.id) a on true
+           where m.cell_id = $1 order by m.held_on desc, m.id desc limit $2"#,
+        cell_id,
+        limit
+    )
     .fetch_all(db)
     .await
 }
 
 /// Everything stored about one meeting.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Meeting {
     pub id: i64,
     pub cell_id: i64,
     pub held_on: NaiveDate,
-    pub kind: String,
+    pub kind: MeetingKind,
     pub topic: String,
     pub content: String,
     pub resolution: String,
     pub location: String,
     pub started_at: Option<NaiveTime>,
     pub ended_at: Option<NaiveTime>,
-    pub rating: Option<String>,
+    pub rating: Option<Rating>,
     pub score: Option<i16>,
     pub score_detail: Option<Value>,
     pub chair_id: Option<i64>,
@@ -99,37 +100,50 @@ impl Meeting {
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meeting>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select m.id, m.cell_id, m.held_on, m.kind, m.topic, m.content, m.resolution, m.location, m.started_at,
-                m.ended_at, m.rating, m.score, m.score_detail, m.chair_id, m.minute_taker_id, m.version,
-                m.present is not null as counts_only, {COUNTS}
-         from meetings m {COUNTS_JOIN} where m.id = $1"
-    )))
-    .bind(id)
+    sqlx::query_as!(
+        Meeting,
+        r#"select m.id, m.cell_id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.content, m.resolution,
+                  m.location, m.started_at, m.ended_at, m.rating as "rating: Rating", m.score, m.score_detail,
+                  m.chair_id, m.minute_taker_id, m.version, m.present is not null as "counts_only!",
+                  coalesce(m.present, a.present, 0)::bigint as "present!",
+                  coalesce(m.excused, a.excused, 0)::bigint as "excused!",
+                  coalesce(m.unexcused, a.unexcused, 0)::bigint as "unexcused!",
+                  coalesce(m.exempt, a.exempt, 0)::bigint as "exempt!"
+           from meetings m left join lateral (
+               select count(*) filter (where status = 'present') as present,
+                      count(*) filter (where status = 'excused') as excused,
+                      count(*) filter (where status = 'unexcused') as unexcused,
+                      count(*) filter (where status = 'exempt') as exempt
+               from attendance where meeting_id = m.id) a on true
+           where m.id = $1"#,
+        id
+    )
     .fetch_optional(db)
     .await
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct AttendanceRow {
     pub member_id: i64,
     pub full_name: String,
-    pub status: String,
+    pub status: AttendanceStatus,
 }
 
 pub async fn attendance(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<AttendanceRow>> {
-    let mut rows: Vec<AttendanceRow> = sqlx::query_as(
-        "select a.member_id, m.full_name, a.status from attendance a join members m on m.id = a.member_id
-         where a.meeting_id = $1",
+    let mut rows = sqlx::query_as!(
+        AttendanceRow,
+        r#"select a.member_id, m.full_name, a.status as "status: AttendanceStatus"
+           from attendance a join members m on m.id = a.member_id
+           where a.meeting_id = $1"#,
+        meeting_id
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await?;
     crate::db::members::sort_by_vietnamese_name(&mut rows, |r| &r.full_name);
     Ok(rows)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Task {
     pub id: i64,
     pub meeting_id: i64,
@@ -137,57 +151,73 @@ pub struct Task {
     pub assignee_name: String,
     pub description: String,
     pub due_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: TaskStatus,
     pub done_on: Option<NaiveDate>,
 }
 
 impl Task {
     pub fn is_overdue(&self, today: &NaiveDate) -> bool {
-        self.status == "open" && self.due_on.is_some_and(|d| d < *today)
+        self.status == TaskStatus::Open && self.due_on.is_some_and(|d| d < *today)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.status == TaskStatus::Done
     }
 }
 
-const TASK_COLUMNS: &str = "t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
-    t.status, t.done_on";
+// The three task queries below read the same columns (a task with its assignee's name).
 
 /// One task, whatever its state.
 pub async fn task(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Option<Task>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id where t.id = $1"
-    )))
-    .bind(task_id)
+    sqlx::query_as!(
+        Task,
+        r#"select t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
+                  t.status as "status: TaskStatus", t.done_on
+           from tasks t join members p on p.id = t.assignee_id where t.id = $1"#,
+        task_id
+    )
     .fetch_optional(db)
     .await
 }
 
 pub async fn tasks(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<Task>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id
-         where t.meeting_id = $1 order by t.id"
-    )))
-    .bind(meeting_id)
+    sqlx::query_as!(
+        Task,
+        r#"select t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
+                  t.status as "status: TaskStatus", t.done_on
+           from tasks t join members p on p.id = t.assignee_id
+           where t.meeting_id = $1 order by t.id"#,
+        meeting_id
+    )
     .fetch_all(db)
     .await
 }
 
 /// A cell's open tasks, the most urgent first.
 pub async fn open_tasks_for_cell(db: impl PgExecutor<'_>, cell_id: i64) -> sqlx::Result<Vec<Task>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {TASK_COLUMNS} from tasks t join members p on p.id = t.assignee_id
-         join meetings m on m.id = t.meeting_id
-         where m.cell_id = $1 and t.status = 'open' order by t.due_on nulls last, t.id"
-    )))
-    .bind(cell_id)
+    sqlx::query_as!(
+        Task,
+        r#"select t.id, t.meeting_id, t.assignee_id, p.full_name as assignee_name, t.description, t.due_on,
+                  t.status as "status: TaskStatus", t.done_on
+           from tasks t join members p on p.id = t.assignee_id
+           join meetings m on m.id = t.meeting_id
+           where m.cell_id = $1 and t.status = $2 order by t.due_on nulls last, t.id"#,
+        cell_id,
+        TaskStatus::Open.as_str()
+    )
     .fetch_all(db)
     .await
 }
 
-/// The cell a task belongs to (for the scope check), if the task exists.
+/// The cell a task belongs to (for the scope check), if the task exists: (cell, meeting).
 pub async fn task_cell(db: impl PgExecutor<'_>, task_id: i64) -> sqlx::Result<Option<(i64, i64)>> {
-    sqlx::query_as("select m.cell_id, m.id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1")
-        .bind(task_id)
-        .fetch_optional(db)
-        .await
+    let row = sqlx::query!(
+        "select m.cell_id, m.id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1",
+        task_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.cell_id, r.id)))
 }
 
 /// Marks a task done today; marking it twice changes nothing.
@@ -203,20 +233,24 @@ pub async fn reopen_task(pool: &PgPool, actor: &Actor, task_id: i64) -> sqlx::Re
 /// Marks a task done on `done_on`, or open again with `None`; a task already so is left alone.
 async fn set_task_done(pool: &PgPool, actor: &Actor, task_id: i64, done_on: Option<NaiveDate>) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    let (from, to) = if done_on.is_some() { ("open", "done") } else { ("done", "open") };
-    let done = sqlx::query("update tasks set status = $3, done_on = $2 where id = $1 and status = $4")
-        .bind(task_id)
-        .bind(done_on)
-        .bind(to)
-        .bind(from)
-        .execute(&mut *tx)
-        .await?;
+    let (from, to) =
+        if done_on.is_some() { (TaskStatus::Open, TaskStatus::Done) } else { (TaskStatus::Done, TaskStatus::Open) };
+    let done = sqlx::query!(
+        "update tasks set status = $3, done_on = $2 where id = $1 and status = $4",
+        task_id,
+        done_on,
+        to.as_str(),
+        from.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 1 {
-        let cell_id: Option<i64> =
-            sqlx::query_scalar("select m.cell_id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1")
-                .bind(task_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let cell_id = sqlx::query_scalar!(
+            "select m.cell_id from tasks t join meetings m on m.id = t.meeting_id where t.id = $1",
+            task_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let before = serde_json::json!({"status": from});
         let after = serde_json::json!({"status": to, "done_on": done_on});
         audit::record(
@@ -236,13 +270,24 @@ async fn set_task_done(pool: &PgPool, actor: &Actor, task_id: i64, done_on: Opti
     tx.commit().await
 }
 
+/// An official recorded as a guest of a meeting.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    pub id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub group: OfficialGroup,
+}
+
 /// Guests recorded at a meeting.
-pub async fn guests(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<crate::db::officials::Official>> {
-    sqlx::query_as(
-        "select o.id, o.code, o.full_name, o.\"group\" from meeting_guests g join officials o on o.id = g.official_id
-         where g.meeting_id = $1 order by o.full_name",
+pub async fn guests(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<Guest>> {
+    sqlx::query_as!(
+        Guest,
+        r#"select o.id, o.code, o.full_name, o."group" as "group: OfficialGroup"
+           from meeting_guests g join officials o on o.id = g.official_id
+           where g.meeting_id = $1 order by o.full_name"#,
+        meeting_id
     )
-    .bind(meeting_id)
     .fetch_all(db)
     .await
 }
@@ -254,17 +299,19 @@ pub async fn regular_in_month(
     day: NaiveDate,
     except: Option<i64>,
 ) -> sqlx::Result<Vec<(i64, NaiveDate)>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "select id, held_on from meetings
-         where cell_id = $1 and kind = 'regular' and date_trunc('month', held_on) = date_trunc('month', $2::date)
+         where cell_id = $1 and kind = $4 and date_trunc('month', held_on) = date_trunc('month', $2::date)
            and id is distinct from $3
          order by held_on",
+        cell_id,
+        day,
+        except,
+        MeetingKind::Regular.as_str()
     )
-    .bind(cell_id)
-    .bind(day)
-    .bind(except)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.held_on)).collect())
 }
 
 /// The outcome of saving a new meeting.
@@ -292,29 +339,29 @@ pub async fn create(
     draft: &MeetingDraft,
 ) -> sqlx::Result<Created> {
     let mut tx = pool.begin().await?;
-    let inserted: Option<i64> = sqlx::query_scalar(
+    let inserted = sqlx::query_scalar!(
         "insert into meetings (cell_id, held_on, kind, topic, content, resolution, location, started_at, ended_at,
                                rating, score, score_detail, chair_id, minute_taker_id, idempotency_key, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          on conflict (idempotency_key) do nothing
          returning id",
+        cell_id,
+        draft.held_on,
+        draft.kind.as_str(),
+        draft.topic,
+        draft.content,
+        draft.resolution,
+        draft.location,
+        draft.started_at,
+        draft.ended_at,
+        draft.rating.map(Rating::as_str),
+        draft.score().map(i16::from),
+        score_json(draft),
+        draft.chair_id,
+        draft.minute_taker_id,
+        idempotency_key,
+        actor.user_id
     )
-    .bind(cell_id)
-    .bind(draft.held_on)
-    .bind(draft.kind.as_str())
-    .bind(&draft.topic)
-    .bind(&draft.content)
-    .bind(&draft.resolution)
-    .bind(&draft.location)
-    .bind(draft.started_at)
-    .bind(draft.ended_at)
-    .bind(draft.rating.map(|r| r.as_str()))
-    .bind(draft.score().map(i16::from))
-    .bind(score_json(draft))
-    .bind(draft.chair_id)
-    .bind(draft.minute_taker_id)
-    .bind(idempotency_key)
-    .bind(actor.user_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = inserted else {
@@ -359,46 +406,41 @@ pub async fn update(
 ) -> sqlx::Result<Updated> {
     let mut tx = pool.begin().await?;
     let before = snapshot(&mut tx, id).await?;
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "update meetings set held_on = $3, kind = $4, topic = $5, content = $6, resolution = $7, location = $8,
                 started_at = $9, ended_at = $10, rating = $11, score = $12, score_detail = $13, chair_id = $14,
                 minute_taker_id = $15, present = null, excused = null, unexcused = null, exempt = null,
                 version = version + 1, updated_at = now()
          where id = $1 and version = $2",
+        id,
+        version,
+        draft.held_on,
+        draft.kind.as_str(),
+        draft.topic,
+        draft.content,
+        draft.resolution,
+        draft.location,
+        draft.started_at,
+        draft.ended_at,
+        draft.rating.map(Rating::as_str),
+        draft.score().map(i16::from),
+        score_json(draft),
+        draft.chair_id,
+        draft.minute_taker_id
     )
-    .bind(id)
-    .bind(version)
-    .bind(draft.held_on)
-    .bind(draft.kind.as_str())
-    .bind(&draft.topic)
-    .bind(&draft.content)
-    .bind(&draft.resolution)
-    .bind(&draft.location)
-    .bind(draft.started_at)
-    .bind(draft.ended_at)
-    .bind(draft.rating.map(|r| r.as_str()))
-    .bind(draft.score().map(i16::from))
-    .bind(score_json(draft))
-    .bind(draft.chair_id)
-    .bind(draft.minute_taker_id)
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() == 0 {
         tx.rollback().await?;
         return Ok(Updated::Conflict);
     }
-    sqlx::query("delete from attendance where meeting_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("delete from meeting_guests where meeting_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query!("delete from attendance where meeting_id = $1", id).execute(&mut *tx).await?;
+    sqlx::query!("delete from meeting_guests where meeting_id = $1", id).execute(&mut *tx).await?;
     let kept: Vec<i64> = draft.tasks.iter().filter_map(|t| t.id).collect();
-    sqlx::query("delete from tasks where meeting_id = $1 and id <> all($2)")
-        .bind(id)
-        .bind(&kept)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("delete from tasks where meeting_id = $1 and id <> all($2)", id, &kept[..]).execute(&mut *tx).await?;
     write_children(&mut tx, id, draft).await?;
     let after = snapshot(&mut tx, id).await?;
-    let cell_id: i64 =
-        sqlx::query_scalar("select cell_id from meetings where id = $1").bind(id).fetch_one(&mut *tx).await?;
+    let cell_id = sqlx::query_scalar!("select cell_id from meetings where id = $1", id).fetch_one(&mut *tx).await?;
     audit::record(
         &mut tx,
         actor,
@@ -421,64 +463,79 @@ fn score_json(draft: &MeetingDraft) -> Option<Value> {
 }
 
 async fn write_children(tx: &mut PgConnection, id: i64, draft: &MeetingDraft) -> sqlx::Result<()> {
-    let (members, statuses): (Vec<i64>, Vec<&str>) = draft.attendance.iter().map(|(m, s)| (*m, s.as_str())).unzip();
-    sqlx::query(
+    let (members, statuses): (Vec<i64>, Vec<AttendanceStatus>) = draft.attendance.iter().copied().unzip();
+    sqlx::query!(
         "insert into attendance (meeting_id, member_id, status) select $1, * from unnest($2::bigint[], $3::text[])",
+        id,
+        &members[..],
+        &statuses[..] as _
     )
-    .bind(id)
-    .bind(&members)
-    .bind(&statuses)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("insert into meeting_guests (meeting_id, official_id) select $1, unnest($2::bigint[])")
-        .bind(id)
-        .bind(&draft.guests)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "insert into meeting_guests (meeting_id, official_id) select $1, unnest($2::bigint[])",
+        id,
+        &draft.guests[..]
+    )
+    .execute(&mut *tx)
+    .await?;
     for t in &draft.tasks {
-        let sql = match t.id {
-            Some(_) => {
-                "update tasks set assignee_id = $3, description = $4, due_on = $5 where id = $2 and meeting_id = $1"
+        match t.id {
+            Some(task_id) => {
+                sqlx::query!(
+                    "update tasks set assignee_id = $3, description = $4, due_on = $5 where id = $2 and meeting_id = $1",
+                    id,
+                    task_id,
+                    t.assignee_id,
+                    t.description,
+                    t.due_on
+                )
+                .execute(&mut *tx)
+                .await?;
             }
-            None => "insert into tasks (meeting_id, assignee_id, description, due_on) values ($1, $3, $4, $5)",
-        };
-        sqlx::query(sql)
-            .bind(id)
-            .bind(t.id)
-            .bind(t.assignee_id)
-            .bind(&t.description)
-            .bind(t.due_on)
-            .execute(&mut *tx)
-            .await?;
+            None => {
+                sqlx::query!(
+                    "insert into tasks (meeting_id, assignee_id, description, due_on) values ($1, $2, $3, $4)",
+                    id,
+                    t.assignee_id,
+                    t.description,
+                    t.due_on
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
     }
     Ok(())
 }
 
 /// The whole meeting as JSON, for the audit trail's before and after.
 async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
-    sqlx::query_scalar(
-        "select to_jsonb(m) - 'idempotency_key'
+    sqlx::query_scalar!(
+        r#"select to_jsonb(m) - 'idempotency_key'
             || jsonb_build_object(
                 'attendance', (select jsonb_object_agg(member_id, status) from attendance where meeting_id = m.id),
                 'guests', (select jsonb_agg(official_id order by official_id) from meeting_guests where meeting_id = m.id),
                 'tasks', (select jsonb_agg(to_jsonb(t) order by t.id) from tasks t where t.meeting_id = m.id))
-         from meetings m where m.id = $1",
+              as "snapshot!"
+         from meetings m where m.id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_one(&mut *tx)
     .await
 }
 
 /// The meeting a form with this idempotency key already saved, if any.
 pub async fn by_idempotency_key(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("select id from meetings where idempotency_key = $1").bind(key).fetch_optional(db).await
+    sqlx::query_scalar!("select id from meetings where idempotency_key = $1", key).fetch_optional(db).await
 }
 
 /// The criteria of the 100-point helper: (key, Vietnamese label, English label, most points), in order.
 pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, String, i16)>> {
-    sqlx::query_as("select key, label_vi, label_en, max_points from rating_criteria order by position")
+    let rows = sqlx::query!("select key, label_vi, label_en, max_points from rating_criteria order by position")
         .fetch_all(db)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.label_vi, r.label_en, r.max_points)).collect())
 }
 
 /// For each of `cell_ids`: whether it has a regular meeting on or after `month_start`, and the day of its latest
@@ -489,13 +546,15 @@ pub async fn month_status(
     month_start: NaiveDate,
     today: NaiveDate,
 ) -> sqlx::Result<Vec<(i64, bool, NaiveDate)>> {
-    sqlx::query_as(
-        "select cell_id, bool_or(kind = 'regular' and held_on >= $2), max(held_on)
-         from meetings where cell_id = any($1) and held_on <= $3 group by cell_id",
+    let rows = sqlx::query!(
+        r#"select cell_id, bool_or(kind = $4 and held_on >= $2) as "regular!", max(held_on) as "latest!"
+           from meetings where cell_id = any($1) and held_on <= $3 group by cell_id"#,
+        cell_ids,
+        month_start,
+        today,
+        MeetingKind::Regular.as_str()
     )
-    .bind(cell_ids)
-    .bind(month_start)
-    .bind(today)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.cell_id, r.regular, r.latest)).collect())
 }

@@ -8,6 +8,7 @@ use super::structure::Structure;
 use super::{date, pick};
 use crate::db::copy::CopyBuffer;
 use crate::demo::names;
+use crate::domain::vocab::{AttendanceStatus, ClassLevel, MeetingKind, OfficialGroup, Rating, TaskStatus};
 
 pub struct Buffers {
     pub officials: CopyBuffer,
@@ -23,7 +24,13 @@ pub struct Buffers {
 
 struct Official {
     id: i64,
-    group: &'static str,
+    group: OfficialGroup,
+}
+
+impl Official {
+    fn is_district(&self) -> bool {
+        matches!(self.group, OfficialGroup::DistrictStanding | OfficialGroup::DistrictCommittee)
+    }
 }
 
 pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
@@ -45,20 +52,24 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
 
     // Officials: province leaders, district leaders and staff, three grassroots committee members per committee.
     let mut officials: Vec<(usize, Official)> = Vec::new(); // (unit index, official)
-    let mut add_official = |rng: &mut StdRng, b: &mut Buffers, unit: usize, group: &'static str| {
+    let mut add_official = |rng: &mut StdRng, b: &mut Buffers, unit: usize, group: OfficialGroup| {
         let id = officials.len() as i64 + 1;
         let name = super::person_name(rng);
-        b.officials.row(&[&id, &format!("CB{id:05}"), &name, &group, &(unit as i64 + 1)]);
+        b.officials.row(&[&id, &format!("CB{id:05}"), &name, &group.as_str(), &(unit as i64 + 1)]);
         officials.push((unit, Official { id, group }));
     };
     for _ in 0..12 {
-        add_official(rng, &mut b, 0, "provincial_standing");
+        add_official(rng, &mut b, 0, OfficialGroup::ProvincialStanding);
     }
     for _ in 0..30 {
-        add_official(rng, &mut b, 0, "provincial_committee");
+        add_official(rng, &mut b, 0, OfficialGroup::ProvincialCommittee);
     }
     for &d in &s.districts {
-        for (group, n) in [("district_standing", 4), ("district_committee", 8), ("advisory_staff", 3)] {
+        for (group, n) in [
+            (OfficialGroup::DistrictStanding, 4),
+            (OfficialGroup::DistrictCommittee, 8),
+            (OfficialGroup::AdvisoryStaff, 3),
+        ] {
             for _ in 0..n {
                 add_official(rng, &mut b, d, group);
             }
@@ -66,7 +77,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
     }
     for &c in &s.committees {
         for _ in 0..3 {
-            add_official(rng, &mut b, c, "grassroots_committee");
+            add_official(rng, &mut b, c, OfficialGroup::GrassrootsCommittee);
         }
     }
 
@@ -80,16 +91,14 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
         // the committee's officials attend; district officials until the districts closed
         let grassroots: Vec<&Official> = officials
             .iter()
-            .filter(|(u, o)| *u == cell.committee && o.group == "grassroots_committee")
+            .filter(|(u, o)| *u == cell.committee && o.group == OfficialGroup::GrassrootsCommittee)
             .map(|(_, o)| o)
             .collect();
         let district =
             s.districts.iter().find(|&&d| s.units[d].code.len() == 5 && unit.code.starts_with(&s.units[d].code));
         let higher: Vec<&Official> = officials
             .iter()
-            .filter(|(u, o)| {
-                (Some(u) == district && o.group.starts_with("district")) || (*u == 0 && rng.random_bool(0.02))
-            })
+            .filter(|(u, o)| (Some(u) == district && o.is_district()) || (*u == 0 && rng.random_bool(0.02)))
             .map(|(_, o)| o)
             .collect();
         // (official, probability of attending a given meeting) for each year
@@ -102,10 +111,10 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 b.assignments.row(&[&g.id, &cell_id, &(year as i16), &10i16]);
                 assigned.push((year, g, 0.75));
             }
-            if !higher.is_empty() && rng.random_bool(0.3) && (year < 2025 || !higher[0].group.starts_with("district")) {
+            if !higher.is_empty() && rng.random_bool(0.3) && (year < 2025 || !higher[0].is_district()) {
                 let h = higher[rng.random_range(0..higher.len())];
                 b.assignments.row(&[&h.id, &cell_id, &(year as i16), &2i16]);
-                assigned.push((year, h, if h.group == "district_standing" { 0.2 } else { 0.15 }));
+                assigned.push((year, h, if h.group == OfficialGroup::DistrictStanding { 0.2 } else { 0.15 }));
             }
         }
 
@@ -121,7 +130,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             let held_on = date(y, m, rng.random_range(3..=12));
             if !skip && held_on <= today && closes.is_none_or(|c| held_on <= c) {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, held_on, "regular", &assigned, today);
+                write_meeting(rng, &mut b, s, ci, meeting_id, held_on, MeetingKind::Regular, &assigned, today);
             }
             let thematic_month = m % 3 == 2;
             let thematic_day = date(y, m, rng.random_range(15..=25));
@@ -132,7 +141,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 && rng.random_bool(if cell.weak { 0.5 } else { 0.9 })
             {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, thematic_day, "thematic", &assigned, today);
+                write_meeting(rng, &mut b, s, ci, meeting_id, thematic_day, MeetingKind::Thematic, &assigned, today);
             }
             month = next;
         }
@@ -150,11 +159,11 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 continue;
             }
             let level = classify(rng, if cell.weak { 0.45 } else { 0.9 });
-            b.cell_classifications.row(&[&cell_id, &(year as i16), &level]);
+            b.cell_classifications.row(&[&cell_id, &(year as i16), &level.as_str()]);
             for &mi in &cell.members {
                 let m = &s.members[mi];
                 if m.cell_on(dec31) == Some(cell.unit) {
-                    b.member_classifications.row(&[&m.id, &(year as i16), &classify(rng, 0.88)]);
+                    b.member_classifications.row(&[&m.id, &(year as i16), &classify(rng, 0.88).as_str()]);
                 }
             }
         }
@@ -163,16 +172,16 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
 }
 
 /// excellent / good with probability `good`, otherwise mostly complete, rarely fail.
-fn classify(rng: &mut StdRng, good: f64) -> &'static str {
+fn classify(rng: &mut StdRng, good: f64) -> ClassLevel {
     let r: f64 = rng.random();
     if r < good * 0.2 {
-        "excellent"
+        ClassLevel::Excellent
     } else if r < good {
-        "good"
+        ClassLevel::Good
     } else if r < good + (1.0 - good) * 0.8 {
-        "complete"
+        ClassLevel::Complete
     } else {
-        "fail"
+        ClassLevel::Fail
     }
 }
 
@@ -184,7 +193,7 @@ fn write_meeting(
     ci: usize,
     id: i64,
     held_on: NaiveDate,
-    kind: &'static str,
+    kind: MeetingKind,
     assigned: &[(i32, &Official, f64)],
     today: NaiveDate,
 ) {
@@ -193,26 +202,26 @@ fn write_meeting(
     let roll: Vec<usize> =
         cell.members.iter().copied().filter(|&m| s.members[m].cell_on(held_on) == Some(cell.unit)).collect();
     let (p_present, p_excused) = if cell.weak { (0.80, 0.12) } else { (0.915, 0.06) };
-    let statuses: Vec<(usize, &'static str)> = roll
+    let statuses: Vec<(usize, AttendanceStatus)> = roll
         .iter()
         .map(|&m| {
             let status = if s.members[m].exempt_on(held_on) {
-                "exempt"
+                AttendanceStatus::Exempt
             } else {
                 let r: f64 = rng.random();
                 if r < p_present {
-                    "present"
+                    AttendanceStatus::Present
                 } else if r < p_present + p_excused {
-                    "excused"
+                    AttendanceStatus::Excused
                 } else {
-                    "unexcused"
+                    AttendanceStatus::Unexcused
                 }
             };
             (m, status)
         })
         .collect();
-    let count = |st: &str| statuses.iter().filter(|(_, s)| *s == st).count() as i32;
-    let (topic, content) = if kind == "regular" {
+    let count = |st: AttendanceStatus| statuses.iter().filter(|(_, s)| *s == st).count() as i32;
+    let (topic, content) = if kind == MeetingKind::Regular {
         (
             pick(rng, names::REGULAR_TOPICS),
             "Đánh giá kết quả thực hiện nghị quyết tháng trước; thảo luận nhiệm vụ tháng tới.",
@@ -220,24 +229,24 @@ fn write_meeting(
     } else {
         (pick(rng, names::THEMATIC_TOPICS), "Sinh hoạt chuyên đề theo kế hoạch của cấp ủy.")
     };
-    let rating = (kind == "regular").then(|| {
+    let rating = (kind == MeetingKind::Regular).then(|| {
         let r: f64 = rng.random();
         let good = if cell.weak { 0.35 } else { 0.93 };
         if r < good {
-            "good"
+            Rating::Good
         } else if r < good + (1.0 - good) * 0.6 {
-            "fair"
+            Rating::Fair
         } else if r < good + (1.0 - good) * 0.9 {
-            "average"
+            Rating::Average
         } else {
-            "weak"
+            Rating::Weak
         }
     });
     let score: Option<i16> = rating.filter(|_| held_on.year() >= 2023).map(|r| match r {
-        "good" => rng.random_range(90..=98),
-        "fair" => rng.random_range(70..=89),
-        "average" => rng.random_range(50..=69),
-        _ => rng.random_range(35..=49),
+        Rating::Good => rng.random_range(90..=98),
+        Rating::Fair => rng.random_range(70..=89),
+        Rating::Average => rng.random_range(50..=69),
+        Rating::Weak => rng.random_range(35..=49),
     });
     let start_hour = if unit.cell_type == Some("village") { 19 } else { 14 };
     let started = NaiveTime::from_hms_opt(start_hour, 30, 0).expect("valid time");
@@ -252,7 +261,12 @@ fn write_meeting(
     // 2020 comes from the paper books: four counts, no per-member rows
     let paper = held_on.year() == 2020;
     let counts: [Option<i32>; 4] = if paper {
-        [Some(count("present")), Some(count("excused")), Some(count("unexcused")), Some(count("exempt"))]
+        [
+            Some(count(AttendanceStatus::Present)),
+            Some(count(AttendanceStatus::Excused)),
+            Some(count(AttendanceStatus::Unexcused)),
+            Some(count(AttendanceStatus::Exempt)),
+        ]
     } else {
         [None; 4]
     };
@@ -262,14 +276,14 @@ fn write_meeting(
         &format!("DEMO-{id}"),
         &unit.id,
         &held_on,
-        &kind,
+        &kind.as_str(),
         &topic,
         &content,
         &"Chi bộ thống nhất ban hành nghị quyết và phân công nhiệm vụ cho từng đảng viên.",
         &location,
         &started,
         &ended,
-        &rating,
+        &rating.map(Rating::as_str),
         &score,
         &secretary,
         &minute_taker,
@@ -280,7 +294,7 @@ fn write_meeting(
     ]);
     if !paper {
         for (m, status) in &statuses {
-            b.attendance.row(&[&id, &s.members[*m].id, status]);
+            b.attendance.row(&[&id, &s.members[*m].id, &status.as_str()]);
         }
     }
     for (year, official, p) in assigned {
@@ -289,15 +303,16 @@ fn write_meeting(
         }
     }
     // resolution tasks for the last twelve months
-    if kind == "regular" && (today - held_on).num_days() < 365 {
-        let present: Vec<usize> = statuses.iter().filter(|(_, s)| *s == "present").map(|(m, _)| *m).collect();
+    if kind == MeetingKind::Regular && (today - held_on).num_days() < 365 {
+        let present: Vec<usize> =
+            statuses.iter().filter(|(_, s)| *s == AttendanceStatus::Present).map(|(m, _)| *m).collect();
         for _ in 0..rng.random_range(1..=3).min(present.len()) {
             let who = present[rng.random_range(0..present.len())];
             let due = held_on + Days::new(30);
             let done = due < today && rng.random_bool(0.85);
             let done_on = done.then(|| due - Days::new(rng.random_range(0..20)));
-            let status = if done { "done" } else { "open" };
-            b.tasks.row(&[&id, &s.members[who].id, &pick(rng, names::TASKS), &due, &status, &done_on]);
+            let status = if done { TaskStatus::Done } else { TaskStatus::Open };
+            b.tasks.row(&[&id, &s.members[who].id, &pick(rng, names::TASKS), &due, &status.as_str(), &done_on]);
         }
     }
 }

@@ -87,9 +87,9 @@ async fn me(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Jso
 struct MeetingJson {
     id: i64,
     held_on: chrono::NaiveDate,
-    kind: String,
+    kind: crate::domain::MeetingKind,
     topic: String,
-    rating: Option<String>,
+    rating: Option<crate::domain::Rating>,
     present: i64,
     excused: i64,
     unexcused: i64,

@@ -12,6 +12,7 @@ use super::{AppResult, AppState, CurrentUser};
 use crate::db::meetings::{self, Task};
 use crate::db::members::{self, RollMember};
 use crate::db::units::{self, Unit};
+use crate::domain::MeetingKind;
 use crate::domain::time;
 
 pub fn routes() -> Routes {
@@ -48,7 +49,7 @@ impl HomePage {
     }
 
     fn regular_logged(&self) -> bool {
-        self.this_month.iter().any(|m| m.kind == "regular")
+        self.this_month.iter().any(|m| m.kind == MeetingKind::Regular)
     }
 
     fn exempt_count(&self) -> usize {

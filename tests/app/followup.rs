@@ -58,7 +58,7 @@ async fn the_committee_sees_whom_to_chase(pool: PgPool) {
     .unwrap();
 
     let xl: i64 = sqlx::query_scalar("select id from units where code = 'XL'").fetch_one(&app.pool).await.unwrap();
-    chibo::db::followup::follow_up(&app.pool, xl).await.expect("the lists");
+    chibo::db::followup::follow_up(&app.pool, xl, today).await.expect("the lists");
     let mut clerk = app.login("clerk").await;
     let page = clerk.get("/followup/XL").await;
     assert_eq!(page.status, axum::http::StatusCode::OK);

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::form::{Criterion, FieldError, FormContext, RawMeeting, RawTask, validate};
-use crate::db::meetings::{self, Meeting, Task, Updated};
+use crate::db::meetings::{self, Guest, Meeting, Task, Updated};
 use crate::db::members::{self, RollMember};
 use crate::db::officials::{self, Official};
 use crate::db::units::{self, Unit};
@@ -100,7 +100,18 @@ pub struct RosterRow {
     pub name: String,
     pub exempt: bool,
     pub official: bool,
-    pub status: String,
+    pub status: AttendanceStatus,
+}
+
+impl RosterRow {
+    /// Whether the roll call offers this status for the member: only an exempt member may be marked exempt.
+    fn offers(&self, status: &AttendanceStatus) -> bool {
+        *status != AttendanceStatus::Exempt || self.exempt
+    }
+
+    fn is(&self, status: &AttendanceStatus) -> bool {
+        self.status == *status
+    }
 }
 
 #[derive(Template)]
@@ -182,13 +193,12 @@ async fn render_form(
             status: raw
                 .attendance
                 .get(&m.id.to_string())
-                .filter(|v| AttendanceStatus::parse(v).is_some())
-                .cloned()
-                .unwrap_or_else(|| if m.exempt { "exempt" } else { "present" }.to_string()),
+                .and_then(|v| AttendanceStatus::parse(v))
+                .unwrap_or(if m.exempt { AttendanceStatus::Exempt } else { AttendanceStatus::Present }),
         })
         .collect();
-    let present_count = roster.iter().filter(|r| r.status == "present").count();
-    let expected_count = roster.iter().filter(|r| r.status != "exempt").count();
+    let present_count = roster.iter().filter(|r| r.status == AttendanceStatus::Present).count();
+    let expected_count = roster.iter().filter(|r| r.status != AttendanceStatus::Exempt).count();
     let mut tasks = raw.tasks.clone();
     let min_rows = if raw.action == "add_task" { tasks.len() + 1 } else { 3 };
     while tasks.len() < min_rows.max(tasks.len()) {
@@ -243,7 +253,7 @@ pub async fn new_form(
     user.require_edit(&state, cell.id).await?;
     let raw = RawMeeting {
         held_on: time::today().format("%Y-%m-%d").to_string(),
-        kind: "regular".into(),
+        kind: MeetingKind::Regular.as_str().into(),
         idempotency_key: crate::db::sessions::new_token(),
         ..RawMeeting::default()
     };
@@ -298,7 +308,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
     let id_or_blank = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     Ok(RawMeeting {
         held_on: m.held_on.format("%Y-%m-%d").to_string(),
-        kind: m.kind.clone(),
+        kind: m.kind.as_str().into(),
         started_at: fmt_time(m.started_at),
         ended_at: fmt_time(m.ended_at),
         location: m.location.clone(),
@@ -307,7 +317,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
         resolution: m.resolution.clone(),
         chair: id_or_blank(m.chair_id),
         minute_taker: id_or_blank(m.minute_taker_id),
-        rating: m.rating.clone().unwrap_or_default(),
+        rating: m.rating.map(|r| r.as_str().to_string()).unwrap_or_default(),
         score: criteria(state)
             .await?
             .into_iter()
@@ -316,7 +326,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
         attendance: meetings::attendance(pool, m.id)
             .await?
             .into_iter()
-            .map(|a| (a.member_id.to_string(), a.status))
+            .map(|a| (a.member_id.to_string(), a.status.as_str().to_string()))
             .collect(),
         guests: meetings::guests(pool, m.id).await?.into_iter().map(|g| g.id.to_string()).collect(),
         tasks: meetings::tasks(pool, m.id)
@@ -401,7 +411,7 @@ pub struct MeetingView {
     pub cell: Unit,
     pub ancestors: Vec<Unit>,
     pub attendance: Vec<meetings::AttendanceRow>,
-    pub guests: Vec<Official>,
+    pub guests: Vec<Guest>,
     pub tasks: Vec<Task>,
     pub chair: Option<String>,
     pub minute_taker: Option<String>,
@@ -427,31 +437,27 @@ impl MeetingView {
     }
 
     pub fn kind_label(&self) -> &'static str {
-        MeetingKind::parse(&self.meeting.kind).map(Label::label).unwrap_or_default()
+        self.meeting.kind.label()
     }
 
     pub fn rating_label(&self) -> &'static str {
-        self.meeting
-            .rating
-            .as_deref()
-            .and_then(Rating::parse)
-            .map(Label::label)
-            .unwrap_or(crate::tr("meeting.not_rated"))
+        self.meeting.rating.map(Label::label).unwrap_or(crate::tr("meeting.not_rated"))
     }
 
-    /// Names of the members with this status, comma-separated.
-    pub fn names(&self, status: &str) -> String {
+    /// Names of the members absent with a reason, comma-separated.
+    pub fn excused_names(&self) -> String {
+        self.names(AttendanceStatus::Excused)
+    }
+
+    /// Names of the members absent without a reason, comma-separated.
+    pub fn unexcused_names(&self) -> String {
+        self.names(AttendanceStatus::Unexcused)
+    }
+
+    fn names(&self, status: AttendanceStatus) -> String {
         let names: Vec<&str> =
             self.attendance.iter().filter(|a| a.status == status).map(|a| a.full_name.as_str()).collect();
         names.join(", ")
-    }
-
-    pub fn status_label(&self, status: &str) -> &'static str {
-        AttendanceStatus::parse(status).map(Label::label).unwrap_or_default()
-    }
-
-    pub fn group_label(&self, group: &str) -> &'static str {
-        crate::domain::meeting::OfficialGroup::parse(group).map(|g| g.label()).unwrap_or_default()
     }
 }
 
@@ -575,5 +581,5 @@ pub async fn task_reopen(
 pub async fn just_done(state: &AppState, cell_id: i64, task_id: Option<i64>) -> AppResult<Option<meetings::Task>> {
     let Some(id) = task_id else { return Ok(None) };
     let Some((cell, _)) = meetings::task_cell(state.pool(), id).await? else { return Ok(None) };
-    Ok(meetings::task(state.pool(), id).await?.filter(|t| cell == cell_id && t.status == "done"))
+    Ok(meetings::task(state.pool(), id).await?.filter(|t| cell == cell_id && t.is_done()))
 }
