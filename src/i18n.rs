@@ -193,8 +193,8 @@ mod tests {
             }
         }
         assert!(used > 50, "{used} keys used");
-        for m in crate::domain::metrics::METRICS {
-            assert!(vi.contains(format!("metric.{m}").as_str()), "metric.{m}");
+        for m in crate::domain::vocab::Metric::ALL {
+            assert!(vi.contains(m.label_key()), "{}", m.label_key());
         }
         for e in ["login.locked", "login.wrong"] {
             assert!(vi.contains(e), "{e}");

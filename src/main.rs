@@ -201,10 +201,12 @@ async fn main() -> anyhow::Result<()> {
             };
             let unit =
                 db::units::by_code(&pool, &unit).await?.with_context(|| format!("no unit with code {unit:?}"))?;
-            let report = db::metrics::report(&pool, unit, period).await?;
+            let report = db::metrics::report(&pool, unit, period, chibo::domain::time::today()).await?;
             match format {
-                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-                ReportFormat::Csv => print!("{}", report.to_csv()),
+                ReportFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&chibo::web::report::json(&report))?)
+                }
+                ReportFormat::Csv => print!("{}", chibo::web::report::csv(&report)),
             }
         }
         Command::Import { dir, dry_run, lang } => {

@@ -2,22 +2,29 @@
 //! Reads the rollups of migration 0004 (per unit, child and month, quarter or year), so that a dashboard reads
 //! rows in proportion to the units it shows, not to the cells under it or to the history; only the point-in-time
 //! figure (secretaries trained) reads one row per cell, for one month. The dashboard, its exports, the JSON API and
-//! `chibo report` all call `report()`; none computes a figure of its own.
+//! `chibo report` all call `report()`; none computes a figure of its own. Their renderings (JSON, CSV, XLSX) are
+//! `web::report`'s. The day the report is asked on (`today`) is the caller's: this module reads no clock.
 use chrono::NaiveDate;
 use sqlx::PgPool;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueRef};
+use sqlx::{Decode, Postgres, Type};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{Figure, METRICS, OFFICIAL_GROUPS, Period};
+use crate::domain::metrics::{Figure, Period, add_months};
 use crate::domain::time;
+use crate::domain::vocab::{Metric, OfficialGroup, UnknownCode};
 
 /// A unit's figures for a period, with its direct children's (each only for the months it was one).
 #[derive(Debug, Clone)]
 pub struct Report {
     pub unit: Unit,
     pub period: Period,
-    pub metrics: Vec<(&'static str, Figure)>,
-    pub reg18_by_group: Vec<(&'static str, Figure)>,
+    /// every metric, in the order of `Metric::ALL`
+    pub metrics: Vec<(Metric, Figure)>,
+    /// Regulation 18 participation by official group, in the order of `OfficialGroup::ALL`
+    pub reg18_by_group: Vec<(OfficialGroup, Figure)>,
     pub children: Vec<ChildReport>,
     /// The month in progress, when the period holds it: it does not count for `meeting_regularity` until it has
     /// ended (DOMAIN.md §5), and is shown as progress instead.
@@ -35,7 +42,7 @@ pub struct Progress {
 #[derive(Debug, Clone)]
 pub struct ChildReport {
     pub unit: Unit,
-    pub metrics: Vec<(&'static str, Figure)>,
+    pub metrics: Vec<(Metric, Figure)>,
     /// When the unit was a child here for part of the period only (it moved in or out, opened or closed): the
     /// first month it counts from, if after the period's start, and the last, if before the period's end. Its
     /// figures count only those months.
@@ -43,8 +50,8 @@ pub struct ChildReport {
 }
 
 impl Report {
-    pub fn figure(&self, key: &str) -> Figure {
-        find(&self.metrics, key)
+    pub fn figure(&self, metric: Metric) -> Figure {
+        find(&self.metrics, metric)
     }
 
     /// Whether a programme sets a target for any of the unit's metrics over the period.
@@ -54,22 +61,59 @@ impl Report {
 }
 
 impl ChildReport {
-    pub fn figure(&self, key: &str) -> Figure {
-        find(&self.metrics, key)
+    pub fn figure(&self, metric: Metric) -> Figure {
+        find(&self.metrics, metric)
     }
 }
 
-fn find(list: &[(&'static str, Figure)], key: &str) -> Figure {
-    list.iter().find(|(k, _)| *k == key).map(|(_, f)| *f).unwrap_or_else(|| Figure::new(0, 0, None))
+fn find(list: &[(Metric, Figure)], metric: Metric) -> Figure {
+    list.iter().find(|(k, _)| *k == metric).map(|(_, f)| *f).unwrap_or_else(|| Figure::new(0, 0, None))
 }
 
-/// (numerator, denominator) per metric key, for the unit (`None`) and each child (`Some(id)`).
+/// What the `metric` column of the annual stores (`cell_year_stats`, `unit_year_rollup`) holds: a metric's code
+/// (`cells_good_or_better`), or `reg18:<official group>`. A code that is neither is a decode error, never dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoredMetric {
+    Metric(Metric),
+    Reg18(OfficialGroup),
+}
+
+impl StoredMetric {
+    pub fn parse(s: &str) -> Option<StoredMetric> {
+        match s.strip_prefix("reg18:") {
+            Some(group) => OfficialGroup::parse(group).map(StoredMetric::Reg18),
+            None => Metric::parse(s).map(StoredMetric::Metric),
+        }
+    }
+}
+
+impl Type<Postgres> for StoredMetric {
+    fn type_info() -> PgTypeInfo {
+        <&str as Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <&str as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for StoredMetric {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        let code = <&str as Decode<Postgres>>::decode(value)?;
+        Ok(StoredMetric::parse(code).ok_or_else(|| UnknownCode { of: "StoredMetric", code: code.to_string() })?)
+    }
+}
+
+/// (numerator, denominator) per metric, for the unit (`None`) and each child (`Some(id)`); and the unit's
+/// Regulation 18 sums by official group.
 #[derive(Default)]
-struct Sums(HashMap<Option<i64>, HashMap<&'static str, (i64, i64)>>);
+struct Sums {
+    metrics: HashMap<Option<i64>, HashMap<Metric, (i64, i64)>>,
+    groups: HashMap<OfficialGroup, (i64, i64)>,
+}
 
 impl Sums {
-    fn add(&mut self, who: Option<i64>, key: &'static str, num: i64, den: i64) {
-        let e = self.0.entry(who).or_default().entry(key).or_default();
+    fn add(&mut self, who: Option<i64>, metric: Metric, num: i64, den: i64) {
+        let e = self.metrics.entry(who).or_default().entry(metric).or_default();
         e.0 += num;
         e.1 += den;
     }
@@ -77,116 +121,123 @@ impl Sums {
 
 /// (is the total, child (0: a cell's own row), numerator, denominator)
 pub type Row = (bool, Option<i64>, i64, i64);
-/// (is the total, child, present, expected, good, rated, months with a regular meeting, open months, first and last
-/// month with a row)
-type MonthlyRow = (bool, Option<i64>, i64, i64, i64, i64, i64, i64, NaiveDate, NaiveDate);
 
-/// Adds rows of (is the total, child, numerator, denominator) under `key`.
-fn collect(sums: &mut Sums, key: &'static str, rows: Vec<Row>) {
+/// Adds rows of (is the total, child, numerator, denominator) under `metric`.
+fn collect(sums: &mut Sums, metric: Metric, rows: Vec<Row>) {
     for (total, child, num, den) in rows {
-        sums.add(if total { None } else { child.or(Some(0)) }, key, num, den);
+        sums.add(if total { None } else { child.or(Some(0)) }, metric, num, den);
     }
 }
 
-/// Months after the current one have not happened: a period is counted up to this month at most.
-fn clamp(period: Period) -> Period {
-    let now = time::month_start(time::today());
+/// Months after `today`'s have not happened: a period is counted up to that month at most.
+fn clamp(period: Period, today: NaiveDate) -> Period {
+    let now = time::month_start(today);
     Period { from: period.from, to: period.to.min(now).max(period.from) }
 }
 
-pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Report> {
-    let period = clamp(asked);
+/// The report of `unit` for the months `asked`, as of `today` (the month in progress and those after it do not
+/// count as ended).
+pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) -> sqlx::Result<Report> {
+    let period = clamp(asked, today);
     let u = unit.id;
     // a month (a quarter) counts for regularity (thematic coverage) only once it has ended
-    let current = time::month_start(time::today());
+    let current = time::month_start(today);
     let mut sums = Sums::default();
 
     // monthly: attendance, good meetings, regularity (child 0 is a cell's own row)
-    let monthly: Vec<MonthlyRow> = sqlx::query_as(
-        "select grouping(child_id) = 1, child_id,
-                coalesce(sum(present), 0)::bigint, coalesce(sum(expected), 0)::bigint,
-                coalesce(sum(good), 0)::bigint, coalesce(sum(rated), 0)::bigint,
-                coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint,
-                coalesce(sum(open_cells) filter (where month < $4), 0)::bigint, min(month), max(month)
+    let monthly = sqlx::query!(
+        r#"select grouping(child_id) = 1 as "total!", child_id as "child_id?",
+                coalesce(sum(present), 0)::bigint as "present!", coalesce(sum(expected), 0)::bigint as "expected!",
+                coalesce(sum(good), 0)::bigint as "good!", coalesce(sum(rated), 0)::bigint as "rated!",
+                coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint as "regular!",
+                coalesce(sum(open_cells) filter (where month < $4), 0)::bigint as "open!",
+                min(month) as "first!", max(month) as "last!"
          from unit_month_rollup where unit_id = $1 and month between $2 and $3
-         group by grouping sets ((child_id), ())",
+         group by grouping sets ((child_id), ())"#,
+        u,
+        period.from,
+        period.to,
+        current,
     )
-    .bind(u)
-    .bind(period.from)
-    .bind(period.to)
-    .bind(current)
     .fetch_all(pool)
     .await?;
     let mut covers = HashMap::new();
-    for (total, child, present, expected, good, rated, regular, open, first, last) in monthly {
-        let who = if total { None } else { child };
-        if let (Some(child), false) = (who, first == period.from && last == period.to) {
-            covers.insert(child, ((first > period.from).then_some(first), (last < period.to).then_some(last)));
+    for r in monthly {
+        let who = if r.total { None } else { r.child_id };
+        if let (Some(child), false) = (who, r.first == period.from && r.last == period.to) {
+            covers.insert(child, ((r.first > period.from).then_some(r.first), (r.last < period.to).then_some(r.last)));
         }
-        sums.add(who, "attendance_rate", present, expected);
-        sums.add(who, "good_meeting_share", good, rated);
-        sums.add(who, "meeting_regularity", regular, open);
+        sums.add(who, Metric::AttendanceRate, r.present, r.expected);
+        sums.add(who, Metric::GoodMeetingShare, r.good, r.rated);
+        sums.add(who, Metric::MeetingRegularity, r.regular, r.open);
     }
 
-    let ended = Period { from: period.from, to: period.to.min(crate::domain::metrics::add_months(current, -1)) };
+    let ended = Period { from: period.from, to: period.to.min(add_months(current, -1)) };
     if let Some((q1, q_last)) = (ended.to >= ended.from).then(|| ended.whole_quarters()).flatten() {
-        let rows: Vec<Row> = sqlx::query_as(
-            "select grouping(child_id) = 1, child_id,
-                    coalesce(sum(thematic_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
+        let rows = sqlx::query!(
+            r#"select grouping(child_id) = 1 as "total!", child_id as "child_id?",
+                    coalesce(sum(thematic_cells), 0)::bigint as "num!", coalesce(sum(open_cells), 0)::bigint as "den!"
              from unit_quarter_rollup where unit_id = $1 and quarter between $2 and $3
-             group by grouping sets ((child_id), ())",
+             group by grouping sets ((child_id), ())"#,
+            u,
+            q1,
+            q_last,
         )
-        .bind(u)
-        .bind(q1)
-        .bind(q_last)
         .fetch_all(pool)
         .await?;
-        collect(&mut sums, "thematic_coverage", rows);
+        collect(
+            &mut sums,
+            Metric::ThematicCoverage,
+            rows.into_iter().map(|r| (r.total, r.child_id, r.num, r.den)).collect(),
+        );
     }
 
     if let Some((y1, y2)) = period.whole_years() {
-        // (is the total over children, child, metric, numerator, denominator)
-        let rows: Vec<(bool, Option<i64>, String, i64, i64)> = sqlx::query_as(
-            "select grouping(child_id) = 1, child_id, metric, sum(num)::bigint, sum(den)::bigint
+        let rows = sqlx::query!(
+            r#"select grouping(child_id) = 1 as "total!", child_id as "child_id?", metric as "metric: StoredMetric",
+                    sum(num)::bigint as "num!", sum(den)::bigint as "den!"
              from unit_year_rollup where unit_id = $1 and year between $2 and $3
-             group by grouping sets ((metric, child_id), (metric))",
+             group by grouping sets ((metric, child_id), (metric))"#,
+            u,
+            y1 as i16,
+            y2 as i16,
         )
-        .bind(u)
-        .bind(y1 as i16)
-        .bind(y2 as i16)
         .fetch_all(pool)
         .await?;
-        for (total, child, metric, num, den) in rows {
-            let who = if total { None } else { child };
-            if let Some(group) = metric.strip_prefix("reg18:") {
-                sums.add(who, "reg18_participation", num, den);
-                if let (None, Some(g)) = (who, OFFICIAL_GROUPS.iter().find(|g| **g == group)) {
-                    sums.add(None, group_key(g), num, den);
+        for r in rows {
+            let who = if r.total { None } else { r.child_id };
+            match r.metric {
+                StoredMetric::Reg18(group) => {
+                    sums.add(who, Metric::Reg18Participation, r.num, r.den);
+                    if who.is_none() {
+                        let e = sums.groups.entry(group).or_default();
+                        e.0 += r.num;
+                        e.1 += r.den;
+                    }
                 }
-            } else if let Some(key) = METRICS.iter().find(|k| **k == metric) {
-                sums.add(who, key, num, den);
+                StoredMetric::Metric(metric) => sums.add(who, metric, r.num, r.den),
             }
         }
     }
 
     // point in time: the secretaries of the cells open on the period's last day (or today, if earlier)
-    let day = period.end_day().min(time::today());
-    collect(&mut sums, "secretaries_trained", secretaries_trained(pool, u, day).await?);
+    let day = period.end_day().min(today);
+    collect(&mut sums, Metric::SecretariesTrained, secretaries_trained(pool, u, day).await?);
 
-    let mut report = build(pool, unit, asked, sums).await?;
+    let mut report = build(pool, unit, asked, period, sums).await?;
     for c in &mut report.children {
         c.covers = covers.get(&c.unit.id).copied();
     }
     if period.to == current && period.from <= current {
-        let (met, open): (i64, i64) = sqlx::query_as(
-            "select coalesce(sum(regular_cells), 0)::bigint, coalesce(sum(open_cells), 0)::bigint
-             from unit_month_rollup where unit_id = $1 and month = $2",
+        let p = sqlx::query!(
+            r#"select coalesce(sum(regular_cells), 0)::bigint as "met!", coalesce(sum(open_cells), 0)::bigint as "open!"
+             from unit_month_rollup where unit_id = $1 and month = $2"#,
+            u,
+            current,
         )
-        .bind(u)
-        .bind(current)
         .fetch_one(pool)
         .await?;
-        report.progress = Some(Progress { month: current, met, open });
+        report.progress = Some(Progress { month: current, met: p.met, open: p.open });
     }
     Ok(report)
 }
@@ -196,17 +247,18 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period) -> sqlx::Result<Re
 /// from the month's, and the live computation answers instead.
 pub async fn secretaries_trained(pool: &PgPool, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Row>> {
     let first = time::month_start(day);
-    let moved: bool =
-        sqlx::query_scalar("select exists(select 1 from unit_moves where effective_on > $1 and effective_on <= $2)")
-            .bind(first)
-            .bind(day)
-            .fetch_one(pool)
-            .await?;
+    let moved = sqlx::query_scalar!(
+        r#"select exists(select 1 from unit_moves where effective_on > $1 and effective_on <= $2) as "moved!""#,
+        first,
+        day,
+    )
+    .fetch_one(pool)
+    .await?;
     if moved {
         return secretaries_trained_live(pool, unit_id, day).await;
     }
-    sqlx::query_as(
-        "with changed as (
+    let rows = sqlx::query!(
+        r#"with changed as (
             select cell_id from positions where position = 'secretary'
                and ((valid_from > $2 and valid_from <= $3) or (valid_to >= $2 and valid_to < $3))
             union
@@ -228,24 +280,26 @@ pub async fn secretaries_trained(pool: &PgPool, unit_id: i64, day: NaiveDate) ->
                                      and is_open(s.valid_from, s.valid_to, d.day)
                 where u.id = c.cell_id and is_open(u.valid_from, u.valid_to, d.day)) st
             where p.ancestors @> array[$1::bigint])
-         select grouping(child_id) = 1, child_id, coalesce(sum(trained), 0)::bigint, coalesce(sum(secretaries), 0)::bigint
+         select grouping(child_id) = 1 as "total!", child_id as "child_id?",
+                coalesce(sum(trained), 0)::bigint as "num!", coalesce(sum(secretaries), 0)::bigint as "den!"
          from (select child_id, trained, secretaries from unit_month_rollup where unit_id = $1 and month = $2
                union all
                select coalesce(child, 0), sign * trained, sign * has from status) r
-         group by grouping sets ((child_id), ())",
+         group by grouping sets ((child_id), ())"#,
+        unit_id,
+        first,
+        day,
     )
-    .bind(unit_id)
-    .bind(first)
-    .bind(day)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.total, r.child_id, r.num, r.den)).collect())
 }
 
 /// `secretaries_trained` on `day` from the raw rows, each cell on its chain of that very day: the fallback of
 /// `secretaries_trained`, and what the tests hold it to.
 pub async fn secretaries_trained_live(pool: &PgPool, unit_id: i64, day: NaiveDate) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(
-        "with recursive chain(cell_id, unit_id, depth) as (
+    let rows = sqlx::query!(
+        r#"with recursive chain(cell_id, unit_id, depth) as (
             select c.id, c.id, 0 from units c
             where c.kind = 'cell' and is_open(c.valid_from, c.valid_to, $2)
             union all
@@ -260,152 +314,75 @@ pub async fn secretaries_trained_live(pool: &PgPool, unit_id: i64, day: NaiveDat
             from cells join positions s on s.cell_id = cells.id and s.position = 'secretary'
                  and is_open(s.valid_from, s.valid_to, $2)
             where cells.ancestors @> array[$1::bigint])
-         select grouping(child) = 1, case when grouping(child) = 0 then coalesce(child, 0) end,
-                (count(*) filter (where trained))::bigint, count(*)::bigint
-         from secretaries group by grouping sets ((child), ())",
+         select grouping(child) = 1 as "total!", case when grouping(child) = 0 then coalesce(child, 0) end as "child?",
+                (count(*) filter (where trained))::bigint as "num!", count(*)::bigint as "den!"
+         from secretaries group by grouping sets ((child), ())"#,
+        unit_id,
+        day,
     )
-    .bind(unit_id)
-    .bind(day)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.total, r.child, r.num, r.den)).collect())
 }
 
-/// The reg18 key of one official group, kept apart from the metric keys.
-fn group_key(group: &'static str) -> &'static str {
-    match group {
-        "provincial_standing" => "reg18:provincial_standing",
-        "provincial_committee" => "reg18:provincial_committee",
-        "district_standing" => "reg18:district_standing",
-        "district_committee" => "reg18:district_committee",
-        "advisory_staff" => "reg18:advisory_staff",
-        _ => "reg18:grassroots_committee",
-    }
-}
-
-/// Targets of the programme that covers the period's last month: a unit's own override, else the default.
-async fn targets(pool: &PgPool, unit_ids: &[i64], month: NaiveDate) -> sqlx::Result<HashMap<(i64, String), f64>> {
-    let rows: Vec<(Option<i64>, String, f64)> = sqlx::query_as(
-        "select t.unit_id, t.metric, t.target::float8 from programme_targets t join programmes p on p.id = t.programme_id
+/// Targets of the programme that covers `month`: a unit's own override, else the default.
+async fn targets(pool: &PgPool, unit_ids: &[i64], month: NaiveDate) -> sqlx::Result<HashMap<(i64, Metric), f64>> {
+    let rows = sqlx::query!(
+        r#"select t.unit_id, t.metric as "metric: Metric", t.target::float8 as "target!"
+         from programme_targets t join programmes p on p.id = t.programme_id
          where p.from_month <= $2 and p.to_month >= $2 and (t.unit_id is null or t.unit_id = any($1))
-         order by p.from_month desc",
+         order by p.from_month desc"#,
+        unit_ids,
+        month,
     )
-    .bind(unit_ids)
-    .bind(month)
     .fetch_all(pool)
     .await?;
     let mut out = HashMap::new();
     for id in unit_ids {
-        for (unit, metric, target) in &rows {
-            if unit.is_none() {
-                out.entry((*id, metric.clone())).or_insert(*target);
-            }
+        for r in rows.iter().filter(|r| r.unit_id.is_none()) {
+            out.entry((*id, r.metric)).or_insert(r.target);
         }
     }
-    for (unit, metric, target) in rows.into_iter().filter(|(u, _, _)| u.is_some()) {
-        out.insert((unit.expect("filtered"), metric), target);
+    for r in &rows {
+        if let Some(unit) = r.unit_id {
+            out.insert((unit, r.metric), r.target);
+        }
     }
     Ok(out)
 }
 
-async fn build(pool: &PgPool, unit: Unit, period: Period, mut sums: Sums) -> sqlx::Result<Report> {
-    let child_ids: Vec<i64> = sums.0.keys().filter_map(|k| *k).filter(|id| *id != 0).collect();
+/// The report from its sums: figures with their targets, children by name. `period` is `asked` as counted.
+async fn build(pool: &PgPool, unit: Unit, asked: Period, period: Period, mut sums: Sums) -> sqlx::Result<Report> {
+    let child_ids: Vec<i64> = sums.metrics.keys().filter_map(|k| *k).filter(|id| *id != 0).collect();
     let mut ids = child_ids.clone();
     ids.push(unit.id);
-    let targets = targets(pool, &ids, clamp(period).to).await?;
-    let figures = |id: i64, s: &HashMap<&'static str, (i64, i64)>| -> Vec<(&'static str, Figure)> {
-        METRICS
+    let targets = targets(pool, &ids, period.to).await?;
+    let figures = |id: i64, s: &HashMap<Metric, (i64, i64)>| -> Vec<(Metric, Figure)> {
+        Metric::ALL
             .iter()
-            .map(|k| {
-                let (n, d) = s.get(k).copied().unwrap_or_default();
-                (*k, Figure::new(n, d, targets.get(&(id, k.to_string())).copied()))
+            .map(|m| {
+                let (n, d) = s.get(m).copied().unwrap_or_default();
+                (*m, Figure::new(n, d, targets.get(&(id, *m)).copied()))
             })
             .collect()
     };
-    let own = sums.0.remove(&None).unwrap_or_default();
+    let own = sums.metrics.remove(&None).unwrap_or_default();
     let metrics = figures(unit.id, &own);
-    let reg18_by_group = OFFICIAL_GROUPS
+    let reg18_by_group = OfficialGroup::ALL
         .iter()
         .map(|g| {
-            let (n, d) = own.get(group_key(g)).copied().unwrap_or_default();
+            let (n, d) = sums.groups.get(g).copied().unwrap_or_default();
             (*g, Figure::new(n, d, None))
         })
         .collect();
     let mut children = Vec::new();
     let found: BTreeMap<i64, Unit> = units::by_ids(pool, &child_ids).await?.into_iter().map(|u| (u.id, u)).collect();
     for (id, child) in found {
-        let s = sums.0.remove(&Some(id)).unwrap_or_default();
+        let s = sums.metrics.remove(&Some(id)).unwrap_or_default();
         children.push(ChildReport { metrics: figures(id, &s), unit: child, covers: None });
     }
     children.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
-    Ok(Report { unit, period, metrics, reg18_by_group, children, progress: None })
-}
-
-fn figure_json(f: &Figure) -> serde_json::Value {
-    serde_json::to_value(f).expect("a figure serializes")
-}
-
-fn metrics_json(list: &[(&'static str, Figure)]) -> serde_json::Value {
-    serde_json::Value::Object(list.iter().map(|(k, f)| (k.to_string(), figure_json(f))).collect())
-}
-
-impl Report {
-    /// The report contract of DOMAIN.md §9.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "unit": self.unit.code,
-            "from": self.period.from_label(),
-            "to": self.period.to_label(),
-            "metrics": metrics_json(&self.metrics),
-            "reg18_by_group": metrics_json(&self.reg18_by_group),
-            "children": self.children.iter().map(|c| serde_json::json!({
-                "unit": c.unit.code,
-                "name": c.unit.name,
-                "metrics": metrics_json(&c.metrics),
-            })).collect::<Vec<_>>(),
-        })
-    }
-
-    /// The same as a table: one row per unit and metric (the unit first, then its children), plus the unit's
-    /// Regulation 18 groups as `reg18_participation.<group>`.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from("unit,name,metric,numerator,denominator,value,target,met\n");
-        let mut row = |unit: &Unit, key: &str, f: &Figure| {
-            let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
-                csv_field(&unit.code),
-                csv_field(&unit.name),
-                key,
-                f.numerator,
-                f.denominator,
-                opt(f.value),
-                opt(f.target),
-                f.met.map(|m| m.to_string()).unwrap_or_default()
-            ));
-        };
-        for (k, f) in &self.metrics {
-            row(&self.unit, k, f);
-        }
-        for (g, f) in &self.reg18_by_group {
-            row(&self.unit, &format!("reg18_participation.{g}"), f);
-        }
-        for c in &self.children {
-            for (k, f) in &c.metrics {
-                row(&c.unit, k, f);
-            }
-        }
-        out
-    }
-}
-
-/// A text field of a CSV file made for people (opened in a spreadsheet), quoted when it holds a comma, quote or line
-/// break. A text that a spreadsheet would take for a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
-/// return) gets a leading `'`, which spreadsheets show as text and do not run: a unit renamed
-/// `=HYPERLINK("http://…")` stays a name. The import bundle (`chibo export`) does not do this: it is data for chibo,
-/// written back byte for byte on import, and a name starting with `-` is a name there.
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    Ok(Report { unit, period: asked, metrics, reg18_by_group, children, progress: None })
 }
 
 /// One month of a unit's history: the monthly metrics and the ratings of its regular meetings.
@@ -419,57 +396,56 @@ pub struct MonthFigures {
     pub ratings: [i64; 4],
 }
 
-/// (month, present, expected, rated, good, fair, average, weak, cells with a regular meeting, open cells)
-type MonthRow = (NaiveDate, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-
-/// The monthly trend of a unit over a period (each month on the structure as it stood then).
-pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period) -> sqlx::Result<Vec<MonthFigures>> {
-    let period = clamp(asked);
-    let rows: Vec<MonthRow> = sqlx::query_as(
-        "select month, sum(present)::bigint, sum(expected)::bigint, sum(rated)::bigint, sum(good)::bigint,
-                sum(fair)::bigint, sum(average)::bigint, sum(weak)::bigint, sum(regular_cells)::bigint,
-                sum(open_cells)::bigint
+/// The monthly trend of a unit over a period (each month on the structure as it stood then), as of `today`.
+pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period, today: NaiveDate) -> sqlx::Result<Vec<MonthFigures>> {
+    let period = clamp(asked, today);
+    let rows = sqlx::query!(
+        r#"select month, sum(present)::bigint as "present!", sum(expected)::bigint as "expected!",
+                sum(rated)::bigint as "rated!", sum(good)::bigint as "good!", sum(fair)::bigint as "fair!",
+                sum(average)::bigint as "average!", sum(weak)::bigint as "weak!",
+                sum(regular_cells)::bigint as "regular!", sum(open_cells)::bigint as "open!"
          from unit_month_rollup where unit_id = $1 and month between $2 and $3
-         group by month order by month",
+         group by month order by month"#,
+        unit_id,
+        period.from,
+        period.to,
     )
-    .bind(unit_id)
-    .bind(period.from)
-    .bind(period.to)
     .fetch_all(pool)
     .await?;
     let targets = targets(pool, &[unit_id], period.to).await?;
-    let target = |k: &str| targets.get(&(unit_id, k.to_string())).copied();
+    let target = |m: Metric| targets.get(&(unit_id, m)).copied();
+    let current = time::month_start(today);
     Ok(rows
         .into_iter()
-        .map(|(month, present, expected, rated, g, f, a, w, regular, open)| MonthFigures {
-            month,
-            attendance_rate: Figure::new(present, expected, target("attendance_rate")),
-            good_meeting_share: Figure::new(g, rated, target("good_meeting_share")),
+        .map(|r| MonthFigures {
+            month: r.month,
+            attendance_rate: Figure::new(r.present, r.expected, target(Metric::AttendanceRate)),
+            good_meeting_share: Figure::new(r.good, r.rated, target(Metric::GoodMeetingShare)),
             // the month in progress is not a miss: no point on the trend until it has ended
-            meeting_regularity: if month < time::month_start(time::today()) {
-                Figure::new(regular, open, target("meeting_regularity"))
+            meeting_regularity: if r.month < current {
+                Figure::new(r.regular, r.open, target(Metric::MeetingRegularity))
             } else {
-                Figure::new(0, 0, target("meeting_regularity"))
+                Figure::new(0, 0, target(Metric::MeetingRegularity))
             },
-            ratings: [g, f, a, w],
+            ratings: [r.good, r.fair, r.average, r.weak],
         })
         .collect())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::StoredMetric;
+    use crate::domain::vocab::{Metric, OfficialGroup};
 
     #[test]
-    fn a_text_a_spreadsheet_would_run_is_written_as_text() {
-        assert_eq!(csv_field("=1+2"), "'=1+2");
-        assert_eq!(csv_field("+84 912"), "'+84 912");
-        assert_eq!(csv_field("-2"), "'-2");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_field("\tx"), "'\tx");
-        assert_eq!(csv_field("\rx"), "\"'\rx\"");
-        assert_eq!(csv_field(r#"=HYPERLINK("http://e.example","x")"#), r#""'=HYPERLINK(""http://e.example"",""x"")""#);
-        assert_eq!(csv_field("Chi bộ thôn Khuổi Trang"), "Chi bộ thôn Khuổi Trang");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
+    fn stored_metric_codes_parse_to_a_metric_or_a_group() {
+        assert_eq!(StoredMetric::parse("cells_good_or_better"), Some(StoredMetric::Metric(Metric::CellsGoodOrBetter)));
+        assert_eq!(
+            StoredMetric::parse("reg18:advisory_staff"),
+            Some(StoredMetric::Reg18(OfficialGroup::AdvisoryStaff))
+        );
+        assert_eq!(StoredMetric::parse("reg18:nobody"), None, "an unknown group is no group");
+        assert_eq!(StoredMetric::parse("reg18_participation:x"), None);
+        assert_eq!(StoredMetric::parse("advisory_staff"), None);
     }
 }

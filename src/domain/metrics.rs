@@ -1,45 +1,10 @@
 //! The metrics of DOMAIN.md §5 as values: periods of months, figures (numerator, denominator, value, target,
-//! met) and how a figure is written for people in each language. The sums themselves come from `db::metrics`.
+//! met) and how a figure is written for people in each language. The sums themselves come from `db::metrics`; the
+//! metrics and official groups are `domain::vocab::Metric` and `OfficialGroup`.
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::time;
-
-/// The metric keys, in the order reports list them.
-pub const METRICS: [&str; 8] = [
-    "attendance_rate",
-    "good_meeting_share",
-    "meeting_regularity",
-    "thematic_coverage",
-    "cells_good_or_better",
-    "members_good_or_better",
-    "secretaries_trained",
-    "reg18_participation",
-];
-
-/// The official groups reg18_participation is also reported by.
-pub const OFFICIAL_GROUPS: [&str; 6] = [
-    "provincial_standing",
-    "provincial_committee",
-    "district_standing",
-    "district_committee",
-    "advisory_staff",
-    "grassroots_committee",
-];
-
-pub fn metric_label_vi(key: &str) -> &'static str {
-    match key {
-        "attendance_rate" => "Tỷ lệ đảng viên dự sinh hoạt",
-        "good_meeting_share" => "Tỷ lệ buổi sinh hoạt định kỳ xếp loại tốt",
-        "meeting_regularity" => "Tỷ lệ chi bộ sinh hoạt định kỳ hằng tháng",
-        "thematic_coverage" => "Tỷ lệ chi bộ sinh hoạt chuyên đề hằng quý",
-        "cells_good_or_better" => "Tỷ lệ chi bộ hoàn thành tốt nhiệm vụ trở lên",
-        "members_good_or_better" => "Tỷ lệ đảng viên hoàn thành tốt nhiệm vụ trở lên",
-        "secretaries_trained" => "Tỷ lệ bí thư chi bộ được bồi dưỡng nghiệp vụ",
-        "reg18_participation" => "Tỷ lệ cán bộ dự sinh hoạt theo Quy định 18",
-        _ => "",
-    }
-}
 
 /// An inclusive range of months, `YYYY-MM..YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

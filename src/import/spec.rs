@@ -3,8 +3,7 @@ use super::csv::Reader;
 use super::problem::Problem;
 use crate::db::copy::{CopyBuffer, CopyValue};
 use crate::domain::limits::{self, TextProblem};
-use crate::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
-use crate::domain::metrics::OFFICIAL_GROUPS;
+use crate::domain::meeting::{AttendanceStatus, MeetingKind, OfficialGroup, Rating};
 use chrono::{NaiveDate, NaiveTime};
 
 /// The type of a column's values.
@@ -48,7 +47,7 @@ const POSITIONS: &[&str] = &["secretary", "deputy_secretary", "committee_member"
 const MEETING_KINDS: &[&str] = MeetingKind::CODES;
 const RATINGS: &[&str] = Rating::CODES;
 const STATUSES: &[&str] = AttendanceStatus::CODES;
-const GROUPS: &[&str] = &OFFICIAL_GROUPS;
+const GROUPS: &[&str] = OfficialGroup::CODES;
 const SUBJECTS: &[&str] = &["cell", "member"];
 const LEVELS: &[&str] = &["excellent", "good", "complete", "fail"];
 const COUNT: Kind = Kind::Int(0, 1_000_000);

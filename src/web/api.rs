@@ -141,5 +141,6 @@ async fn unit_metrics(
     user.require_scope(&state, unit.id).await?;
     let period = Period::parse(q.from.as_deref().unwrap_or_default(), q.to.as_deref().unwrap_or_default())
         .ok_or(ApiError(StatusCode::BAD_REQUEST, "from and to must be months YYYY-MM, from not after to"))?;
-    Ok(Json(metrics::report(state.pool(), unit, period).await?.to_json()))
+    let report = metrics::report(state.pool(), unit, period, time::today()).await?;
+    Ok(Json(super::report::json(&report)))
 }

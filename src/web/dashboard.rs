@@ -18,14 +18,10 @@ use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::metrics::{self, ChildReport, MonthFigures, Report};
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{Figure, METRICS, Period, add_months, metric_label_vi};
+use crate::domain::metrics::{Figure, Period, add_months};
 use crate::domain::time;
+use crate::domain::vocab::{Metric, Rating};
 use crate::i18n;
-
-/// A metric's name in the request's language.
-fn metric_label(key: &str) -> &'static str {
-    crate::tr(&format!("metric.{key}"))
-}
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -44,9 +40,8 @@ pub struct DashboardQuery {
 }
 
 impl DashboardQuery {
-    /// The period asked for; this year to date when none (or a malformed one) is given.
-    fn period(&self) -> (Period, bool) {
-        let today = time::today();
+    /// The period asked for; this year to date (on `today`) when none (or a malformed one) is given.
+    fn period(&self, today: NaiveDate) -> (Period, bool) {
         let default = Period {
             from: today.with_month(1).and_then(|d| d.with_day(1)).expect("1 January"),
             to: time::month_start(today),
@@ -62,8 +57,13 @@ impl DashboardQuery {
 }
 
 /// The metrics a dashboard shows in tiles and columns.
-const SHOWN: [&str; 5] =
-    ["attendance_rate", "good_meeting_share", "meeting_regularity", "thematic_coverage", "reg18_participation"];
+const SHOWN: [Metric; 5] = [
+    Metric::AttendanceRate,
+    Metric::GoodMeetingShare,
+    Metric::MeetingRegularity,
+    Metric::ThematicCoverage,
+    Metric::Reg18Participation,
+];
 
 pub struct Tile {
     pub label: &'static str,
@@ -80,18 +80,18 @@ pub struct Tile {
     pub over_100: bool,
 }
 
-fn tile(key: &'static str, f: &Figure, months: &[MonthFigures]) -> Tile {
+fn tile(metric: Metric, f: &Figure, months: &[MonthFigures]) -> Tile {
     let monthly = |pick: fn(&MonthFigures) -> Figure| months.iter().map(|m| pick(m).value).collect::<Vec<_>>();
-    let series = match key {
-        "attendance_rate" => monthly(|m| m.attendance_rate),
-        "good_meeting_share" => monthly(|m| m.good_meeting_share),
-        "meeting_regularity" => monthly(|m| m.meeting_regularity),
+    let series = match metric {
+        Metric::AttendanceRate => monthly(|m| m.attendance_rate),
+        Metric::GoodMeetingShare => monthly(|m| m.good_meeting_share),
+        Metric::MeetingRegularity => monthly(|m| m.meeting_regularity),
         _ => Vec::new(),
     };
-    let trend = chart::spark(&series, f.target, &crate::tr1("dash.spark", metric_label(key)));
+    let trend = chart::spark(&series, f.target, &crate::tr1("dash.spark", metric.label()));
     Tile {
         trend,
-        label: metric_label(key),
+        label: metric.label(),
         value: i18n::percent(f.value),
         fraction: format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)),
         target: f.target.map(|t| i18n::percent(Some(t))),
@@ -119,8 +119,8 @@ pub struct Preset {
     pub to: String,
 }
 
-fn presets() -> Vec<Preset> {
-    let now = time::month_start(time::today());
+fn presets(today: NaiveDate) -> Vec<Preset> {
+    let now = time::month_start(today);
     let ym = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
     let q_start = add_months(now, -(((now.month() - 1) % 3) as i32));
     let last_q = add_months(q_start, -3);
@@ -147,9 +147,10 @@ struct DashboardPage {
     to: String,
     bad_period: bool,
     tiles: Vec<Tile>,
-    columns: Vec<(&'static str, &'static str)>,
+    columns: Vec<(Metric, &'static str)>,
     rows: Vec<Row>,
-    sort: String,
+    /// the column the table is sorted by (none: by name)
+    sort: Option<Metric>,
     desc: bool,
     trend: String,
     ratings: String,
@@ -167,22 +168,33 @@ impl DashboardPage {
         self.rows.iter().any(|r| r.covers.is_some())
     }
 
+    /// Whether the table is sorted by this column.
+    fn sorted_by(&self, metric: &Metric) -> bool {
+        self.sort == Some(*metric)
+    }
+
     fn sort_link(&self, key: &str) -> String {
-        let desc = self.sort == key && !self.desc;
+        let desc = self.sort.is_some_and(|s| s.as_str() == key) && !self.desc;
         format!("?from={}&to={}&sort={key}{}", self.from, self.to, if desc { "&desc=1" } else { "" })
     }
 }
 
-async fn load(state: &AppState, user: &CurrentUser, code: &str, q: &DashboardQuery) -> AppResult<(Unit, Report, bool)> {
+async fn load(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    q: &DashboardQuery,
+    today: NaiveDate,
+) -> AppResult<(Unit, Report, bool)> {
     let unit = units::by_code(state.pool(), code).await?.ok_or(AppError::NotFound)?;
     user.require_scope(state, unit.id).await?;
-    let (period, bad) = q.period();
-    Ok((unit.clone(), metrics::report(state.pool(), unit, period).await?, bad))
+    let (period, bad) = q.period(today);
+    Ok((unit.clone(), metrics::report(state.pool(), unit, period, today).await?, bad))
 }
 
-fn sorted_children<'a>(report: &'a Report, sort: &str, desc: bool) -> Vec<&'a ChildReport> {
+fn sorted_children(report: &Report, sort: Option<Metric>, desc: bool) -> Vec<&ChildReport> {
     let mut children: Vec<&ChildReport> = report.children.iter().collect();
-    if METRICS.contains(&sort) {
+    if let Some(sort) = sort {
         children.sort_by(|a, b| {
             let (x, y) = (a.figure(sort).value.unwrap_or(-1.0), b.figure(sort).value.unwrap_or(-1.0));
             x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
@@ -201,7 +213,7 @@ fn table_rows(children: Vec<&ChildReport>) -> Vec<Row> {
         .map(|c| Row {
             code: c.unit.code.clone(),
             name: c.unit.name.clone(),
-            cells: SHOWN.iter().map(|k| (i18n::percent(c.figure(k).value), c.figure(k).met)).collect(),
+            cells: SHOWN.iter().map(|m| (i18n::percent(c.figure(*m).value), c.figure(*m).met)).collect(),
             covers: c.covers.map(|(from, until)| covers_label(from, until)),
         })
         .collect()
@@ -257,17 +269,18 @@ async fn show(
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Html<String>> {
     // a sort key that is not a metric sorts nothing and marks no column
-    let sort = q.sort.clone().filter(|s| METRICS.contains(&s.as_str())).unwrap_or_default();
+    let sort = q.sort.as_deref().and_then(Metric::parse);
     let desc = q.desc.is_some();
-    let (period, bad_period) = q.period();
+    let today = time::today();
+    let (period, bad_period) = q.period(today);
     let key = PageKey {
         path: format!("/dashboard/{code}"),
         from: period.from,
         to: period.to,
-        flags: format!("{sort}|{desc}|{bad_period}|{}", i18n::lang().code()),
+        flags: format!("{}|{desc}|{bad_period}|{}", sort.map(Metric::as_str).unwrap_or_default(), i18n::lang().code()),
         role: user.role(),
         scope_unit: user.user.unit_id,
-        today: time::today(),
+        today,
     };
     let viewer = Viewer { name: &user.user.display_name, csrf: &user.csrf };
     // a stored page was rendered after the same scope check, for the same top of scope, on the same data
@@ -275,11 +288,11 @@ async fn show(
         return Ok(Html(page));
     }
     let generation = state.cache().data_generation();
-    let (unit, report, bad_period) = load(&state, &user, &code, &q).await?;
+    let (unit, report, bad_period) = load(&state, &user, &code, &q, today).await?;
     let (labels, months): (Vec<String>, Vec<MonthFigures>) =
-        trend_steps(metrics::monthly(state.pool(), unit.id, report.period).await?).into_iter().unzip();
-    let rows = table_rows(sorted_children(&report, &sort, desc));
-    let target = report.figure("attendance_rate").target;
+        trend_steps(metrics::monthly(state.pool(), unit.id, report.period, today).await?).into_iter().unzip();
+    let rows = table_rows(sorted_children(&report, sort, desc));
+    let target = report.figure(Metric::AttendanceRate).target;
     let points: Vec<(String, Option<f64>)> =
         labels.into_iter().zip(&months).map(|(label, m)| (label, m.attendance_rate.value)).collect();
     let totals = months.iter().fold([0i64; 4], |mut acc, m| {
@@ -288,11 +301,11 @@ async fn show(
         }
         acc
     });
-    let names: Vec<&str> = crate::domain::meeting::Rating::ALL.iter().map(|r| r.label()).collect();
+    let names: Vec<&str> = Rating::ALL.iter().map(|r| r.label()).collect();
     let classes = ["good", "fair", "average", "weak"];
     let parts: Vec<(&str, i64, &str)> = (0..4).map(|i| (names[i], totals[i], classes[i])).collect();
     let rated: i64 = totals.iter().sum();
-    let ancestors = units::ancestors(state.pool(), unit.id, time::today()).await?;
+    let ancestors = units::ancestors(state.pool(), unit.id, today).await?;
     let page = DashboardPage {
         layout: Layout::shown_to(&user, &Viewer::MARKS).with_units(&ancestors, user.user.unit_id).dashboards(),
         period_label: period_label(&report.period),
@@ -301,12 +314,12 @@ async fn show(
         bad_period,
         tiles: SHOWN
             .iter()
-            .map(|k| {
-                let mut t = tile(k, &report.figure(k), &months);
-                if *k == "reg18_participation" && t.over_100 {
+            .map(|m| {
+                let mut t = tile(*m, &report.figure(*m), &months);
+                if *m == Metric::Reg18Participation && t.over_100 {
                     t.note = Some(crate::tr("dash.over_required").to_string());
                 }
-                if let (&"meeting_regularity", Some(p)) = (k, report.progress) {
+                if let (Metric::MeetingRegularity, Some(p)) = (m, report.progress) {
                     t.note = Some(crate::tr3(
                         "dash.month_progress",
                         time::format_month(p.month),
@@ -317,7 +330,7 @@ async fn show(
                 t
             })
             .collect(),
-        columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
+        columns: SHOWN.iter().map(|m| (*m, m.label())).collect(),
         rows,
         trend: chart::line(&points, target, crate::tr("dash.trend")),
         ratings: chart::stacked_bar(&parts, crate::tr("dash.ratings")),
@@ -328,7 +341,7 @@ async fn show(
             .reg18_by_group
             .iter()
             .map(|(g, f)| {
-                let label = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label()).unwrap_or_default();
+                let label = g.label();
                 let value = if f.value.is_some_and(|v| v > 1.0) {
                     format!("{} ({})", i18n::percent(f.value), crate::tr("dash.over_required_short"))
                 } else {
@@ -337,7 +350,7 @@ async fn show(
                 (label, format!("{} / {}", i18n::count(f.numerator), i18n::count(f.denominator)), value)
             })
             .collect(),
-        presets: presets(),
+        presets: presets(today),
         query: format!("from={}&to={}", report.period.from_label(), report.period.to_label()),
         no_targets: !report.has_targets(),
         sort,
@@ -347,78 +360,34 @@ async fn show(
     Ok(Html(state.cache().store_page(key, generation, page.render()?, &viewer)))
 }
 
-/// The dashboard's table as CSV for people, as the workbook has it: Vietnamese headings, percentages as a
-/// Vietnamese reader writes them ("85,94 %"), "Đạt" / "Chưa đạt", text a spreadsheet would run made inert. The
-/// machine form (metric keys, ratios, true/false) is `chibo report --format csv` and the API's JSON.
+/// The dashboard's table as CSV for people (`web::report::table_csv`).
 async fn export_csv(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    use crate::db::metrics::csv_field;
-    use crate::domain::metrics::{Lang, format_percent};
-    let (unit, report, _) = load(&state, &user, &code, &q).await?;
+    let (unit, report, _) = load(&state, &user, &code, &q, time::today()).await?;
     let file = format!("chibo-{}-{}-{}.csv", unit.code, report.period.from_label(), report.period.to_label());
-    // a byte order mark, so that Excel opens the UTF-8 names with their diacritics
-    let mut body = format!("\u{feff}{}\n", TABLE_HEADINGS.join(","));
-    for (unit, label, key, f) in table_lines(&report) {
-        let percent = |v: Option<f64>| v.map(|v| format_percent(Some(v), Lang::Vi)).unwrap_or_default();
-        let met = f.met.map(|m| if m { "Đạt" } else { "Chưa đạt" }).unwrap_or_default();
-        let fields = [
-            csv_field(&unit.code),
-            csv_field(&unit.name),
-            csv_field(&label),
-            csv_field(&key),
-            f.numerator.to_string(),
-            f.denominator.to_string(),
-            csv_field(&percent(f.value)),
-            csv_field(&percent(f.target)),
-            met.to_string(),
-        ];
-        body.push_str(&fields.join(","));
-        body.push('\n');
-    }
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
-        body,
+        super::report::table_csv(&report),
     )
         .into_response())
 }
 
-/// The headings of the tables for people (CSV and XLSX).
-const TABLE_HEADINGS: [&str; 9] =
-    ["Mã đơn vị", "Đơn vị", "Chỉ tiêu", "Mã chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ", "Chỉ tiêu Đề án", "Đánh giá"];
-
-/// The rows of the tables for people (CSV and XLSX): the unit's figures and its Regulation 18 groups, then each
-/// child's figures; with the label and the key of each.
-fn table_lines(report: &Report) -> Vec<(&Unit, String, String, Figure)> {
-    let mut lines: Vec<(&Unit, String, String, Figure)> =
-        report.metrics.iter().map(|(k, f)| (&report.unit, metric_label_vi(k).to_string(), k.to_string(), *f)).collect();
-    for (g, f) in &report.reg18_by_group {
-        let group = crate::domain::meeting::OfficialGroup::parse(g).map(|x| x.label_vi()).unwrap_or_default();
-        let label = format!("{} — {group}", metric_label_vi("reg18_participation"));
-        lines.push((&report.unit, label, format!("reg18_participation.{g}"), *f));
-    }
-    for c in &report.children {
-        lines.extend(c.metrics.iter().map(|(k, f)| (&c.unit, metric_label_vi(k).to_string(), k.to_string(), *f)));
-    }
-    lines
-}
-
-/// The same table as the CSV, as a workbook: counts as numbers, values and targets as numbers formatted as
-/// percentages, so that a clerk can compute with them.
+/// The same table as a workbook (`web::report::xlsx`).
 async fn export_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Response> {
-    let (unit, report, _) = load(&state, &user, &code, &q).await?;
-    let bytes = xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let (unit, report, _) = load(&state, &user, &code, &q, time::today()).await?;
+    let bytes = super::report::xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
     let file = format!("chibo-{}-{}-{}.xlsx", unit.code, report.period.from_label(), report.period.to_label());
     Ok((
         [
@@ -430,38 +399,6 @@ async fn export_xlsx(
         .into_response())
 }
 
-fn xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Kết quả")?;
-    let bold = Format::new().set_bold();
-    let percent = Format::new().set_num_format("0.00%");
-    for (c, h) in TABLE_HEADINGS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (row, (unit, label, key, f)) in (1u32..).zip(table_lines(report)) {
-        sheet.write_string(row, 0, &unit.code)?;
-        sheet.write_string(row, 1, &unit.name)?;
-        sheet.write_string(row, 2, &label)?;
-        sheet.write_string(row, 3, &key)?;
-        sheet.write_number(row, 4, f.numerator as f64)?;
-        sheet.write_number(row, 5, f.denominator as f64)?;
-        if let Some(v) = f.value {
-            sheet.write_number_with_format(row, 6, v, &percent)?;
-        }
-        if let Some(t) = f.target {
-            sheet.write_number_with_format(row, 7, t, &percent)?;
-        }
-        if let Some(m) = f.met {
-            sheet.write_string(row, 8, if m { "Đạt" } else { "Chưa đạt" })?;
-        }
-    }
-    sheet.set_column_width(1, 36)?;
-    sheet.set_column_width(2, 44)?;
-    book.save_to_buffer()
-}
-
 #[derive(Template)]
 #[template(path = "dashboard/report.html")]
 struct PrintPage {
@@ -470,7 +407,7 @@ struct PrintPage {
     period_label: String,
     place_date: String,
     tiles: Vec<Tile>,
-    columns: Vec<(&'static str, &'static str)>,
+    columns: Vec<(Metric, &'static str)>,
     rows: Vec<Row>,
     /// no programme sets a target for the period: the target and assessment columns give way to a sentence
     no_targets: bool,
@@ -483,8 +420,8 @@ async fn printable(
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Html<String>> {
-    let (unit, report, _) = load(&state, &user, &code, &q).await?;
     let today = time::today();
+    let (unit, report, _) = load(&state, &user, &code, &q, today).await?;
     let issuer = units::ancestors(state.pool(), unit.id, today)
         .await?
         .iter()
@@ -496,9 +433,9 @@ async fn printable(
         issuer,
         period_label: period_label(&report.period),
         place_date: today.format(crate::tr("minutes.date_format")).to_string(),
-        tiles: METRICS.iter().map(|k| tile(k, &report.figure(k), &[])).collect(),
-        columns: SHOWN.iter().map(|k| (*k, metric_label(k))).collect(),
-        rows: table_rows(sorted_children(&report, "", false)),
+        tiles: Metric::ALL.iter().map(|m| tile(*m, &report.figure(*m), &[])).collect(),
+        columns: SHOWN.iter().map(|m| (*m, m.label())).collect(),
+        rows: table_rows(sorted_children(&report, None, false)),
         no_targets: !report.has_targets(),
         unit,
     };

@@ -22,6 +22,7 @@ pub mod meetings;
 mod members;
 mod programmes;
 mod records;
+pub mod report;
 pub mod routes;
 mod units;
 mod upload;

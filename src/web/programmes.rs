@@ -11,7 +11,9 @@ use super::view::Layout;
 use super::{AppResult, AppState, CurrentUser};
 use crate::db::programmes::{self, Programme, Target};
 use crate::db::units;
-use crate::domain::metrics::{METRICS, Period};
+use crate::domain::metrics::Period;
+use crate::domain::vocab::Metric;
+use crate::web::view::Label;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -66,11 +68,6 @@ struct ProgrammesPage {
 }
 
 impl ProgrammesPage {
-    /// A metric's name, in the page's language.
-    fn metric_label(&self, key: &str) -> &'static str {
-        crate::tr(&format!("metric.{key}"))
-    }
-
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
@@ -93,7 +90,7 @@ async fn render(
         layout: Layout::new(user),
         programmes: programmes::list(state.pool()).await?,
         targets: programmes::targets(state.pool()).await?,
-        metrics: METRICS.iter().map(|k| (*k, crate::tr(&format!("metric.{k}")))).collect(),
+        metrics: Metric::ALL.iter().map(|m| (m.as_str(), m.label())).collect(),
         new,
         target,
         errors,
@@ -144,7 +141,12 @@ async fn remove_target(
             Some(unit.id)
         }
     };
-    programmes::remove_target(state.pool(), &user.actor(), programme.id, &form.metric, unit_id).await?;
+    // a metric code that is none (a forged form) removes nothing
+    let Some(metric) = Metric::parse(&form.metric) else {
+        let errors = vec![("metric", crate::tr("programmes.err.metric").to_string())];
+        return render(&state, &user, ProgrammeForm::default(), TargetForm::default(), errors, None).await;
+    };
+    programmes::remove_target(state.pool(), &user.actor(), programme.id, metric, unit_id).await?;
     render(
         &state,
         &user,
@@ -206,7 +208,8 @@ async fn set_target(
     if programme.is_none() {
         errors.push(("programme", crate::tr("programmes.err.programme").to_string()));
     }
-    if !METRICS.contains(&form.metric.as_str()) {
+    let metric = Metric::parse(&form.metric);
+    if metric.is_none() {
         errors.push(("metric", crate::tr("programmes.err.metric").to_string()));
     }
     let target = parse_percent(&form.target);
@@ -229,8 +232,8 @@ async fn set_target(
             _ => errors.push(("unit", crate::tr1("programmes.err.unit", unit_code))),
         }
     }
-    if let (true, Some(p), Some(t)) = (errors.is_empty(), &programme, target) {
-        programmes::set_target(state.pool(), &user.actor(), p.id, &form.metric, unit_id, t).await?;
+    if let (true, Some(p), Some(m), Some(t)) = (errors.is_empty(), &programme, metric, target) {
+        programmes::set_target(state.pool(), &user.actor(), p.id, m, unit_id, t).await?;
         return render(
             &state,
             &user,

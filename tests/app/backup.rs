@@ -17,9 +17,9 @@ async fn reports(pool: &PgPool, codes: &[String], periods: &[Period]) -> Vec<Str
     for code in codes {
         let unit = units::by_code(pool, code).await.unwrap().expect("the unit exists");
         for p in periods {
-            let r = metrics::report(pool, unit.clone(), *p).await.unwrap();
-            out.push(r.to_json().to_string());
-            out.push(r.to_csv());
+            let r = metrics::report(pool, unit.clone(), *p, chibo::domain::time::today()).await.unwrap();
+            out.push(chibo::web::report::json(&r).to_string());
+            out.push(chibo::web::report::csv(&r));
         }
     }
     out

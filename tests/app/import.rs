@@ -39,7 +39,8 @@ fn rendered(out: &Outcome) -> Vec<String> {
 
 async fn report_json(pool: &PgPool, code: &str, from: &str, to: &str) -> String {
     let unit = units::by_code(pool, code).await.unwrap().expect("unit exists");
-    metrics::report(pool, unit, Period::parse(from, to).unwrap()).await.unwrap().to_json().to_string()
+    let r = metrics::report(pool, unit, Period::parse(from, to).unwrap(), chibo::domain::time::today()).await.unwrap();
+    chibo::web::report::json(&r).to_string()
 }
 
 async fn rows(pool: &PgPool) -> Vec<i64> {

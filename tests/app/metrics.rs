@@ -3,6 +3,8 @@
 use chibo::db::metrics::{Report, report};
 use chibo::db::units;
 use chibo::domain::metrics::{Lang, Period, format_percent};
+use chibo::domain::vocab::Metric;
+use chibo::web::report as render;
 use sqlx::PgPool;
 
 use crate::common::{TestApp, seed};
@@ -13,11 +15,11 @@ fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
 
 async fn run(pool: &PgPool, unit: &str, from: &str, to: &str) -> Report {
     let unit = units::by_code(pool, unit).await.unwrap().unwrap();
-    report(pool, unit, Period::parse(from, to).unwrap()).await.unwrap()
+    report(pool, unit, Period::parse(from, to).unwrap(), chibo::domain::time::today()).await.unwrap()
 }
 
 fn nd(r: &Report, key: &str) -> (i64, i64) {
-    let f = r.figure(key);
+    let f = r.figure(Metric::parse(key).unwrap());
     (f.numerator, f.denominator)
 }
 
@@ -82,15 +84,15 @@ async fn exempt_excused_count_only_and_months_without_a_meeting(pool: PgPool) {
     assert_eq!(nd(&r, "good_meeting_share"), (1, 2));
     assert_eq!(nd(&r, "meeting_regularity"), (2, 3), "February had no regular meeting");
     assert_eq!(nd(&r, "thematic_coverage"), (1, 1));
-    assert_eq!(format_percent(r.figure("attendance_rate").value, Lang::Vi), "70,00 %");
-    assert_eq!(r.figure("attendance_rate").met, Some(false));
-    assert_eq!(r.figure("attendance_rate").target, Some(0.9));
+    assert_eq!(format_percent(r.figure(Metric::AttendanceRate).value, Lang::Vi), "70,00 %");
+    assert_eq!(r.figure(Metric::AttendanceRate).met, Some(false));
+    assert_eq!(r.figure(Metric::AttendanceRate).target, Some(0.9));
     assert!(r.children.is_empty(), "a cell has no children");
 
     // January alone: no whole quarter, no whole year
     let r = run(&pool, "A", "2024-01", "2024-01").await;
     assert_eq!(nd(&r, "thematic_coverage"), (0, 0));
-    assert_eq!(r.figure("thematic_coverage").value, None);
+    assert_eq!(r.figure(Metric::ThematicCoverage).value, None);
 }
 
 #[sqlx::test]
@@ -120,11 +122,12 @@ async fn a_cell_moved_mid_period_counts_where_it_stood_each_month(pool: PgPool) 
     let xl = run(&pool, "XL", "2024-01", "2024-03").await;
     let names: Vec<&str> = xl.children.iter().map(|c| c.unit.code.as_str()).collect();
     assert_eq!(names, ["A", "B"], "B was a child of Xuân Lập in January and February");
-    for key in chibo::domain::metrics::METRICS {
+    for &metric in Metric::ALL {
+        let key = metric.as_str();
         let (n, d) = p
             .children
             .iter()
-            .map(|c| (c.figure(key).numerator, c.figure(key).denominator))
+            .map(|c| (c.figure(metric).numerator, c.figure(metric).denominator))
             .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         assert_eq!((n, d), nd(&p, key), "{key}: the children of P add up to P");
     }
@@ -213,29 +216,29 @@ async fn the_seed_articles_figures_come_out_exactly(pool: PgPool) {
     seed_article_data(&pool).await;
     let r = run(&pool, "S", "2020-01", "2022-12").await;
     assert_eq!(nd(&r, "attendance_rate"), (9048, 10000));
-    assert_eq!(format_percent(r.figure("attendance_rate").value, Lang::Vi), "90,48 %");
-    assert_eq!(r.figure("attendance_rate").met, Some(true), "Project 16: 90 %");
+    assert_eq!(format_percent(r.figure(Metric::AttendanceRate).value, Lang::Vi), "90,48 %");
+    assert_eq!(r.figure(Metric::AttendanceRate).met, Some(true), "Project 16: 90 %");
     assert_eq!(nd(&r, "good_meeting_share"), (35, 38));
-    assert_eq!(format_percent(r.figure("good_meeting_share").value, Lang::Vi), "92,11 %");
-    assert_eq!(r.figure("good_meeting_share").met, Some(true), "Project 16: 80 %");
+    assert_eq!(format_percent(r.figure(Metric::GoodMeetingShare).value, Lang::Vi), "92,11 %");
+    assert_eq!(r.figure(Metric::GoodMeetingShare).met, Some(true), "Project 16: 80 %");
 
     let r = run(&pool, "S", "2023-01", "2023-12").await;
     assert_eq!(nd(&r, "reg18_participation"), (33_690, 39_204));
-    assert_eq!(format_percent(r.figure("reg18_participation").value, Lang::Vi), "85,94 %");
-    assert_eq!(format_percent(r.figure("reg18_participation").value, Lang::En), "85.94%");
-    let group = |g: &str| r.reg18_by_group.iter().find(|(k, _)| *k == g).unwrap().1;
+    assert_eq!(format_percent(r.figure(Metric::Reg18Participation).value, Lang::Vi), "85,94 %");
+    assert_eq!(format_percent(r.figure(Metric::Reg18Participation).value, Lang::En), "85.94%");
+    let group = |g: &str| r.reg18_by_group.iter().find(|(k, _)| k.as_str() == g).unwrap().1;
     assert_eq!(format_percent(group("district_standing").value, Lang::Vi), "104,55 %");
     assert_eq!(format_percent(group("grassroots_committee").value, Lang::Vi), "89,21 %");
     assert_eq!(nd(&r, "secretaries_trained"), (178, 185));
-    assert_eq!(format_percent(r.figure("secretaries_trained").value, Lang::Vi), "96,22 %");
+    assert_eq!(format_percent(r.figure(Metric::SecretariesTrained).value, Lang::Vi), "96,22 %");
 
     // the JSON of chibo report and the API: the same numbers
-    let json = r.to_json();
+    let json = render::json(&r);
     assert_eq!(json["metrics"]["reg18_participation"]["numerator"], 33_690);
     assert_eq!(json["metrics"]["reg18_participation"]["denominator"], 39_204);
     assert_eq!(json["reg18_by_group"]["district_standing"]["numerator"], 46);
     assert_eq!(json["children"][0]["unit"], "SD");
-    let csv = r.to_csv();
+    let csv = render::csv(&r);
     assert!(csv.contains("S,Đảng bộ tỉnh,reg18_participation,33690,39204,"), "{csv}");
 }
 
@@ -250,7 +253,7 @@ async fn the_api_serves_the_same_report(pool: PgPool) {
     let page = api.get_with_token("/api/v1/units/XL/metrics?from=2024-01&to=2024-01", Some(&secret)).await;
     assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
     let json: serde_json::Value = serde_json::from_str(&page.body).unwrap();
-    let direct = run(&app.pool, "XL", "2024-01", "2024-01").await.to_json();
+    let direct = render::json(&run(&app.pool, "XL", "2024-01", "2024-01").await);
     assert_eq!(json, direct);
     assert_eq!(json["metrics"]["attendance_rate"]["numerator"], 9);
     let bad = api.get_with_token("/api/v1/units/XL/metrics?from=2024-13&to=2024-01", Some(&secret)).await;
@@ -589,11 +592,11 @@ async fn an_administrator_adds_a_programme_and_overrides_a_target_for_one_unit(p
         assert!(page.text().contains("Đã lưu chỉ tiêu."), "{}", page.text());
     }
     let xl = run(&app.pool, "XL", "2026-01", "2026-03").await;
-    assert_eq!(xl.figure("attendance_rate").target, Some(0.955), "the unit's own override");
+    assert_eq!(xl.figure(Metric::AttendanceRate).target, Some(0.955), "the unit's own override");
     let a = run(&app.pool, "A", "2026-01", "2026-03").await;
-    assert_eq!(a.figure("attendance_rate").target, Some(0.92), "the programme's default");
+    assert_eq!(a.figure(Metric::AttendanceRate).target, Some(0.92), "the programme's default");
     let old = run(&app.pool, "A", "2024-01", "2024-03").await;
-    assert_eq!(old.figure("attendance_rate").target, Some(0.9), "Project 16 still holds for its years");
+    assert_eq!(old.figure(Metric::AttendanceRate).target, Some(0.9), "Project 16 still holds for its years");
 
     let mut clerk = app.login("clerk").await;
     assert_eq!(clerk.get("/admin/programmes").await.status, axum::http::StatusCode::FORBIDDEN);
@@ -621,7 +624,7 @@ async fn the_month_in_progress_is_progress_not_a_miss(pool: PgPool) {
     // the quarter in progress is no miss either
     let q_start = chibo::domain::metrics::add_months(month, -((today.month0() % 3) as i32));
     let quarter = run(&pool, "P", &q_start.format("%Y-%m").to_string(), &this_month).await;
-    assert_eq!(quarter.figure("thematic_coverage").value, None, "{:?}", quarter.figure("thematic_coverage"));
+    assert_eq!(quarter.figure(Metric::ThematicCoverage).value, None, "{:?}", quarter.figure(Metric::ThematicCoverage));
     // a period that ended has no progress
     let past = run(&pool, "P", "2025-01", "2025-12").await;
     assert!(past.progress.is_none());

@@ -219,7 +219,7 @@ async fn units_open_close_and_move_on_a_date_and_a_cycle_is_refused(pool: PgPool
     // a report for October still counts B under Xuân Lập
     let october = chibo::domain::metrics::Period::parse("2026-10", "2026-10").unwrap();
     let xl = chibo::db::units::by_code(&app.pool, "XL").await.unwrap().unwrap();
-    let report = chibo::db::metrics::report(&app.pool, xl, october).await.unwrap();
+    let report = chibo::db::metrics::report(&app.pool, xl, october, chibo::domain::time::today()).await.unwrap();
     assert!(report.children.iter().any(|c| c.unit.code == "B"), "B was under XL in October");
     // closing cell C at the end of November
     let mut fields: Vec<(String, String)> = admin.get("/units/C/records").await.form_values();
