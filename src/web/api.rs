@@ -2,12 +2,11 @@
 //! token owner's role and scope.
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::{StatusCode, header, request::Parts};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, request::Parts};
 use serde::Serialize;
 
-use super::AppState;
 use super::routes::{Access, Routes};
+use super::{ApiError, AppError, AppState};
 use crate::db::users::User;
 use crate::db::{credentials, meetings, metrics, units};
 use crate::domain::metrics::Period;
@@ -18,22 +17,6 @@ pub fn routes() -> Routes {
         .get("/api/v1/me", Access::SignedIn, me)
         .get("/api/v1/cells/{code}/meetings", Access::ReadUnit, cell_meetings)
         .get("/api/v1/units/{code}/metrics", Access::ReadUnit, unit_metrics)
-}
-
-/// An API error as JSON: `{"error": "..."}`.
-pub struct ApiError(StatusCode, &'static str);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> ApiError {
-        tracing::error!(error = %e, "api request failed");
-        ApiError(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; retry later")
-    }
 }
 
 /// The owner of the request's API token.
@@ -53,10 +36,9 @@ impl FromRequestParts<AppState> for ApiUser {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError(StatusCode::UNAUTHORIZED, "an API token is required: Authorization: Bearer <token>"))?;
-        let user = credentials::token_user(state.pool(), secret.trim())
-            .await?
-            .ok_or(ApiError(StatusCode::UNAUTHORIZED, "the API token is unknown or revoked"))?;
+            .ok_or(ApiError(AppError::NotSignedIn))?;
+        let user =
+            credentials::token_user(state.pool(), secret.trim()).await?.ok_or(ApiError(AppError::NotSignedIn))?;
         Ok(ApiUser(user))
     }
 }
@@ -66,7 +48,7 @@ impl ApiUser {
         if units::is_within(state.pool(), self.0.unit_id, unit_id, time::today()).await? {
             Ok(())
         } else {
-            Err(ApiError(StatusCode::FORBIDDEN, "outside the scope of this token"))
+            Err(ApiError(AppError::Forbidden))
         }
     }
 }
@@ -101,10 +83,8 @@ async fn cell_meetings(
     user: ApiUser,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<MeetingJson>>, ApiError> {
-    let cell = units::by_code(state.pool(), &code)
-        .await?
-        .filter(|u| u.is_cell())
-        .ok_or(ApiError(StatusCode::NOT_FOUND, "no such cell"))?;
+    let cell =
+        units::by_code(state.pool(), &code).await?.filter(|u| u.is_cell()).ok_or(ApiError(AppError::NotFound))?;
     user.require_scope(&state, cell.id).await?;
     let list = meetings::list_for_cell(state.pool(), cell.id, 1000).await?;
     Ok(Json(
@@ -137,10 +117,10 @@ async fn unit_metrics(
     Path(code): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let unit = units::by_code(state.pool(), &code).await?.ok_or(ApiError(StatusCode::NOT_FOUND, "no such unit"))?;
+    let unit = units::by_code(state.pool(), &code).await?.ok_or(ApiError(AppError::NotFound))?;
     user.require_scope(&state, unit.id).await?;
     let period = Period::parse(q.from.as_deref().unwrap_or_default(), q.to.as_deref().unwrap_or_default())
-        .ok_or(ApiError(StatusCode::BAD_REQUEST, "from and to must be months YYYY-MM, from not after to"))?;
+        .ok_or(ApiError(AppError::BadRequest("from and to must be months YYYY-MM, from not after to".into())))?;
     let report = metrics::report(state.pool(), unit, period, time::today()).await?;
     Ok(Json(super::report::json(&report)))
 }

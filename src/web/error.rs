@@ -72,11 +72,12 @@ impl AppError {
     /// programs; their shape is the contract).
     pub fn json_response(self) -> Response {
         let (status, _, _) = self.parts();
-        let message = match &self {
-            AppError::NotSignedIn => "an API token is required: Authorization: Bearer <token>",
+        let message: &str = match &self {
+            AppError::NotSignedIn => "a valid API token is required: Authorization: Bearer <token>",
             AppError::NotFound => "no such unit",
             AppError::Forbidden => "outside the scope of this token",
-            AppError::BadRequest(_) | AppError::Refused(_) | AppError::Csrf => "bad request",
+            AppError::BadRequest(reason) | AppError::Refused(reason) => reason.as_str(),
+            AppError::Csrf => "bad request",
             AppError::TooLarge => "request body too large",
             AppError::Db(e) if is_unavailable(e) => "the database is unavailable; retry later",
             _ => "internal error",
@@ -85,6 +86,28 @@ impl AppError {
             tracing::error!(error = %self, "API request failed");
         }
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+/// An error of the JSON API: the same [`AppError`], rendered as `{"error": "..."}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        ApiError(e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        ApiError(AppError::Db(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.json_response()
     }
 }
 

@@ -39,7 +39,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use account::MIN_PASSWORD;
 pub use auth::CurrentUser;
-pub use error::{AppError, AppResult};
+pub use error::{ApiError, AppError, AppResult};
 pub use routes::{Access, RouteSpec, Routes};
 
 #[derive(Clone)]
