@@ -340,27 +340,17 @@ pub async fn create(
 ) -> sqlx::Result<Created> {
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query_scalar!(
-        "insert into meetings (cell_id, held_on, kind, topic, content, resolution, location, started_at, ended_at,
-                               rating, score, score_detail, chair_id, minute_taker_id, idempotency_key, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        "insert into meetings (cell_id, idempotency_key, created_by, held_on, kind, topic, content, resolution, location,
+                               started_at, ended_at, rating, score, score_detail, chair_id, minute_taker_id)
+         select $1, $2, $3, r.held_on, r.kind, r.topic, r.content, r.resolution, r.location,
+                r.started_at, r.ended_at, r.rating, r.score, r.score_detail, r.chair_id, r.minute_taker_id
+         from jsonb_populate_record(null::meetings, $4) r
          on conflict (idempotency_key) do nothing
          returning id",
         cell_id,
-        draft.held_on,
-        draft.kind.as_str(),
-        draft.topic,
-        draft.content,
-        draft.resolution,
-        draft.location,
-        draft.started_at,
-        draft.ended_at,
-        draft.rating.map(Rating::as_str),
-        draft.score().map(i16::from),
-        score_json(draft),
-        draft.chair_id,
-        draft.minute_taker_id,
         idempotency_key,
-        actor.user_id
+        actor.user_id,
+        fields(draft)
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -407,26 +397,18 @@ pub async fn update(
     let mut tx = pool.begin().await?;
     let before = snapshot(&mut tx, id).await?;
     let changed = sqlx::query!(
-        "update meetings set held_on = $3, kind = $4, topic = $5, content = $6, resolution = $7, location = $8,
-                started_at = $9, ended_at = $10, rating = $11, score = $12, score_detail = $13, chair_id = $14,
-                minute_taker_id = $15, present = null, excused = null, unexcused = null, exempt = null,
-                version = version + 1, updated_at = now()
-         where id = $1 and version = $2",
+        "update meetings m
+         set (held_on, kind, topic, content, resolution, location, started_at, ended_at, rating, score, score_detail,
+              chair_id, minute_taker_id)
+             = (r.held_on, r.kind, r.topic, r.content, r.resolution, r.location, r.started_at, r.ended_at, r.rating,
+                r.score, r.score_detail, r.chair_id, r.minute_taker_id),
+             present = null, excused = null, unexcused = null, exempt = null,
+             version = m.version + 1, updated_at = now()
+         from jsonb_populate_record(null::meetings, $3) r
+         where m.id = $1 and m.version = $2",
         id,
         version,
-        draft.held_on,
-        draft.kind.as_str(),
-        draft.topic,
-        draft.content,
-        draft.resolution,
-        draft.location,
-        draft.started_at,
-        draft.ended_at,
-        draft.rating.map(Rating::as_str),
-        draft.score().map(i16::from),
-        score_json(draft),
-        draft.chair_id,
-        draft.minute_taker_id
+        fields(draft)
     )
     .execute(&mut *tx)
     .await?;
@@ -456,6 +438,26 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     Ok(Updated::Saved)
+}
+
+/// The meeting's own columns as the draft sets them, one JSON record that `create` and `update` both read with
+/// `jsonb_populate_record(null::meetings, …)`: the fields are listed once, here.
+fn fields(draft: &MeetingDraft) -> Value {
+    serde_json::json!({
+        "held_on": draft.held_on,
+        "kind": draft.kind,
+        "topic": draft.topic,
+        "content": draft.content,
+        "resolution": draft.resolution,
+        "location": draft.location,
+        "started_at": draft.started_at,
+        "ended_at": draft.ended_at,
+        "rating": draft.rating,
+        "score": draft.score(),
+        "score_detail": score_json(draft),
+        "chair_id": draft.chair_id,
+        "minute_taker_id": draft.minute_taker_id,
+    })
 }
 
 fn score_json(draft: &MeetingDraft) -> Option<Value> {

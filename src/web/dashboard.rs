@@ -26,8 +26,8 @@ use crate::i18n;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/dashboard/{code}", Access::ReadUnit, show)
-        .get("/dashboard/{code}/export.csv", Access::ReadUnit, export_csv)
-        .get("/dashboard/{code}/export.xlsx", Access::ReadUnit, export_xlsx)
+        .get("/dashboard/{code}/export.csv", Access::ReadUnit, export::<false>)
+        .get("/dashboard/{code}/export.xlsx", Access::ReadUnit, export::<true>)
         .get("/dashboard/{code}/report", Access::ReadUnit, printable)
 }
 
@@ -360,38 +360,28 @@ async fn show(
     Ok(Html(state.cache().store_page(key, generation, page.render()?, &viewer)))
 }
 
-/// The dashboard's table as CSV for people (`web::report::table_csv`).
-async fn export_csv(
+/// The dashboard's table as a file for people: CSV (`web::report::table_csv`), or with `XLSX` a workbook
+/// (`web::report::xlsx`).
+async fn export<const XLSX: bool>(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<DashboardQuery>,
 ) -> AppResult<Response> {
     let (unit, report, _) = load(&state, &user, &code, &q, time::today()).await?;
-    let file = format!("chibo-{}-{}-{}.csv", unit.code, report.period.from_label(), report.period.to_label());
+    let (content_type, extension, bytes) = if XLSX {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+            super::report::xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?,
+        )
+    } else {
+        ("text/csv; charset=utf-8", "csv", super::report::table_csv(&report).into_bytes())
+    };
+    let file = format!("chibo-{}-{}-{}.{extension}", unit.code, report.period.from_label(), report.period.to_label());
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-        ],
-        super::report::table_csv(&report),
-    )
-        .into_response())
-}
-
-/// The same table as a workbook (`web::report::xlsx`).
-async fn export_xlsx(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(code): Path<String>,
-    Query(q): Query<DashboardQuery>,
-) -> AppResult<Response> {
-    let (unit, report, _) = load(&state, &user, &code, &q, time::today()).await?;
-    let bytes = super::report::xlsx(&report).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
-    let file = format!("chibo-{}-{}-{}.xlsx", unit.code, report.period.from_label(), report.period.to_label());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
         bytes,
