@@ -1,6 +1,6 @@
 //! Handlers of the meeting pages.
-use crate::web::view::Label;
 use crate::web::extract::{Fields, Form, LocalPath, Path};
+use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -450,8 +450,8 @@ impl MeetingView {
         AttendanceStatus::parse(status).map(Label::label).unwrap_or_default()
     }
 
-    pub fn group_label(&self, group: &str) -> &'static str {
-        crate::domain::meeting::OfficialGroup::parse(group).map(|g| g.label()).unwrap_or_default()
+    pub fn group_label(&self, group: &crate::domain::meeting::OfficialGroup) -> &'static str {
+        group.label()
     }
 }
 
