@@ -276,7 +276,7 @@ async fn main() -> anyhow::Result<()> {
                 ScaleArg::Province => Scale::Province,
             };
             let started = std::time::Instant::now();
-            let summary = demo::load(&pool, scale).await?;
+            let summary = demo::load(&pool, scale, chibo::domain::time::today()).await?;
             println!("{summary}");
             println!("loaded in {:.1} s", started.elapsed().as_secs_f64());
             demo::print_logins();

@@ -159,7 +159,7 @@ async fn sideways(c: &Client) -> Option<String> {
 
 #[sqlx::test]
 async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;
@@ -212,7 +212,7 @@ async fn the_demo_secretary_logs_a_meeting_on_a_phone(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_committee_drills_down_from_the_province_dashboard(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 1366, 768).await;
@@ -274,7 +274,7 @@ async fn meetings_with_topic(pool: &PgPool, topic: &str) -> i64 {
 
 #[sqlx::test]
 async fn a_meeting_saved_offline_is_sent_once_when_the_network_returns(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;
@@ -337,7 +337,7 @@ async fn a_meeting_saved_offline_is_sent_once_when_the_network_returns(pool: PgP
 
 #[sqlx::test]
 async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser_with(&driver, 390, 844, false).await;
@@ -370,7 +370,7 @@ async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPoo
 
 #[sqlx::test]
 async fn screenshots_of_the_key_pages_at_phone_and_desktop_size(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     // no page may scroll sideways, on a phone or a desktop
@@ -451,7 +451,7 @@ async fn small_targets(c: &Client) -> Vec<String> {
 
 #[sqlx::test]
 async fn axe_core_finds_nothing_serious_on_the_main_pages(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;
@@ -496,7 +496,7 @@ async fn axe_core_finds_nothing_serious_on_the_main_pages(pool: PgPool) {
 
 #[sqlx::test]
 async fn the_language_switches_to_english_and_back_with_its_formats(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 1366, 768).await;
@@ -539,7 +539,7 @@ async fn the_language_switches_to_english_and_back_with_its_formats(pool: PgPool
 /// the width: tiles in one row, names on one line.
 #[sqlx::test]
 async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;
@@ -592,7 +592,7 @@ async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
 /// On a phone the header keeps to one line; the account's pages are on a menu page, in words a secretary reads.
 #[sqlx::test]
 async fn the_header_is_one_line_on_a_phone_and_the_account_menu_explains_itself(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let base = serve(pool.clone()).await;
     let driver = start_driver().await;
     let c = browser(&driver, 390, 844).await;

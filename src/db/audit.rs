@@ -2,7 +2,7 @@
 //! unit it concerns (so that each user browses the changes within their scope). Append-only in the database.
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor};
 
 /// Who is acting and from where, carried into every write.
 #[derive(Debug, Clone)]
@@ -30,24 +30,24 @@ pub struct Change<'a> {
 }
 
 pub async fn record(tx: &mut PgConnection, actor: &Actor, change: Change<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into audit_log (user_id, ip, action, entity, entity_id, unit_id, before, after)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        actor.user_id,
+        actor.ip.as_deref(),
+        change.action,
+        change.entity,
+        change.entity_id,
+        change.unit_id,
+        change.before,
+        change.after
     )
-    .bind(actor.user_id)
-    .bind(&actor.ip)
-    .bind(change.action)
-    .bind(change.entity)
-    .bind(change.entity_id)
-    .bind(change.unit_id)
-    .bind(change.before)
-    .bind(change.after)
     .execute(tx)
     .await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -70,29 +70,33 @@ pub async fn browse(
     before_id: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<Entry>> {
-    sqlx::query_as(
-        "select a.id, a.at, u.username, u.display_name, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
-         from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
-         where a.unit_id = any($1) and ($2::bigint is null or a.id < $2)
-         order by a.id desc limit $3",
+    sqlx::query_as!(
+        Entry,
+        r#"select a.id, a.at, u.username as "username?", u.display_name as "display_name?", a.ip, a.action, a.entity,
+                  a.entity_id, n.name as "unit_name?", a.before, a.after
+           from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
+           where a.unit_id = any($1) and ($2::bigint is null or a.id < $2)
+           order by a.id desc limit $3"#,
+        unit_ids,
+        before_id,
+        limit
     )
-    .bind(unit_ids)
-    .bind(before_id)
-    .bind(limit)
     .fetch_all(db)
     .await
 }
 
 /// The changes recorded for one record (a unit, member or official by its code), newest first.
 pub async fn for_entity(db: impl PgExecutor<'_>, entity: &str, entity_id: &str) -> sqlx::Result<Vec<Entry>> {
-    sqlx::query_as(
-        "select a.id, a.at, u.username, u.display_name, a.ip, a.action, a.entity, a.entity_id, n.name as unit_name, a.before, a.after
-         from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
-         where a.entity = $1 and a.entity_id = $2
-         order by a.id desc limit 50",
+    sqlx::query_as!(
+        Entry,
+        r#"select a.id, a.at, u.username as "username?", u.display_name as "display_name?", a.ip, a.action, a.entity,
+                  a.entity_id, n.name as "unit_name?", a.before, a.after
+           from audit_log a left join users u on u.id = a.user_id left join units n on n.id = a.unit_id
+           where a.entity = $1 and a.entity_id = $2
+           order by a.id desc limit 50"#,
+        entity,
+        entity_id
     )
-    .bind(entity)
-    .bind(entity_id)
     .fetch_all(db)
     .await
 }

@@ -1,9 +1,11 @@
 //! Members and who is on a cell's roll on a given day (DOMAIN.md §8).
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::PgExecutor;
+
+use crate::domain::vocab::{AttendanceStatus, MeetingKind};
 
 /// One member on a cell's roll on one day.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct RollMember {
     pub id: i64,
     pub code: String,
@@ -22,19 +24,20 @@ impl RollMember {
 
 /// The members on `cell_id`'s roll on `day`, in Vietnamese name order.
 pub async fn roll(db: impl PgExecutor<'_>, cell_id: i64, day: NaiveDate) -> sqlx::Result<Vec<RollMember>> {
-    let mut members: Vec<RollMember> = sqlx::query_as(
-        "with candidates as (
-            select id from members where cell_id = $1
-            union select member_id from member_transfers where cell_id = $1
-         )
-         select m.id, m.code, m.full_name, m.official_on,
-                exists(select 1 from exemptions e where e.member_id = m.id
-                       and is_open(e.valid_from, e.valid_to, $2)) as exempt
-         from candidates x join members m on m.id = x.id cross join lateral cell_of(m.id, $2) c(cell_id)
-         where is_open(m.joined_on, m.left_on - 1, $2) and c.cell_id = $1",
+    let mut members = sqlx::query_as!(
+        RollMember,
+        r#"with candidates as (
+               select id from members where cell_id = $1
+               union select member_id from member_transfers where cell_id = $1
+           )
+           select m.id, m.code, m.full_name, m.official_on,
+                  exists(select 1 from exemptions e where e.member_id = m.id
+                         and is_open(e.valid_from, e.valid_to, $2)) as "exempt!"
+           from candidates x join members m on m.id = x.id cross join lateral cell_of(m.id, $2) c(cell_id)
+           where is_open(m.joined_on, m.left_on - 1, $2) and c.cell_id = $1"#,
+        cell_id,
+        day
     )
-    .bind(cell_id)
-    .bind(day)
     .fetch_all(db)
     .await?;
     sort_by_vietnamese_name(&mut members, |m| &m.full_name);
@@ -47,7 +50,7 @@ pub fn sort_by_vietnamese_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
 }
 
 /// A member found by a search, with the cell whose roll they are on.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Found {
     pub code: String,
     pub full_name: String,
@@ -84,17 +87,18 @@ pub async fn search(
     }
     let mut conn = db.acquire().await?;
     let cells = super::units::subtree_ids(&mut *conn, unit_id, day).await?;
-    let mut found: Vec<Found> = sqlx::query_as(
+    let mut found = sqlx::query_as!(
+        Found,
         "select m.code, m.full_name, m.official_on, m.joined_on, u.code as cell_code, u.name as cell_name
          from member_stints s join members m on m.id = s.member_id join units u on u.id = s.cell_id
          where s.cell_id = any($1) and is_open(s.start_on, s.end_on, $3)
            and (m.search_name || ' ' || lower(m.code)) like all ($2)
          limit $4",
+        &cells,
+        &words,
+        day,
+        limit as i64 + 1
     )
-    .bind(&cells)
-    .bind(&words)
-    .bind(day)
-    .bind(limit as i64 + 1)
     .fetch_all(&mut *conn)
     .await?;
     let more = found.len() > limit;
@@ -103,20 +107,26 @@ pub async fn search(
     Ok((found, more))
 }
 
-/// A member's attendance at the meetings of a year, newest first: (meeting id, day, kind, status).
-pub async fn attendance_in_year(
-    db: impl PgExecutor<'_>,
-    member_code: &str,
-    year: i32,
-) -> sqlx::Result<Vec<(i64, chrono::NaiveDate, String, String)>> {
-    sqlx::query_as(
-        "select m.id, m.held_on, m.kind, a.status from attendance a join meetings m on m.id = a.meeting_id
-         join members p on p.id = a.member_id
-         where p.code = $1 and m.held_on >= make_date($2, 1, 1) and m.held_on < make_date($2 + 1, 1, 1)
-         order by m.held_on desc, m.id desc",
+/// A member's attendance at one meeting.
+#[derive(Debug, Clone)]
+pub struct Attended {
+    pub meeting_id: i64,
+    pub held_on: NaiveDate,
+    pub kind: MeetingKind,
+    pub status: AttendanceStatus,
+}
+
+/// A member's attendance at the meetings of a year, newest first.
+pub async fn attendance_in_year(db: impl PgExecutor<'_>, member_code: &str, year: i32) -> sqlx::Result<Vec<Attended>> {
+    sqlx::query_as!(
+        Attended,
+        r#"select m.id as meeting_id, m.held_on, m.kind as "kind: MeetingKind", a.status as "status: AttendanceStatus"
+           from attendance a join meetings m on m.id = a.meeting_id join members p on p.id = a.member_id
+           where p.code = $1 and m.held_on >= make_date($2, 1, 1) and m.held_on < make_date($2 + 1, 1, 1)
+           order by m.held_on desc, m.id desc"#,
+        member_code,
+        year
     )
-    .bind(member_code)
-    .bind(year)
     .fetch_all(db)
     .await
 }

@@ -1,8 +1,12 @@
-//! The records as the bundle's files hold them (DOMAIN.md §8): the export writes these queries' rows, and the
-//! record pages read a unit's or a member's rows through them, so that a form shows what an export would.
+//! The records as the bundle's files hold them (DOMAIN.md §8): the export writes `QUERIES`' rows, and the record
+//! pages read one unit's or member's rows as typed records with the same columns, values and order (each
+//! function below is its file's query narrowed to one record), so that a form shows what an export would.
+//! Serialized (serde), a record is the export's row as JSON: the record forms fill their fields from it.
 use chrono::NaiveDate;
-use serde_json::{Map, Value};
+use serde::Serialize;
 use sqlx::PgPool;
+
+use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, OfficialGroup, Position, UnitKind};
 
 /// Each file and the query that makes it; columns in DOMAIN.md's order, rows by their keys.
 pub const QUERIES: &[(&str, &str)] = &[
@@ -86,28 +90,280 @@ pub const QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Rows of a bundle file whose `col` is `value`, as the export writes them.
-pub async fn rows(pool: &PgPool, file: &str, col: &str, value: &str) -> sqlx::Result<Vec<Map<String, Value>>> {
-    let query = QUERIES.iter().find(|(f, _)| *f == file).map(|(_, q)| *q).expect("an exported file");
-    let sql = format!("select to_jsonb(q) from ({query}) q where q.\"{col}\" = $1");
-    let found: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_all(pool).await?;
-    Ok(found.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }).collect())
+/// A row of `units.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRecord {
+    pub code: String,
+    pub kind: UnitKind,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub cell_type: Option<CellType>,
+}
+
+pub async fn unit(pool: &PgPool, code: &str) -> sqlx::Result<Option<UnitRecord>> {
+    sqlx::query_as!(
+        UnitRecord,
+        r#"select u.code, u.kind as "kind: UnitKind", u.name, p.code as "parent_code?", u.valid_from, u.valid_to,
+                  u.cell_type as "cell_type: CellType"
+           from units u left join units p on p.id = u.parent_id where u.code = $1"#,
+        code
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// A row of `moves.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoveRecord {
+    pub code: String,
+    pub parent_code: String,
+    pub effective_on: NaiveDate,
+}
+
+/// The moves of unit `code`, by date.
+pub async fn moves(pool: &PgPool, code: &str) -> sqlx::Result<Vec<MoveRecord>> {
+    sqlx::query_as!(
+        MoveRecord,
+        "select u.code, p.code as parent_code, m.effective_on
+         from unit_moves m join units u on u.id = m.unit_id join units p on p.id = m.parent_id
+         where u.code = $1 order by m.effective_on",
+        code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `members.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRecord {
+    pub code: String,
+    pub full_name: String,
+    pub gender: Gender,
+    pub birth_date: NaiveDate,
+    pub ethnicity: String,
+    pub joined_on: NaiveDate,
+    pub official_on: Option<NaiveDate>,
+    /// the cell they joined in (their transfers say where they went next)
+    pub cell_code: String,
+    pub left_on: Option<NaiveDate>,
+}
+
+impl MemberRecord {
+    /// Official member on `day` (else probationary).
+    pub fn is_official_on(&self, day: NaiveDate) -> bool {
+        self.official_on.is_some_and(|o| o <= day)
+    }
+}
+
+pub async fn member(pool: &PgPool, code: &str) -> sqlx::Result<Option<MemberRecord>> {
+    sqlx::query_as!(
+        MemberRecord,
+        r#"select m.code, m.full_name, m.gender as "gender: Gender", m.birth_date, m.ethnicity, m.joined_on,
+                  m.official_on, u.code as cell_code, m.left_on
+           from members m join units u on u.id = m.cell_id where m.code = $1"#,
+        code
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// A row of `transfers.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferRecord {
+    pub member_code: String,
+    pub cell_code: String,
+    pub effective_on: NaiveDate,
+}
+
+/// The transfers of member `code`, by date.
+pub async fn transfers(pool: &PgPool, code: &str) -> sqlx::Result<Vec<TransferRecord>> {
+    sqlx::query_as!(
+        TransferRecord,
+        "select m.code as member_code, u.code as cell_code, t.effective_on
+         from member_transfers t join members m on m.id = t.member_id join units u on u.id = t.cell_id
+         where m.code = $1 order by t.effective_on",
+        code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `exemptions.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExemptionRecord {
+    pub member_code: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// The exemptions of member `code`, by date.
+pub async fn exemptions(pool: &PgPool, code: &str) -> sqlx::Result<Vec<ExemptionRecord>> {
+    sqlx::query_as!(
+        ExemptionRecord,
+        "select m.code as member_code, e.valid_from, e.valid_to
+         from exemptions e join members m on m.id = e.member_id where m.code = $1 order by e.valid_from",
+        code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `positions.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionRecord {
+    pub cell_code: String,
+    pub member_code: String,
+    pub position: Position,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+/// The positions member `code` held, by cell, position and date.
+pub async fn positions(pool: &PgPool, code: &str) -> sqlx::Result<Vec<PositionRecord>> {
+    sqlx::query_as!(
+        PositionRecord,
+        r#"select u.code as cell_code, m.code as member_code, p.position as "position: Position", p.valid_from,
+                  p.valid_to
+           from positions p join units u on u.id = p.cell_id join members m on m.id = p.member_id
+           where m.code = $1
+           order by u.code collate "C", p.position collate "C", p.valid_from"#,
+        code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `trainings.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingRecord {
+    pub member_code: String,
+    pub trained_on: NaiveDate,
+    pub course: Option<String>,
+}
+
+/// The trainings of member `code`, by date.
+pub async fn trainings(pool: &PgPool, code: &str) -> sqlx::Result<Vec<TrainingRecord>> {
+    sqlx::query_as!(
+        TrainingRecord,
+        r#"select m.code as member_code, t.trained_on, t.course
+           from trainings t join members m on m.id = t.member_id
+           where m.code = $1 order by t.trained_on, t.course collate "C" nulls first"#,
+        code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `officials.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficialRecord {
+    pub code: String,
+    pub full_name: String,
+    pub group: OfficialGroup,
+    pub unit_code: String,
+}
+
+pub async fn official(pool: &PgPool, code: &str) -> sqlx::Result<Option<OfficialRecord>> {
+    sqlx::query_as!(
+        OfficialRecord,
+        r#"select o.code, o.full_name, o."group" as "group: OfficialGroup", u.code as unit_code
+           from officials o join units u on u.id = o.unit_id where o.code = $1"#,
+        code
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The officials of unit `code`, by code.
+pub async fn officials_of(pool: &PgPool, unit_code: &str) -> sqlx::Result<Vec<OfficialRecord>> {
+    sqlx::query_as!(
+        OfficialRecord,
+        r#"select o.code, o.full_name, o."group" as "group: OfficialGroup", u.code as unit_code
+           from officials o join units u on u.id = o.unit_id where u.code = $1 order by o.code collate "C""#,
+        unit_code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `assignments.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignmentRecord {
+    pub official_code: String,
+    pub cell_code: String,
+    pub year: i16,
+    pub required: i16,
+}
+
+/// The Regulation 18 assignments to cell `code`, by official and year.
+pub async fn assignments(pool: &PgPool, cell_code: &str) -> sqlx::Result<Vec<AssignmentRecord>> {
+    sqlx::query_as!(
+        AssignmentRecord,
+        r#"select o.code as official_code, u.code as cell_code, r.year, r.required
+           from reg18_assignments r join officials o on o.id = r.official_id join units u on u.id = r.cell_id
+           where u.code = $1 order by o.code collate "C", r.year"#,
+        cell_code
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// A row of `classifications.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassificationRecord {
+    pub year: i16,
+    pub subject: ClassSubject,
+    pub code: String,
+    pub level: ClassLevel,
+}
+
+/// The annual classifications of cell or member `code`, by year.
+pub async fn classifications(
+    pool: &PgPool,
+    subject: ClassSubject,
+    code: &str,
+) -> sqlx::Result<Vec<ClassificationRecord>> {
+    let found = match subject {
+        ClassSubject::Cell => sqlx::query!(
+            r#"select c.year, u.code, c.level as "level: ClassLevel"
+                   from cell_classifications c join units u on u.id = c.cell_id where u.code = $1 order by c.year"#,
+            code
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.year, r.code, r.level))
+        .collect::<Vec<_>>(),
+        ClassSubject::Member => sqlx::query!(
+            r#"select c.year, m.code, c.level as "level: ClassLevel"
+               from member_classifications c join members m on m.id = c.member_id where m.code = $1 order by c.year"#,
+            code
+        )
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.year, r.code, r.level))
+        .collect(),
+    };
+    Ok(found.into_iter().map(|(year, code, level)| ClassificationRecord { year, subject, code, level }).collect())
 }
 
 /// The code of the cell a member is in on `day` (their last transfer, or the cell they joined in), as the roll
 /// reads it.
 pub async fn current_cell(pool: &PgPool, member: &str, day: NaiveDate) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select u.code from members m cross join lateral cell_of(m.id, $2) c(cell_id) join units u on u.id = c.cell_id
          where m.code = $1",
+        member,
+        day
     )
-    .bind(member)
-    .bind(day)
     .fetch_optional(pool)
     .await
 }
 
 /// The unit an official belongs to.
 pub async fn official_unit(pool: &PgPool, code: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("select unit_id from officials where code = $1").bind(code).fetch_optional(pool).await
+    sqlx::query_scalar!("select unit_id from officials where code = $1", code).fetch_optional(pool).await
 }

@@ -248,7 +248,7 @@ fn write_meeting(
         Rating::Average => rng.random_range(50..=69),
         Rating::Weak => rng.random_range(35..=49),
     });
-    let start_hour = if unit.cell_type == Some("village") { 19 } else { 14 };
+    let start_hour = if unit.cell_type == Some(crate::domain::vocab::CellType::Village) { 19 } else { 14 };
     let started = NaiveTime::from_hms_opt(start_hour, 30, 0).expect("valid time");
     let ended = started + chrono::Duration::minutes(rng.random_range(90..=150));
     let secretary = cell
@@ -270,7 +270,11 @@ fn write_meeting(
     } else {
         [None; 4]
     };
-    let location = if unit.cell_type == Some("village") { "Nhà văn hóa thôn" } else { "Hội trường cơ quan" };
+    let location = if unit.cell_type == Some(crate::domain::vocab::CellType::Village) {
+        "Nhà văn hóa thôn"
+    } else {
+        "Hội trường cơ quan"
+    };
     b.meetings.row(&[
         &id,
         &format!("DEMO-{id}"),

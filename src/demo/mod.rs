@@ -13,7 +13,8 @@ use sqlx::PgPool;
 use crate::db::audit::{self, Actor, Change};
 use crate::db::copy::CopyBuffer;
 use crate::db::{search_key, users};
-use crate::domain::{Role, time};
+use crate::domain::Role;
+use crate::domain::vocab::{CellType, Position};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scale {
@@ -70,20 +71,21 @@ pub(crate) fn person_name(rng: &mut StdRng) -> String {
     }
 }
 
-/// Loads the demo into an empty, migrated database in one transaction; returns a summary of what it wrote.
-pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
-    let existing: i64 = sqlx::query_scalar("select count(*) from units").fetch_one(pool).await?;
+/// Loads the demo, up to `today`, into an empty, migrated database in one transaction; returns a summary of what
+/// it wrote.
+pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> anyhow::Result<String> {
+    let existing = sqlx::query_scalar!(r#"select count(*) as "count!" from units"#).fetch_one(pool).await?;
     if existing > 0 {
         bail!("the database already holds {existing} units: the demo loads only into an empty database");
     }
-    let today = time::today();
     let mut rng = StdRng::seed_from_u64(16);
     let s = structure::build(&mut rng, scale, today);
     let activity = activity::generate(&mut rng, &s, today);
 
     let mut units = CopyBuffer::new("units", "id, code, kind, name, parent_id, valid_from, valid_to, cell_type");
     for u in &s.units {
-        units.row(&[&u.id, &u.code, &u.kind, &u.name, &u.parent_id, &u.valid_from, &u.valid_to, &u.cell_type]);
+        let (kind, cell_type) = (u.kind.as_str(), u.cell_type.map(CellType::as_str));
+        units.row(&[&u.id, &u.code, &kind, &u.name, &u.parent_id, &u.valid_from, &u.valid_to, &cell_type]);
     }
     let mut moves = CopyBuffer::new("unit_moves", "unit_id, parent_id, effective_on");
     for (unit, parent, on) in &s.moves {
@@ -102,7 +104,7 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
             &m.code,
             &m.full_name,
             &search_key(&m.full_name),
-            &m.gender,
+            &m.gender.as_str(),
             &m.birth_date,
             &m.ethnicity,
             &m.joined_on,
@@ -121,13 +123,13 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     for c in &s.cells {
         let cell_id = s.units[c.unit].id;
         for (m, from, to) in &c.secretaries {
-            positions.row(&[&cell_id, &s.members[*m].id, &"secretary", from, to]);
+            positions.row(&[&cell_id, &s.members[*m].id, &Position::Secretary.as_str(), from, to]);
         }
         if let Some(d) = c.deputy {
             positions.row(&[
                 &cell_id,
                 &s.members[d].id,
-                &"deputy_secretary",
+                &Position::DeputySecretary.as_str(),
                 &date(2020, 8, 1),
                 &s.units[c.unit].valid_to,
             ]);
@@ -136,7 +138,7 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
 
     let mut tx = pool.begin().await?;
     // the metric stores are built once at the end, not statement by statement
-    sqlx::query("select set_config('chibo.bulk', 'on', true)").execute(&mut *tx).await?;
+    sqlx::query_scalar!("select set_config('chibo.bulk', 'on', true)").fetch_one(&mut *tx).await?;
     let mut summary = Vec::new();
     let activity::Buffers {
         officials,
@@ -171,14 +173,27 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
         summary.push(format!("{table}: {rows}"));
     }
     // ids were given explicitly: move each identity past them
-    for table in ["units", "members", "exemptions", "positions", "trainings", "meetings", "tasks", "officials"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select setval(pg_get_serial_sequence('{table}', 'id'), coalesce((select max(id) from {table}), 0) + 1, false)"
-        )))
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
+    sqlx::query!(
+        "select setval(pg_get_serial_sequence('units', 'id'),
+                       coalesce((select max(id) from units), 0) + 1, false) as units,
+                setval(pg_get_serial_sequence('members', 'id'),
+                       coalesce((select max(id) from members), 0) + 1, false) as members,
+                setval(pg_get_serial_sequence('exemptions', 'id'),
+                       coalesce((select max(id) from exemptions), 0) + 1, false) as exemptions,
+                setval(pg_get_serial_sequence('positions', 'id'),
+                       coalesce((select max(id) from positions), 0) + 1, false) as positions,
+                setval(pg_get_serial_sequence('trainings', 'id'),
+                       coalesce((select max(id) from trainings), 0) + 1, false) as trainings,
+                setval(pg_get_serial_sequence('meetings', 'id'),
+                       coalesce((select max(id) from meetings), 0) + 1, false) as meetings,
+                setval(pg_get_serial_sequence('tasks', 'id'),
+                       coalesce((select max(id) from tasks), 0) + 1, false) as tasks,
+                setval(pg_get_serial_sequence('officials', 'id'),
+                       coalesce((select max(id) from officials), 0) + 1, false) as officials"
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!("select rebuild_metric_stores()").execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         &Actor::cli(),
@@ -193,11 +208,10 @@ pub async fn load(pool: &PgPool, scale: Scale) -> anyhow::Result<String> {
     )
     .await?;
     tx.commit().await?;
-    sqlx::query("analyze").execute(pool).await?;
+    sqlx::query!("analyze").execute(pool).await?;
 
     for (username, name, role, unit) in DEMO_LOGINS {
-        let unit_id: i64 =
-            sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(pool).await?;
+        let unit_id = sqlx::query_scalar!("select id from units where code = $1", unit).fetch_one(pool).await?;
         let password_hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
         let new = users::NewUser { username, display_name: name, password_hash, role: *role, unit_id };
         users::create(pool, &Actor::cli(), new).await?;

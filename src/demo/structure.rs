@@ -5,16 +5,17 @@ use rand::rngs::StdRng;
 
 use super::names::{self, DISTRICTS};
 use super::{Scale, date, pick, pick_weighted};
+use crate::domain::vocab::{CellType, Gender, UnitKind};
 
 pub struct UnitRow {
     pub id: i64,
     pub code: String,
-    pub kind: &'static str,
+    pub kind: UnitKind,
     pub name: String,
     pub parent_id: Option<i64>,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
-    pub cell_type: Option<&'static str>,
+    pub cell_type: Option<CellType>,
 }
 
 pub struct Cell {
@@ -33,7 +34,7 @@ pub struct MemberRow {
     pub id: i64,
     pub code: String,
     pub full_name: String,
-    pub gender: &'static str,
+    pub gender: Gender,
     pub birth_date: NaiveDate,
     pub ethnicity: &'static str,
     pub joined_on: NaiveDate,
@@ -87,11 +88,11 @@ impl Structure {
     fn add_unit(
         &mut self,
         code: String,
-        kind: &'static str,
+        kind: UnitKind,
         name: String,
         parent: Option<usize>,
         valid_to: Option<NaiveDate>,
-        cell_type: Option<&'static str>,
+        cell_type: Option<CellType>,
     ) -> usize {
         let idx = self.units.len();
         self.units.push(UnitRow {
@@ -130,14 +131,20 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
         committees: Vec::new(),
         demo_cell: 0,
     };
-    let province = s.add_unit("TQ".into(), "province", "Đảng bộ tỉnh Tuyên Quang".into(), None, None, None);
+    let province = s.add_unit("TQ".into(), UnitKind::Province, "Đảng bộ tỉnh Tuyên Quang".into(), None, None, None);
     s.units[province].valid_from = date(1991, 10, 1);
     let restructure = restructure_day();
     let district_end = restructure.pred_opt();
 
     // The committee of the province's agencies: a unit two levels deep, beside the districts.
-    let agencies =
-        s.add_unit("TQ-CQ".into(), "committee", "Đảng bộ Khối các cơ quan tỉnh".into(), Some(province), None, None);
+    let agencies = s.add_unit(
+        "TQ-CQ".into(),
+        UnitKind::Committee,
+        "Đảng bộ Khối các cơ quan tỉnh".into(),
+        Some(province),
+        None,
+        None,
+    );
     s.committees.push(agencies);
 
     let (district_list, communes_per_district, cells_per_committee) = match scale {
@@ -153,16 +160,16 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
             ),
         };
         let district =
-            s.add_unit(format!("TQ-{}", d.code), "district", district_name, Some(province), district_end, None);
+            s.add_unit(format!("TQ-{}", d.code), UnitKind::District, district_name, Some(province), district_end, None);
         s.districts.push(district);
         // a cell directly under the district: the depth of the tree varies
         let office = s.add_unit(
             format!("TQ-{}-VP", d.code),
-            "cell",
+            UnitKind::Cell,
             "Chi bộ Văn phòng cấp ủy".into(),
             Some(district),
             None,
-            Some("agency"),
+            Some(CellType::Agency),
         );
         s.moves.push((office, agencies, restructure));
         push_cell(&mut s, office, district, false);
@@ -170,7 +177,7 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
         for (n, commune) in d.communes.iter().take(communes_per_district).enumerate() {
             let committee = s.add_unit(
                 format!("TQ-{}-{:02}", d.code, n + 1),
-                "committee",
+                UnitKind::Committee,
                 committee_name(commune),
                 Some(district),
                 None,
@@ -183,29 +190,29 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
             let mut villages: Vec<&str> = names::VILLAGE_NAMES.to_vec();
             for i in 0..count {
                 let (cell_type, name) = match i {
-                    0 if !urban => ("village", {
+                    0 if !urban => (CellType::Village, {
                         let v = villages.remove(rng.random_range(0..villages.len()));
                         format!("Chi bộ thôn {v}")
                     }),
-                    1 => ("school", format!("Chi bộ {}", pick(rng, names::SCHOOL_CELLS))),
-                    2 => ("armed_forces", format!("Chi bộ {}", pick(rng, names::ARMED_FORCES_CELLS))),
-                    3 => ("agency", format!("Chi bộ {}", pick(rng, names::AGENCY_CELLS))),
+                    1 => (CellType::School, format!("Chi bộ {}", pick(rng, names::SCHOOL_CELLS))),
+                    2 => (CellType::ArmedForces, format!("Chi bộ {}", pick(rng, names::ARMED_FORCES_CELLS))),
+                    3 => (CellType::Agency, format!("Chi bộ {}", pick(rng, names::AGENCY_CELLS))),
                     4 if rng.random_bool(0.3) => {
-                        ("enterprise", format!("Chi bộ {}", pick(rng, names::ENTERPRISE_CELLS)))
+                        (CellType::Enterprise, format!("Chi bộ {}", pick(rng, names::ENTERPRISE_CELLS)))
                     }
                     _ if urban => (
-                        "residential",
+                        CellType::Residential,
                         format!("Chi bộ tổ dân phố {}", names::RESIDENTIAL_NAMES[i % names::RESIDENTIAL_NAMES.len()]),
                     ),
                     _ => {
                         let v = villages.remove(rng.random_range(0..villages.len()));
                         let prefix = if rng.random_bool(0.7) { "thôn" } else { "bản" };
-                        ("village", format!("Chi bộ {prefix} {v}"))
+                        (CellType::Village, format!("Chi bộ {prefix} {v}"))
                     }
                 };
                 let cell = s.add_unit(
                     format!("TQ-{}-{:02}-{:02}", d.code, n + 1, i + 1),
-                    "cell",
+                    UnitKind::Cell,
                     name,
                     Some(committee),
                     None,
@@ -225,13 +232,20 @@ pub fn build(rng: &mut StdRng, scale: Scale, today: NaiveDate) -> Structure {
     };
     for i in 0..agency_cells {
         let name = format!("Chi bộ {} {}", pick(rng, names::AGENCY_CELLS), i / names::AGENCY_CELLS.len() + 1);
-        let cell = s.add_unit(format!("TQ-CQ-{:03}", i + 1), "cell", name, Some(agencies), None, Some("agency"));
+        let cell = s.add_unit(
+            format!("TQ-CQ-{:03}", i + 1),
+            UnitKind::Cell,
+            name,
+            Some(agencies),
+            None,
+            Some(CellType::Agency),
+        );
         push_cell(&mut s, cell, agencies, false);
     }
 
     for c in 0..s.cells.len() {
         let size = match s.units[s.cells[c].unit].cell_type {
-            Some("village") | Some("residential") => rng.random_range(10..=32),
+            Some(CellType::Village | CellType::Residential) => rng.random_range(10..=32),
             _ => rng.random_range(8..=24),
         };
         for _ in 0..size {
@@ -271,7 +285,7 @@ fn new_member(rng: &mut StdRng, n: usize, cell: usize, today: NaiveDate) -> Memb
         id: n as i64 + 1,
         code: format!("DV{:06}", n + 1),
         full_name: format!("{family} {middle} {given}"),
-        gender: if female { "female" } else { "male" },
+        gender: if female { Gender::Female } else { Gender::Male },
         birth_date,
         ethnicity: pick_weighted(rng, names::ETHNICITIES),
         joined_on,
@@ -288,14 +302,14 @@ fn merge_some_cells(rng: &mut StdRng, s: &mut Structure) {
     let merge_day = date(2023, 1, 1);
     for c in 0..s.cells.len() {
         let unit = s.cells[c].unit;
-        if c == s.demo_cell || s.units[unit].cell_type != Some("village") || !rng.random_bool(0.01) {
+        if c == s.demo_cell || s.units[unit].cell_type != Some(CellType::Village) || !rng.random_bool(0.01) {
             continue;
         }
         let Some(target) = (0..s.cells.len()).find(|&o| {
             o != c
                 && s.cells[o].committee == s.cells[c].committee
                 && s.units[s.cells[o].unit].valid_to.is_none()
-                && s.units[s.cells[o].unit].cell_type == Some("village")
+                && s.units[s.cells[o].unit].cell_type == Some(CellType::Village)
         }) else {
             continue;
         };

@@ -27,7 +27,7 @@ async fn reports(pool: &PgPool, codes: &[String], periods: &[Period]) -> Vec<Str
 
 #[sqlx::test]
 async fn a_dump_restored_into_a_new_database_gives_every_report_identical(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let source: String = sqlx::query_scalar("select current_database()").fetch_one(&pool).await.unwrap();
     // database names are cut at 63 bytes: keep the copy's name short and distinct
     let restored = format!("restored_{}", &source[source.len().saturating_sub(24)..]).to_lowercase();

@@ -3,7 +3,7 @@ use sqlx::PgPool;
 
 #[sqlx::test]
 async fn the_small_demo_loads_and_every_roster_matches_the_roll(pool: PgPool) {
-    let summary = chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    let summary = chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     assert!(summary.contains("meetings:"), "{summary}");
     // per-member rosters hold exactly the members on the roll that day
     let (missing, extra): (i64, i64) = sqlx::query_as(
@@ -32,6 +32,6 @@ async fn the_small_demo_loads_and_every_roster_matches_the_roll(pool: PgPool) {
     let roles: i64 = sqlx::query_scalar("select count(distinct role) from users").fetch_one(&pool).await.unwrap();
     assert_eq!(roles, 5);
     // and a second load is refused rather than doubling everything
-    let again = chibo::demo::load(&pool, chibo::demo::Scale::Small).await;
+    let again = chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await;
     assert!(again.is_err());
 }

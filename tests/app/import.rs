@@ -64,7 +64,7 @@ async fn rows(pool: &PgPool) -> Vec<i64> {
 
 #[sqlx::test]
 async fn export_import_into_an_empty_database_and_export_again_gives_the_same_bytes(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     // a meeting made on the web has no ref: it travels as web-<id>
     sqlx::query("update meetings set ref = null where ref = (select min(ref) from meetings where kind = 'regular')")
         .execute(&pool)
@@ -312,7 +312,7 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
 
 #[sqlx::test]
 async fn the_2025_restructure_entered_later_leaves_a_2022_report_unchanged(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     let dir = temp_dir("restructure");
     import::export::export(&pool, &dir).await.unwrap();
     // the bundle as it stood before 1 July 2025 was entered: Lâm Bình district still open, no moves

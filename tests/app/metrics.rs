@@ -318,7 +318,7 @@ async fn rollup_rows(tx: &mut sqlx::PgConnection) -> std::collections::BTreeSet<
 
 #[sqlx::test]
 async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
-    chibo::demo::load(&pool, chibo::demo::Scale::Small).await.unwrap();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, chibo::domain::time::today()).await.unwrap();
     assert_rollups_agree(&pool, "after the demo load").await;
     let ids: Vec<i64> = sqlx::query_scalar("select id from meetings where present is null order by id limit 40")
         .fetch_all(&pool)

@@ -442,11 +442,11 @@ mod tests {
         let cell = Unit {
             id: 1,
             code: "A".into(),
-            kind: "cell".into(),
+            kind: crate::domain::vocab::UnitKind::Cell,
             name: "Chi bộ thôn Khuổi Trang".into(),
             valid_from: day(2020, 1, 1),
             valid_to: None,
-            cell_type: Some("village".into()),
+            cell_type: Some(crate::domain::vocab::CellType::Village),
         };
         let roll: Vec<RollMember> = (1..=2)
             .map(|i| RollMember {

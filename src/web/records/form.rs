@@ -1,11 +1,12 @@
 //! The record forms and history tables: each a bundle file's columns (`import::spec`) with the labels and
 //! choices the pages show, and a refused row's problems put back at the fields they are about.
 use crate::web::view::Label;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::limits;
-use crate::domain::meeting::OfficialGroup;
 use crate::domain::time;
+use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, JobState, OfficialGroup, Position, UnitKind};
 use crate::import::spec::{self, FileSpec, Kind};
 use crate::web::jobs::Job;
 
@@ -42,30 +43,20 @@ fn label(col: &str) -> &'static str {
     }
 }
 
-fn choice_label(code: &str) -> &'static str {
-    match code {
-        "province" => crate::tr("records.level_province"),
-        "district" => crate::tr("records.level_district"),
-        "committee" => crate::tr("records.level_committee"),
-        "cell" => crate::tr("records.level_cell"),
-        "village" => crate::tr("records.choice.village"),
-        "residential" => crate::tr("records.choice.residential"),
-        "agency" => crate::tr("records.choice.agency"),
-        "enterprise" => crate::tr("records.choice.enterprise"),
-        "school" => crate::tr("records.choice.school"),
-        "armed_forces" => crate::tr("records.choice.armed_forces"),
-        "other" => crate::tr("records.choice.other"),
-        "male" => crate::tr("records.choice.male"),
-        "female" => crate::tr("records.choice.female"),
-        "secretary" => crate::tr("records.choice.secretary"),
-        "deputy_secretary" => crate::tr("records.choice.deputy_secretary"),
-        "committee_member" => crate::tr("records.choice.committee_member"),
-        "member" => crate::tr("records.choice.member"),
-        "excellent" => crate::tr("records.choice.excellent"),
-        "good" => crate::tr("records.choice.good"),
-        "complete" => crate::tr("records.choice.complete"),
-        "fail" => crate::tr("records.choice.fail"),
-        g => OfficialGroup::parse(g).map_or("", |x| x.label()),
+/// The label of a value of choice column `col`, read as the vocabulary it holds; None for a value outside it.
+fn choice_label(col: &str, value: &str) -> Option<&'static str> {
+    fn of<C: Label>(value: &str) -> Option<&'static str> {
+        C::parse(value).map(Label::label)
+    }
+    match col {
+        "kind" => of::<UnitKind>(value),
+        "cell_type" => of::<CellType>(value),
+        "gender" => of::<Gender>(value),
+        "position" => of::<Position>(value),
+        "group" => of::<OfficialGroup>(value),
+        "subject" => of::<ClassSubject>(value),
+        "level" => of::<ClassLevel>(value),
+        _ => None,
     }
 }
 
@@ -115,7 +106,9 @@ impl RecordForm {
                     (true, _) => ("hidden", Vec::new()),
                     (_, Kind::Date) => ("date", Vec::new()),
                     (_, Kind::Int(..)) => ("number", Vec::new()),
-                    (_, Kind::Choice(codes)) => ("select", codes.iter().map(|k| (*k, choice_label(k))).collect()),
+                    (_, Kind::Choice(codes)) => {
+                        ("select", codes.iter().map(|k| (*k, choice_label(c.name, k).unwrap_or_default())).collect())
+                    }
                     _ => ("text", Vec::new()),
                 };
                 Field {
@@ -139,7 +132,8 @@ impl RecordForm {
     }
 
     /// Fills the visible fields from a row of the file (to change a record).
-    pub(super) fn filled(mut self, row: &Map<String, Value>) -> RecordForm {
+    pub(super) fn filled(mut self, row: Option<&impl Serialize>) -> RecordForm {
+        let row = row.map(map_of).unwrap_or_default();
         for f in self.fields.iter_mut().filter(|f| f.input != "hidden") {
             f.value = text_of(row.get(f.name));
         }
@@ -152,7 +146,7 @@ impl RecordForm {
         if job.typed("file").as_deref() != Some(self.file) {
             return self;
         }
-        if job.state == "done" {
+        if JobState::parse(job.state.as_str()) == Some(JobState::Done) {
             self.saved = true;
             return self;
         }
@@ -222,13 +216,22 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-pub(super) fn table(file: &str, found: &[Map<String, Value>], skip: &[&str]) -> Table {
+/// A record as its file's row: each column's value by name.
+fn map_of(record: &impl Serialize) -> Map<String, Value> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+pub(super) fn table(file: &str, found: &[impl Serialize], skip: &[&str]) -> Table {
     let spec = spec::spec(file).expect("a bundle file");
     let cols: Vec<_> = spec.cols.iter().filter(|c| !skip.contains(&c.name)).collect();
     Table {
         heads: cols.iter().map(|c| label(c.name)).collect(),
         rows: found
             .iter()
+            .map(map_of)
             .map(|r| {
                 cols.iter()
                     .map(|c| {
@@ -237,7 +240,7 @@ pub(super) fn table(file: &str, found: &[Map<String, Value>], skip: &[&str]) -> 
                             Kind::Date => {
                                 chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_or(v.clone(), time::format_date)
                             }
-                            Kind::Choice(_) if !choice_label(&v).is_empty() => choice_label(&v).to_string(),
+                            Kind::Choice(_) => choice_label(c.name, &v).map_or(v, str::to_string),
                             _ => v,
                         }
                     })

@@ -23,13 +23,14 @@ use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::audit::{self, Entry};
-use crate::db::records::{self, rows};
+use crate::db::records;
 use crate::db::units::{self, Unit};
 use crate::domain::limits;
 use crate::domain::time;
+use crate::domain::vocab::{AttendanceStatus, ClassSubject, JobState};
 use crate::import::spec;
 use crate::import::{AuditAs, csv::write_field};
-use form::{RecordForm, Table, table, text_of};
+use form::{RecordForm, Table, table};
 
 mod form;
 
@@ -104,7 +105,7 @@ async fn unit_page(
     let today = time::today();
     let ancestors = units::ancestors(pool, unit.id, today).await?;
     let parent = ancestors.iter().rev().nth(1).cloned();
-    let own = rows(pool, "units.csv", "code", &code).await?;
+    let own = records::unit(pool, &code).await?;
     let mut forms = vec![
         RecordForm::new(
             "units.csv",
@@ -112,7 +113,7 @@ async fn unit_page(
             crate::tr("records.form.save"),
             &[("code", &code)],
         )
-        .filled(own.first().unwrap_or(&Map::new())),
+        .filled(own.as_ref()),
         RecordForm::new(
             "moves.csv",
             crate::tr("records.form.move"),
@@ -123,7 +124,7 @@ async fn unit_page(
             "classifications.csv",
             crate::tr("records.form.cell_classification"),
             crate::tr("records.form.save_classification"),
-            &[("subject", if unit.is_cell() { "cell" } else { "" }), ("code", &code)],
+            &[("subject", if unit.is_cell() { ClassSubject::Cell.as_str() } else { "" }), ("code", &code)],
         ),
     ];
     if unit.is_cell() {
@@ -158,23 +159,15 @@ async fn unit_page(
         forms.retain(|f| f.file != "classifications.csv");
     }
     let forms = forms.into_iter().map(|f| f.after(job.as_ref())).collect();
-    let classifications: Vec<_> = rows(pool, "classifications.csv", "code", &code)
-        .await?
-        .into_iter()
-        .filter(|r| r["subject"] == "cell")
-        .collect();
+    let classifications = records::classifications(pool, ClassSubject::Cell, &code).await?;
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         parent,
         children: units::children(pool, unit.id, today).await?,
-        moves: table("moves.csv", &rows(pool, "moves.csv", "code", &code).await?, &["code"]),
+        moves: table("moves.csv", &records::moves(pool, &code).await?, &["code"]),
         classifications: table("classifications.csv", &classifications, &["subject", "code"]),
-        officials: table("officials.csv", &rows(pool, "officials.csv", "unit_code", &code).await?, &["unit_code"]),
-        assignments: table(
-            "assignments.csv",
-            &rows(pool, "assignments.csv", "cell_code", &code).await?,
-            &["cell_code"],
-        ),
+        officials: table("officials.csv", &records::officials_of(pool, &code).await?, &["unit_code"]),
+        assignments: table("assignments.csv", &records::assignments(pool, &code).await?, &["cell_code"]),
         forms,
         history: history(pool, "unit", &code).await?,
         post_unit: code.clone(),
@@ -216,7 +209,7 @@ async fn member_page(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Html<String>> {
     let pool = state.pool();
-    let own = rows(pool, "members.csv", "code", &code).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let own = records::member(pool, &code).await?.ok_or(AppError::NotFound)?;
     let today = time::today();
     let cell_code = current_cell(pool, &code).await?.ok_or(AppError::NotFound)?;
     let cell = units::by_code(pool, &cell_code).await?.ok_or(AppError::NotFound)?;
@@ -227,9 +220,9 @@ async fn member_page(
             "members.csv",
             crate::tr("records.form.member_edit"),
             crate::tr("records.form.save"),
-            &[("code", &code), ("cell_code", &text_of(own.get("cell_code")))],
+            &[("code", &code), ("cell_code", &own.cell_code)],
         )
-        .filled(&own),
+        .filled(Some(&own)),
         RecordForm::new(
             "transfers.csv",
             crate::tr("records.form.transfer"),
@@ -258,50 +251,40 @@ async fn member_page(
             "classifications.csv",
             crate::tr("records.form.member_classification"),
             crate::tr("records.form.save_classification"),
-            &[("subject", "member"), ("code", &code)],
+            &[("subject", ClassSubject::Member.as_str()), ("code", &code)],
         ),
     ]
     .into_iter()
     .map(|f| f.after(job.as_ref()))
     .collect();
-    let classifications: Vec<_> = rows(pool, "classifications.csv", "code", &code)
-        .await?
-        .into_iter()
-        .filter(|r| r["subject"] == "member")
-        .collect();
+    let classifications = records::classifications(pool, ClassSubject::Member, &code).await?;
     let ancestors = units::ancestors(pool, cell.id, today).await?;
-    let official_on = text_of(own.get("official_on"));
-    let left_on = text_of(own.get("left_on"));
-    use crate::domain::meeting::{AttendanceStatus, MeetingKind};
     use chrono::Datelike;
     let year = today.year();
     let meetings = crate::db::members::attendance_in_year(pool, &code, year).await?;
-    let count = |s: &str| meetings.iter().filter(|r| r.3 == s).count();
-    let tally = (count("present"), count("excused"), count("unexcused"), count("exempt"));
+    let count = |s: AttendanceStatus| meetings.iter().filter(|a| a.status == s).count();
+    let tally = (
+        count(AttendanceStatus::Present),
+        count(AttendanceStatus::Excused),
+        count(AttendanceStatus::Unexcused),
+        count(AttendanceStatus::Exempt),
+    );
     let attendance = meetings
         .iter()
-        .map(|(id, day, kind, status)| {
-            let kind = MeetingKind::parse(kind).map_or("", |k| k.label());
-            let status = AttendanceStatus::parse(status).map_or("", |s| s.label());
-            (*id, time::format_date(*day), kind, status)
-        })
+        .map(|a| (a.meeting_id, time::format_date(a.held_on), a.kind.label(), a.status.label()))
         .collect();
     let page = MemberPage {
         attendance,
         tally,
         year,
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
-        full_name: text_of(own.get("full_name")),
-        probationary: official_on.is_empty() || official_on > today.to_string(),
-        left_on: chrono::NaiveDate::parse_from_str(&left_on, "%Y-%m-%d").map_or(String::new(), time::format_date),
-        transfers: table("transfers.csv", &rows(pool, "transfers.csv", "member_code", &code).await?, &["member_code"]),
-        exemptions: table(
-            "exemptions.csv",
-            &rows(pool, "exemptions.csv", "member_code", &code).await?,
-            &["member_code"],
-        ),
-        positions: table("positions.csv", &rows(pool, "positions.csv", "member_code", &code).await?, &["member_code"]),
-        trainings: table("trainings.csv", &rows(pool, "trainings.csv", "member_code", &code).await?, &["member_code"]),
+        full_name: own.full_name.clone(),
+        probationary: !own.is_official_on(today),
+        left_on: own.left_on.map_or(String::new(), time::format_date),
+        transfers: table("transfers.csv", &records::transfers(pool, &code).await?, &["member_code"]),
+        exemptions: table("exemptions.csv", &records::exemptions(pool, &code).await?, &["member_code"]),
+        positions: table("positions.csv", &records::positions(pool, &code).await?, &["member_code"]),
+        trainings: table("trainings.csv", &records::trainings(pool, &code).await?, &["member_code"]),
         classifications: table("classifications.csv", &classifications, &["subject", "code"]),
         forms,
         history: history(pool, "member", &code).await?,
@@ -326,8 +309,14 @@ async fn require_manage(state: &AppState, user: &CurrentUser, unit_id: i64) -> A
     user.require_scope(state, unit_id).await
 }
 
-/// The units a row names (directly, or through the member or official it is about) that exist today.
-async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -> sqlx::Result<Vec<i64>> {
+/// The units a row names (directly, or through the member or official it is about) that exist today; `subject`
+/// is the row's, for a classification.
+async fn units_named(
+    pool: &PgPool,
+    file: &str,
+    row: &HashMap<String, String>,
+    subject: Option<ClassSubject>,
+) -> sqlx::Result<Vec<i64>> {
     let mut ids = Vec::new();
     // a value with a control character names nothing (and PostgreSQL refuses NUL): the import refuses its row
     let get = |k: &str| {
@@ -343,7 +332,7 @@ async fn units_named(pool: &PgPool, file: &str, row: &HashMap<String, String>) -
         "units.csv" | "moves.csv" => unit_codes.extend(get("code")),
         "members.csv" => member_codes.extend(get("code")),
         "officials.csv" => official_codes.extend(get("code")),
-        "classifications.csv" if get("subject").as_deref() == Some("member") => member_codes.extend(get("code")),
+        "classifications.csv" if subject == Some(ClassSubject::Member) => member_codes.extend(get("code")),
         "classifications.csv" => unit_codes.extend(get("code")),
         _ => {}
     }
@@ -387,8 +376,10 @@ async fn save(
     let Some(spec) = WRITABLE.contains(&file).then(|| spec::spec(file)).flatten() else {
         return Err(AppError::BadRequest(crate::tr("records.err.unknown_form").into()));
     };
+    // a classification's subject, read once; one the vocabulary does not know is refused by the import, at its field
+    let subject = form.get("subject").and_then(|s| ClassSubject::parse(s.trim()));
     // every unit the row names, directly or through a member or official, must be in the user's scope
-    for id in units_named(pool, file, &form).await? {
+    for id in units_named(pool, file, &form, subject).await? {
         user.require_scope(&state, id).await?;
     }
     if file == "units.csv" && form.get("parent_code").is_none_or(|p| p.trim().is_empty()) {
@@ -425,17 +416,18 @@ async fn save(
         "members.csv" => ("member", "code"),
         "officials.csv" => ("official", "code"),
         "assignments.csv" => ("official", "official_code"),
-        "classifications.csv" if form.get("subject").map(String::as_str) == Some("member") => ("member", "code"),
+        "classifications.csv" if subject == Some(ClassSubject::Member) => ("member", "code"),
         "classifications.csv" => ("unit", "code"),
         _ => ("member", "member_code"),
     };
     let entity_id = form.get(key).map(|s| s.trim().to_string()).unwrap_or_default();
-    let before = if matches!(file, "units.csv" | "members.csv" | "officials.csv")
-        && limits::forbidden_char(&entity_id).is_none()
-    {
-        rows(pool, file, "code", &entity_id).await?.into_iter().next().map(Value::Object)
-    } else {
-        None
+    // the record as it stands, for the audit trail (a code with a control character names none)
+    let before = match file {
+        _ if limits::forbidden_char(&entity_id).is_some() => None,
+        "units.csv" => records::unit(pool, &entity_id).await?.and_then(|r| serde_json::to_value(r).ok()),
+        "members.csv" => records::member(pool, &entity_id).await?.and_then(|r| serde_json::to_value(r).ok()),
+        "officials.csv" => records::official(pool, &entity_id).await?.and_then(|r| serde_json::to_value(r).ok()),
+        _ => None,
     };
     let action = match (file, &before) {
         ("units.csv" | "members.csv" | "officials.csv", Some(_)) => "update",
@@ -466,8 +458,9 @@ async fn save(
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-    Ok(match job.state.as_str() {
-        "running" => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
-        _ => back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response(),
+    Ok(if JobState::parse(job.state.as_str()) == Some(JobState::Running) {
+        Redirect::to(&format!("/import?job={}", job.id)).into_response()
+    } else {
+        back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response()
     })
 }
