@@ -49,21 +49,8 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Unit> {
 
 /// Is `unit_id` inside the subtree of `scope_id` as the tree stands on `day`?
 pub async fn is_within(db: impl PgExecutor<'_>, scope_id: i64, unit_id: i64, day: NaiveDate) -> sqlx::Result<bool> {
-    // up(id, depth): the unit and the units above it on the day, the unit itself at depth 0
-    sqlx::query_scalar!(
-        r#"with recursive up(id, depth) as (
-               select $1::bigint, 0
-               union all
-               select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $2) p(parent_id)
-               where up.depth < 32 and p.parent_id is not null
-           )
-           select exists(select 1 from up where id = $3) as "within!""#,
-        unit_id,
-        day,
-        scope_id
-    )
-    .fetch_one(db)
-    .await
+    // one definition of the rule, shared with the route guard (migration 0010)
+    sqlx::query_scalar!(r#"select unit_within($1, $2, $3) as "within!""#, scope_id, unit_id, day).fetch_one(db).await
 }
 
 /// The chain of units from the root down to `unit_id` on `day` (for breadcrumbs and document headers).
