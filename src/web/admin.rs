@@ -1,8 +1,8 @@
 //! Administrators: the users in their scope, one-time password reset links, disabling; and the reset page that
 //! such a link opens. Also the audit trail, which every user browses within their own scope.
-use crate::web::view::Label;
 use crate::web::extract::Form;
 use crate::web::extract::Path;
+use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -152,7 +152,7 @@ impl RecordForm {
         if job.typed("file").as_deref() != Some(self.file) {
             return self;
         }
-        if job.state == "done" {
+        if job.done() {
             self.saved = true;
             return self;
         }

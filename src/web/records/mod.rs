@@ -466,8 +466,8 @@ async fn save(
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-    Ok(match job.state.as_str() {
-        "running" => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
+    Ok(match job.state {
+        crate::domain::vocab::JobState::Running => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
         _ => back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response(),
     })
 }
