@@ -5,6 +5,7 @@ pub mod demo;
 pub mod domain;
 pub mod i18n;
 pub mod import;
+pub mod jobs;
 pub mod listen;
 pub mod serve;
 pub mod web;

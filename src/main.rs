@@ -163,6 +163,8 @@ async fn main() -> anyhow::Result<()> {
                      public address"
                 );
             }
+            // background work (src/jobs): imports left by a stopped instance, the outbox's upkeep
+            let jobs = chibo::jobs::Runner::new(pool.clone(), chibo::jobs::standard()).start();
             let state = chibo::AppState::new(pool, !insecure_cookies);
             state.listen_for_changes();
             let app = chibo::app(state);
@@ -193,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!("finishing the requests in flight");
             };
             chibo::serve::serve(listener, app, limits, shutdown).await;
+            jobs.stop().await;
             tracing::info!("stopped");
         }
         Command::Report { unit, from, to, format } => {

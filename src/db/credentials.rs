@@ -1,7 +1,7 @@
 //! Passwords, one-time reset links and API tokens. Secrets are shown once and stored only as hashes.
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{FromRow, PgPool};
+use sqlx::PgPool;
 
 use crate::db::audit::{self, Actor, Change};
 use crate::db::sessions::{new_token, token_hash};
@@ -31,16 +31,14 @@ pub async fn set_password(
     keep_session: Option<&str>,
 ) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("update users set password_hash = $2 where id = $1")
-        .bind(user.id)
-        .bind(password_hash)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from sessions where user_id = $1 and id_hash is distinct from $2")
-        .bind(user.id)
-        .bind(keep_session.map(token_hash))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("update users set password_hash = $2 where id = $1", user.id, password_hash).execute(&mut *tx).await?;
+    sqlx::query!(
+        "delete from sessions where user_id = $1 and id_hash is distinct from $2",
+        user.id,
+        keep_session.map(token_hash),
+    )
+    .execute(&mut *tx)
+    .await?;
     revoke_all_tokens(&mut tx, user.id).await?;
     audit::record(&mut tx, actor, user_change(user, "update", json!({"password": "changed", "api_tokens": "revoked"})))
         .await?;
@@ -50,8 +48,7 @@ pub async fn set_password(
 
 /// A new password ends whatever the old one opened: every API token of the user stops working with it.
 async fn revoke_all_tokens(tx: &mut sqlx::PgConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null")
-        .bind(user_id)
+    sqlx::query!("update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null", user_id)
         .execute(tx)
         .await
         .map(|_| ())
@@ -60,8 +57,8 @@ async fn revoke_all_tokens(tx: &mut sqlx::PgConnection, user_id: i64) -> sqlx::R
 /// Disables a user and ends their sessions; their tokens stop working with them.
 pub async fn disable(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("update users set disabled = true where id = $1").bind(user.id).execute(&mut *tx).await?;
-    sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    sqlx::query!("update users set disabled = true where id = $1", user.id).execute(&mut *tx).await?;
+    sqlx::query!("delete from sessions where user_id = $1", user.id).execute(&mut *tx).await?;
     audit::record(&mut tx, actor, user_change(user, "update", json!({"disabled": true}))).await?;
     tx.commit().await
 }
@@ -70,12 +67,10 @@ pub async fn disable(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<
 /// address. What changed is audited; false if there was nothing to unlock.
 pub async fn unlock(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    let enabled = sqlx::query("update users set disabled = false where id = $1 and disabled")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    let enabled =
+        sqlx::query!("update users set disabled = false where id = $1 and disabled", user.id).execute(&mut *tx).await?;
     let forgotten =
-        sqlx::query("delete from login_failures where username = $1").bind(&user.username).execute(&mut *tx).await?;
+        sqlx::query!("delete from login_failures where username = $1", user.username).execute(&mut *tx).await?;
     let changed = enabled.rows_affected() > 0 || forgotten.rows_affected() > 0;
     if changed {
         let after = json!({"disabled": false, "wrong_passwords_forgotten": forgotten.rows_affected()});
@@ -88,14 +83,14 @@ pub async fn unlock(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<b
 /// Those of `usernames` whose sign-in is paused from some address (too many wrong passwords lately): one query
 /// for a whole list of users.
 pub async fn sign_in_paused(pool: &PgPool, usernames: &[String]) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select distinct username from login_failures
          where username = any($1) and failed_at > now() - make_interval(mins => $2)
          group by username, ip having count(*) >= $3",
+        usernames,
+        crate::db::users::LOCK_MINUTES,
+        crate::db::users::MAX_PER_USER_AND_ADDRESS,
     )
-    .bind(usernames)
-    .bind(crate::db::users::LOCK_MINUTES)
-    .bind(crate::db::users::MAX_PER_USER_AND_ADDRESS)
     .fetch_all(pool)
     .await
 }
@@ -104,14 +99,14 @@ pub async fn sign_in_paused(pool: &PgPool, usernames: &[String]) -> sqlx::Result
 pub async fn create_reset(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<String> {
     let token = new_token();
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "insert into password_resets (token_hash, user_id, created_by, expires_at)
          values ($1, $2, $3, now() + make_interval(hours => $4))",
+        token_hash(&token),
+        user.id,
+        actor.user_id,
+        RESET_HOURS,
     )
-    .bind(token_hash(&token))
-    .bind(user.id)
-    .bind(actor.user_id)
-    .bind(RESET_HOURS)
     .execute(&mut *tx)
     .await?;
     // a link issued for the user, not a user created
@@ -124,10 +119,10 @@ pub async fn create_reset(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Re
 
 /// The user a reset link is for, while it is unused and unexpired.
 pub async fn reset_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<User>> {
-    let user_id: Option<i64> = sqlx::query_scalar(
+    let user_id = sqlx::query_scalar!(
         "select user_id from password_resets where token_hash = $1 and used_at is null and expires_at > now()",
+        token_hash(token),
     )
-    .bind(token_hash(token))
     .fetch_optional(pool)
     .await?;
     match user_id {
@@ -141,19 +136,17 @@ pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password_hash:
     let Some(user) = reset_user(pool, token).await? else { return Ok(false) };
     let mut tx = pool.begin().await?;
     // the update only wins once, even if the link is sent twice at the same moment
-    let used = sqlx::query("update password_resets set used_at = now() where token_hash = $1 and used_at is null")
-        .bind(token_hash(token))
-        .execute(&mut *tx)
-        .await?;
+    let used = sqlx::query!(
+        "update password_resets set used_at = now() where token_hash = $1 and used_at is null",
+        token_hash(token)
+    )
+    .execute(&mut *tx)
+    .await?;
     if used.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("update users set password_hash = $2 where id = $1")
-        .bind(user.id)
-        .bind(password_hash)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from sessions where user_id = $1").bind(user.id).execute(&mut *tx).await?;
+    sqlx::query!("update users set password_hash = $2 where id = $1", user.id, password_hash).execute(&mut *tx).await?;
+    sqlx::query!("delete from sessions where user_id = $1", user.id).execute(&mut *tx).await?;
     revoke_all_tokens(&mut tx, user.id).await?;
     let actor = Actor { user_id: Some(user.id), ip: actor.ip.clone() };
     audit::record(
@@ -166,7 +159,7 @@ pub async fn use_reset(pool: &PgPool, actor: &Actor, token: &str, password_hash:
     Ok(true)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
@@ -176,10 +169,11 @@ pub struct ApiToken {
 }
 
 pub async fn tokens(pool: &PgPool, user_id: i64) -> sqlx::Result<Vec<ApiToken>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        ApiToken,
         "select id, name, created_at, last_used_at, revoked_at from api_tokens where user_id = $1 order by id desc",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(pool)
     .await
 }
@@ -188,13 +182,14 @@ pub async fn tokens(pool: &PgPool, user_id: i64) -> sqlx::Result<Vec<ApiToken>> 
 pub async fn create_token(pool: &PgPool, actor: &Actor, user: &User, name: &str) -> sqlx::Result<String> {
     let secret = format!("chibo_{}", new_token());
     let mut tx = pool.begin().await?;
-    let id: i64 =
-        sqlx::query_scalar("insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id")
-            .bind(user.id)
-            .bind(name)
-            .bind(token_hash(&secret))
-            .fetch_one(&mut *tx)
-            .await?;
+    let id = sqlx::query_scalar!(
+        "insert into api_tokens (user_id, name, token_hash) values ($1, $2, $3) returning id",
+        user.id,
+        name,
+        token_hash(&secret),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let change = Change {
         action: "create",
         entity: "api_token",
@@ -211,12 +206,13 @@ pub async fn create_token(pool: &PgPool, actor: &Actor, user: &User, name: &str)
 /// Revokes one of `user`'s own tokens. False if it is not theirs or already revoked.
 pub async fn revoke_token(pool: &PgPool, actor: &Actor, user: &User, id: i64) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
-    let done =
-        sqlx::query("update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null")
-            .bind(id)
-            .bind(user.id)
-            .execute(&mut *tx)
-            .await?;
+    let done = sqlx::query!(
+        "update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null",
+        id,
+        user.id,
+    )
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 1 {
         let change = Change {
             action: "update",
@@ -234,10 +230,10 @@ pub async fn revoke_token(pool: &PgPool, actor: &Actor, user: &User, id: i64) ->
 
 /// The owner of a live token, if enabled.
 pub async fn token_user(pool: &PgPool, secret: &str) -> sqlx::Result<Option<User>> {
-    let user_id: Option<i64> = sqlx::query_scalar(
+    let user_id = sqlx::query_scalar!(
         "update api_tokens set last_used_at = now() where token_hash = $1 and revoked_at is null returning user_id",
+        token_hash(secret),
     )
-    .bind(token_hash(secret))
     .fetch_optional(pool)
     .await?;
     match user_id {
@@ -248,5 +244,5 @@ pub async fn token_user(pool: &PgPool, secret: &str) -> sqlx::Result<Option<User
 
 /// The owner of an API token (for the revoke route's ownership check).
 pub async fn token_owner(pool: &PgPool, id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("select user_id from api_tokens where id = $1").bind(id).fetch_optional(pool).await
+    sqlx::query_scalar!("select user_id from api_tokens where id = $1", id).fetch_optional(pool).await
 }

@@ -9,6 +9,7 @@ pub mod meetings;
 pub mod members;
 pub mod metrics;
 pub mod officials;
+pub mod outbox;
 pub mod programmes;
 pub mod records;
 pub mod sessions;
@@ -31,7 +32,7 @@ pub async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
 
 /// Whether the database answers.
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::query_scalar::<_, i32>("select 1").fetch_one(pool).await.map(|_| ())
+    sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(pool).await.map(|_| ())
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {

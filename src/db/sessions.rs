@@ -22,17 +22,18 @@ pub(crate) fn token_hash(token: &str) -> String {
 /// Starts a session for `user_id`; returns the cookie token.
 pub async fn create(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<String> {
     let token = new_token();
-    sqlx::query("insert into sessions (id_hash, user_id, csrf_token) values ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(new_token())
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "insert into sessions (id_hash, user_id, csrf_token) values ($1, $2, $3)",
+        token_hash(&token),
+        user_id,
+        new_token(),
+    )
+    .execute(db)
+    .await?;
     Ok(token)
 }
 
 /// A live session: its user, CSRF token, and the moment it ends at the latest.
-#[derive(sqlx::FromRow)]
 pub struct Live {
     pub user_id: i64,
     pub csrf_token: String,
@@ -41,22 +42,23 @@ pub struct Live {
 
 /// The user and CSRF token of a live session, touching it so that idle expiry counts from now.
 pub async fn lookup(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option<Live>> {
-    sqlx::query_as(
-        "update sessions set last_seen_at = now()
-         where id_hash = $1
-           and created_at > now() - make_interval(hours => $2)
-           and last_seen_at > now() - make_interval(mins => $3)
-         returning user_id, csrf_token, created_at + make_interval(hours => $2) as expires_at",
+    sqlx::query_as!(
+        Live,
+        r#"update sessions set last_seen_at = now()
+           where id_hash = $1
+             and created_at > now() - make_interval(hours => $2)
+             and last_seen_at > now() - make_interval(mins => $3)
+           returning user_id, csrf_token, created_at + make_interval(hours => $2) as "expires_at!""#,
+        token_hash(token),
+        ABSOLUTE_HOURS,
+        IDLE_MINUTES,
     )
-    .bind(token_hash(token))
-    .bind(ABSOLUTE_HOURS)
-    .bind(IDLE_MINUTES)
     .fetch_optional(db)
     .await
 }
 
 pub async fn delete(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from sessions where id_hash = $1").bind(token_hash(token)).execute(db).await?;
+    sqlx::query!("delete from sessions where id_hash = $1", token_hash(token)).execute(db).await?;
     Ok(())
 }
 
@@ -65,19 +67,19 @@ pub async fn delete(db: impl PgExecutor<'_>, token: &str) -> sqlx::Result<()> {
 /// only: what memory saves is the write that keeps idle expiry moving. Asked on every request, so that an ending
 /// decided by another instance takes effect at once rather than when its notice arrives.
 pub async fn still_valid(db: impl PgExecutor<'_>, token: &str, user: &crate::db::users::User) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists (
-             select 1 from sessions s join users u on u.id = s.user_id
-             where s.id_hash = $1 and s.user_id = $2 and not u.disabled and u.role = $3 and u.unit_id = $4
-               and s.created_at > now() - make_interval(hours => $5)
-               and s.last_seen_at > now() - make_interval(mins => $6))",
+    sqlx::query_scalar!(
+        r#"select exists (
+               select 1 from sessions s join users u on u.id = s.user_id
+               where s.id_hash = $1 and s.user_id = $2 and not u.disabled and u.role = $3 and u.unit_id = $4
+                 and s.created_at > now() - make_interval(hours => $5)
+                 and s.last_seen_at > now() - make_interval(mins => $6)) as "valid!""#,
+        token_hash(token),
+        user.id,
+        user.role.as_str(),
+        user.unit_id,
+        ABSOLUTE_HOURS,
+        IDLE_MINUTES,
     )
-    .bind(token_hash(token))
-    .bind(user.id)
-    .bind(&user.role)
-    .bind(user.unit_id)
-    .bind(ABSOLUTE_HOURS)
-    .bind(IDLE_MINUTES)
     .fetch_one(db)
     .await
 }

@@ -1,37 +1,40 @@
 //! Users: a role bound to a unit, and the hash of their password (made and checked by `auth::password`).
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{PgExecutor, PgPool};
 
 use crate::db::audit::{self, Actor, Change};
 use crate::domain::Role;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: i64,
     pub disabled: bool,
 }
 
 impl User {
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).expect("the database only holds known roles")
+        self.role
     }
 }
 
-const COLUMNS: &str = "id, username, display_name, role, unit_id, disabled";
-
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        User,
+        r#"select id, username, display_name, role as "role: Role", unit_id, disabled from users where id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// The id and password hash of the user with this name, whether or not they are enabled.
 pub async fn password_hash(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as("select id, password_hash from users where username = $1").bind(username).fetch_optional(db).await
+    let row =
+        sqlx::query!("select id, password_hash from users where username = $1", username).fetch_optional(db).await?;
+    Ok(row.map(|r| (r.id, r.password_hash)))
 }
 
 pub struct NewUser<'a> {
@@ -45,15 +48,15 @@ pub struct NewUser<'a> {
 
 pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::Result<i64> {
     let mut tx = pool.begin().await?;
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "insert into users (username, display_name, password_hash, role, unit_id)
          values ($1, $2, $3, $4, $5) returning id",
+        new.username,
+        new.display_name,
+        new.password_hash,
+        new.role.as_str(),
+        new.unit_id,
     )
-    .bind(new.username)
-    .bind(new.display_name)
-    .bind(&new.password_hash)
-    .bind(new.role.as_str())
-    .bind(new.unit_id)
     .fetch_one(&mut *tx)
     .await?;
     let after = serde_json::json!({
@@ -78,18 +81,23 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::R
 }
 
 pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from users where username = $1")))
-        .bind(username)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        User,
+        r#"select id, username, display_name, role as "role: Role", unit_id, disabled from users where username = $1"#,
+        username
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Users whose unit is one of `unit_ids`, by user name.
 pub async fn in_units(db: impl PgExecutor<'_>, unit_ids: &[i64]) -> sqlx::Result<Vec<User>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from users where unit_id = any($1) order by username"
-    )))
-    .bind(unit_ids)
+    sqlx::query_as!(
+        User,
+        r#"select id, username, display_name, role as "role: Role", unit_id, disabled
+           from users where unit_id = any($1) order by username"#,
+        unit_ids
+    )
     .fetch_all(db)
     .await
 }
@@ -129,25 +137,25 @@ pub enum Attempt {
 pub async fn reserve_attempt(pool: &PgPool, username: &str, ip: &str, source: AttemptSource) -> sqlx::Result<Attempt> {
     let mut tx = pool.begin().await?;
     // always the user name first, then the address: every transaction takes them in this order, so none deadlock
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('chibo.login.user:' || $1, 0))")
-        .bind(username)
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('chibo.login.user:' || $1, 0))", username)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('chibo.login.address:' || $1, 0))")
-        .bind(ip)
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('chibo.login.address:' || $1, 0))", ip)
         .execute(&mut *tx)
         .await?;
-    let (here, user, address): (i64, i64, i64) = sqlx::query_as(
-        "select count(*) filter (where ip = $2),
-                count(*),
-                (select count(*) from login_failures where ip = $2 and failed_at > now() - make_interval(mins => $3))
-         from login_failures where username = $1 and failed_at > now() - make_interval(mins => $3)",
+    let counts = sqlx::query!(
+        r#"select count(*) filter (where ip = $2) as "here!",
+                  count(*) as "user!",
+                  (select count(*) from login_failures
+                   where ip = $2 and failed_at > now() - make_interval(mins => $3)) as "address!"
+           from login_failures where username = $1 and failed_at > now() - make_interval(mins => $3)"#,
+        username,
+        ip,
+        LOCK_MINUTES,
     )
-    .bind(username)
-    .bind(ip)
-    .bind(LOCK_MINUTES)
     .fetch_one(&mut *tx)
     .await?;
+    let (here, user, address) = (counts.here, counts.user, counts.address);
     let outcome = if here >= MAX_PER_USER_AND_ADDRESS || user >= MAX_PER_USER {
         Attempt::UserLocked
     } else if address >= MAX_PER_ADDRESS {
@@ -157,17 +165,14 @@ pub async fn reserve_attempt(pool: &PgPool, username: &str, ip: &str, source: At
             AttemptSource::Login => "login",
             AttemptSource::Password => "password",
         };
-        sqlx::query("insert into login_failures (username, ip, source) values ($1, $2, $3)")
-            .bind(username)
-            .bind(ip)
-            .bind(source)
+        sqlx::query!("insert into login_failures (username, ip, source) values ($1, $2, $3)", username, ip, source)
             .execute(&mut *tx)
             .await?;
         Attempt::Reserved
     };
     if rand::random::<u8>() == 0 {
         // now and then, forget what no limit looks at any more, so the table stays small whatever is tried
-        sqlx::query("delete from login_failures where failed_at < now() - interval '1 day'").execute(&mut *tx).await?;
+        sqlx::query!("delete from login_failures where failed_at < now() - interval '1 day'").execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcome)
@@ -176,9 +181,7 @@ pub async fn reserve_attempt(pool: &PgPool, username: &str, ip: &str, source: At
 /// The password was right: the wrong ones of this user name from this address (and the reserved attempt) are
 /// forgotten. Those from other addresses stay.
 pub async fn attempt_succeeded(db: impl PgExecutor<'_>, username: &str, ip: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from login_failures where username = $1 and ip = $2")
-        .bind(username)
-        .bind(ip)
+    sqlx::query!("delete from login_failures where username = $1 and ip = $2", username, ip)
         .execute(db)
         .await
         .map(|_| ())

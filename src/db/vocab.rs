@@ -54,5 +54,6 @@ text_codes!(
     OfficialGroup,
     Role,
     JobState,
+    OutboxState,
     Metric,
 );

@@ -203,6 +203,19 @@ code_enum!(
         /// The bundle was read and refused: its problems are listed, nothing was written.
         Problems = "problems",
         Failed = "failed",
+        /// The instance running it stopped part way (its lease in the outbox ran out): nothing was written.
+        Interrupted = "interrupted",
+    }
+);
+
+code_enum!(
+    /// Where an item of the outbox (`jobs`) stands: waiting for its time, held by an instance, finished, or given up
+    /// after its kind's number of attempts.
+    OutboxState "outbox_state" {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
     }
 );
 
@@ -247,6 +260,7 @@ mod tests {
         round_trip::<OfficialGroup>();
         round_trip::<Role>();
         round_trip::<JobState>();
+        round_trip::<OutboxState>();
         round_trip::<Metric>();
         assert_eq!("root".parse::<Role>().unwrap_err().of, "Role");
         assert_eq!(serde_json::to_string(&Metric::AttendanceRate).unwrap(), "\"attendance_rate\"");
@@ -276,6 +290,7 @@ mod tests {
         check::<OfficialGroup>(&vi, &en);
         check::<Role>(&vi, &en);
         check::<JobState>(&vi, &en);
+        check::<OutboxState>(&vi, &en);
         check::<Metric>(&vi, &en);
     }
 }

@@ -169,7 +169,6 @@ fn session_bytes(token: &str, s: &Session) -> usize {
         + std::mem::size_of::<Session>()
         + s.user.username.capacity()
         + s.user.display_name.capacity()
-        + s.user.role.capacity()
         + s.csrf.capacity()
         + ENTRY_OVERHEAD
 }
@@ -430,7 +429,7 @@ mod tests {
                 id: i,
                 username: format!("user{i}"),
                 display_name: format!("Người dùng {i} {}", "n".repeat(200)),
-                role: "cell_secretary".into(),
+                role: Role::CellSecretary,
                 unit_id: 1,
                 disabled: false,
             };

@@ -11,6 +11,7 @@ mod followup;
 mod hardening;
 mod import;
 mod input;
+mod jobs;
 mod meetings;
 mod metrics;
 mod outage;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::limits;
 use crate::domain::time;
-use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, JobState, OfficialGroup, Position, UnitKind};
+use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, OfficialGroup, Position, UnitKind};
 use crate::import::spec::{self, FileSpec, Kind};
 use crate::web::jobs::Job;
 
@@ -146,7 +146,7 @@ impl RecordForm {
         if job.typed("file").as_deref() != Some(self.file) {
             return self;
         }
-        if JobState::parse(job.state.as_str()) == Some(JobState::Done) {
+        if job.done() {
             self.saved = true;
             return self;
         }

@@ -458,9 +458,8 @@ async fn save(
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
-    Ok(if JobState::parse(job.state.as_str()) == Some(JobState::Running) {
-        Redirect::to(&format!("/import?job={}", job.id)).into_response()
-    } else {
-        back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response()
+    Ok(match job.state {
+        JobState::Running => Redirect::to(&format!("/import?job={}", job.id)).into_response(),
+        _ => back.redirect_with(&format!("job={}", job.id), Some(&anchor)).into_response(),
     })
 }
