@@ -37,8 +37,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ApiError(AppError::NotSignedIn))?;
-        let user =
-            credentials::token_user(state.pool(), secret.trim()).await?.ok_or(ApiError(AppError::NotSignedIn))?;
+        let user = credentials::token_user(state.pool(), secret.trim()).await?.ok_or(ApiError(AppError::BadToken))?;
         Ok(ApiUser(user))
     }
 }

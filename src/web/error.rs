@@ -7,6 +7,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 pub enum AppError {
     #[error("not signed in")]
     NotSignedIn,
+    /// An API token that is not (or no longer) one of ours.
+    #[error("unknown or revoked API token")]
+    BadToken,
     #[error("not found")]
     NotFound,
     #[error("outside your scope")]
@@ -41,7 +44,7 @@ struct ErrorPage<'a> {
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            AppError::NotSignedIn => {
+            AppError::NotSignedIn | AppError::BadToken => {
                 (StatusCode::UNAUTHORIZED, crate::tr("error.not_signed_in"), crate::tr("error.not_signed_in_detail"))
             }
             AppError::NotFound => {
@@ -73,7 +76,8 @@ impl AppError {
     pub fn json_response(self) -> Response {
         let (status, _, _) = self.parts();
         let message: &str = match &self {
-            AppError::NotSignedIn => "a valid API token is required: Authorization: Bearer <token>",
+            AppError::NotSignedIn => "an API token is required: Authorization: Bearer <token>",
+            AppError::BadToken => "the API token is unknown or revoked",
             AppError::NotFound => "no such unit",
             AppError::Forbidden => "outside the scope of this token",
             AppError::BadRequest(reason) | AppError::Refused(reason) => reason.as_str(),

@@ -66,8 +66,8 @@ async fn db_functions_sql_is_what_the_migrations_make(pool: PgPool) {
 
 /// `.sqlx/` is the offline cache of the compile-time-checked queries (`query!`, `query_as!`): CI builds with
 /// `SQLX_OFFLINE=true` from it. This is `cargo sqlx prepare --check` without sqlx-cli: every cached query is
-/// described again against a freshly migrated database and must come out exactly as cached (columns, their
-/// types and nullability, parameters), and must still be written somewhere in the source. A query whose file is
+/// described again against a freshly migrated database and must come out as cached (its columns, their types and
+/// origins, its parameters), and must still be written somewhere in the source. A query whose file is
 /// missing fails the build itself. To refresh the cache after changing a query or a migration:
 /// `scripts/sqlx-prepare`.
 #[sqlx::test]
@@ -104,9 +104,14 @@ async fn the_query_cache_is_what_the_schema_says(pool: PgPool) {
         match (&mut *conn).describe(sqlx::AssertSqlSafe(query.clone()).into_sql_str()).await {
             Err(e) => problems.push(format!("{name}: the schema refuses it: {e}")),
             Ok(live) => {
+                // columns (names, types, origins) and parameters; not the nullability, which sqlx infers from the
+                // plan PostgreSQL chooses and may differ between two empty databases
                 let live = serde_json::to_value(&live).unwrap();
-                if live != cached["describe"] {
-                    problems.push(format!("{name}: cached {} but the schema says {live}", cached["describe"]));
+                for part in ["columns", "parameters"] {
+                    if live[part] != cached["describe"][part] {
+                        problems
+                            .push(format!("{name}: {part} cached {} but now {}", cached["describe"][part], live[part]));
+                    }
                 }
             }
         }
