@@ -1,86 +1,67 @@
 //! What the route guard (`web::access`) asks before any handler runs: the unit an object named in a path
-//! belongs to today, and whether it lies inside a user's scope. One round trip each.
+//! belongs to today, and whether it lies inside a user's scope. One round trip.
 use chrono::NaiveDate;
 use sqlx::PgExecutor;
 
-/// Where the object named in a path belongs, and whether that is inside the scope of `scope_id` on `day`;
-/// `None` when no such object exists.
+/// Where the object named in a path belongs, and whether that is inside the scope asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placed {
     pub unit_id: i64,
     pub in_scope: bool,
 }
 
-/// A unit by its code.
-pub async fn unit(db: impl PgExecutor<'_>, code: &str, scope_id: i64, day: NaiveDate) -> sqlx::Result<Option<Placed>> {
-    let row = sqlx::query!(
-        r#"select u.id as "id!", unit_within($2, u.id, $3) as "in_scope!" from units u where u.code = $1"#,
-        code,
-        scope_id,
-        day
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Placed { unit_id: r.id, in_scope: r.in_scope }))
+/// What a path can name, and how it is named.
+#[derive(Debug, Clone, Copy)]
+pub enum Named<'a> {
+    /// A unit (a cell too) by its code.
+    Unit(&'a str),
+    /// A member by their code: placed in the cell they are in on the day, as the roll reads it.
+    Member(&'a str),
+    /// A meeting: placed in the cell that held it.
+    Meeting(i64),
+    /// A task: placed in the cell of the meeting that resolved it.
+    Task(i64),
+    /// A user account: placed in the unit it is bound to.
+    User(i64),
 }
 
-/// The cell a meeting was held by.
-pub async fn meeting(db: impl PgExecutor<'_>, id: i64, scope_id: i64, day: NaiveDate) -> sqlx::Result<Option<Placed>> {
-    let row = sqlx::query!(
-        r#"select m.cell_id as "id!", unit_within($2, m.cell_id, $3) as "in_scope!" from meetings m where m.id = $1"#,
-        id,
-        scope_id,
-        day
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Placed { unit_id: r.id, in_scope: r.in_scope }))
-}
-
-/// The cell of the meeting a task was resolved at.
-pub async fn task(db: impl PgExecutor<'_>, id: i64, scope_id: i64, day: NaiveDate) -> sqlx::Result<Option<Placed>> {
-    let row = sqlx::query!(
-        r#"select m.cell_id as "id!", unit_within($2, m.cell_id, $3) as "in_scope!"
-           from tasks t join meetings m on m.id = t.meeting_id where t.id = $1"#,
-        id,
-        scope_id,
-        day
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Placed { unit_id: r.id, in_scope: r.in_scope }))
-}
-
-/// The cell a member is in on `day`, as the roll reads it.
-pub async fn member(
+/// Where `named` belongs and whether the scope of `scope_id` holds it on `day`; `None` when it does not exist.
+pub async fn place(
     db: impl PgExecutor<'_>,
-    code: &str,
+    named: Named<'_>,
     scope_id: i64,
     day: NaiveDate,
 ) -> sqlx::Result<Option<Placed>> {
+    let (kind, code, id) = match named {
+        Named::Unit(code) => ("unit", Some(code), None),
+        Named::Member(code) => ("member", Some(code), None),
+        Named::Meeting(id) => ("meeting", None, Some(id)),
+        Named::Task(id) => ("task", None, Some(id)),
+        Named::User(id) => ("user", None, Some(id)),
+    };
     let row = sqlx::query!(
-        r#"select c.cell_id as "id!", unit_within($2, c.cell_id, $3) as "in_scope!"
-           from members m cross join lateral cell_of(m.id, $3) c(cell_id) where m.code = $1 and c.cell_id is not null"#,
+        r#"select p.unit_id as "unit_id!", unit_within($4, p.unit_id, $5) as "in_scope!" from (
+               select u.id as unit_id from units u where $1 = 'unit' and u.code = $2
+               union all
+               select c.cell_id from members m cross join lateral cell_of(m.id, $5) c(cell_id)
+               where $1 = 'member' and m.code = $2 and c.cell_id is not null
+               union all
+               select m.cell_id from meetings m where $1 = 'meeting' and m.id = $3
+               union all
+               select m.cell_id from tasks t join meetings m on m.id = t.meeting_id where $1 = 'task' and t.id = $3
+               union all
+               select u.unit_id from users u where $1 = 'user' and u.id = $3
+           ) p
+           limit 1"#,
+        kind,
         code,
-        scope_id,
-        day
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Placed { unit_id: r.id, in_scope: r.in_scope }))
-}
-
-/// The unit a user account is bound to.
-pub async fn user(db: impl PgExecutor<'_>, id: i64, scope_id: i64, day: NaiveDate) -> sqlx::Result<Option<Placed>> {
-    let row = sqlx::query!(
-        r#"select u.unit_id as "id!", unit_within($2, u.unit_id, $3) as "in_scope!" from users u where u.id = $1"#,
         id,
         scope_id,
         day
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| Placed { unit_id: r.id, in_scope: r.in_scope }))
+    Ok(row.map(|r| Placed { unit_id: r.unit_id, in_scope: r.in_scope }))
 }
 
 /// The owner of an API token.

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::api::ApiUser;
 use super::routes::Access;
 use super::{AppError, AppState, CurrentUser};
-use crate::db::access::{self, Placed};
+use crate::db::access::{self, Named, Placed};
 use crate::db::users::User;
 use crate::domain::{Role, time};
 
@@ -212,24 +212,18 @@ async fn place(state: &AppState, target: Target, named: &str, scope_id: i64) -> 
             return Ok(*found);
         }
     }
-    let id = || named.parse::<i64>().ok();
-    let pool = state.pool();
-    let found = match target {
-        Target::Unit => access::unit(pool, named, scope_id, day).await?,
-        Target::Member => access::member(pool, named, scope_id, day).await?,
-        Target::Meeting => match id() {
-            Some(id) => access::meeting(pool, id, scope_id, day).await?,
-            None => None,
-        },
-        Target::Task => match id() {
-            Some(id) => access::task(pool, id, scope_id, day).await?,
-            None => None,
-        },
-        Target::User => match id() {
-            Some(id) => access::user(pool, id, scope_id, day).await?,
-            None => None,
-        },
-        Target::Nothing | Target::Token => None,
+    let id = named.parse::<i64>().ok();
+    let name = match (target, id) {
+        (Target::Unit, _) => Some(Named::Unit(named)),
+        (Target::Member, _) => Some(Named::Member(named)),
+        (Target::Meeting, Some(id)) => Some(Named::Meeting(id)),
+        (Target::Task, Some(id)) => Some(Named::Task(id)),
+        (Target::User, Some(id)) => Some(Named::User(id)),
+        _ => None,
+    };
+    let found = match name {
+        Some(name) => access::place(state.pool(), name, scope_id, day).await?,
+        None => None,
     };
     if live {
         let mut memo = state.0.access.0.lock().unwrap();

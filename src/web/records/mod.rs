@@ -92,6 +92,23 @@ struct UnitPage {
     back: String,
 }
 
+/// The forms of a cell's record page: (file, title, button, the field that names this unit).
+const CELL_FORMS: &[(&str, &str, &str, &str)] = &[
+    ("units.csv", "records.form.unit_edit", "records.form.save", "code"),
+    ("moves.csv", "records.form.move", "records.form.move_button", "code"),
+    ("classifications.csv", "records.form.cell_classification", "records.form.save_classification", "code"),
+    ("members.csv", "records.form.add_member", "records.form.add", "cell_code"),
+    ("assignments.csv", "records.form.assign", "records.form.assign_button", "cell_code"),
+];
+
+/// The forms of a province's, district's or committee's record page.
+const UNIT_FORMS: &[(&str, &str, &str, &str)] = &[
+    ("units.csv", "records.form.unit_edit", "records.form.save", "code"),
+    ("moves.csv", "records.form.move", "records.form.move_button", "code"),
+    ("units.csv", "records.form.add_unit", "records.form.add", "parent_code"),
+    ("officials.csv", "records.form.add_official", "records.form.add", "unit_code"),
+];
+
 async fn unit_page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -106,59 +123,20 @@ async fn unit_page(
     let ancestors = units::ancestors(pool, unit.id, today).await?;
     let parent = ancestors.iter().rev().nth(1).cloned();
     let own = records::unit(pool, &code).await?;
-    let mut forms = vec![
-        RecordForm::new(
-            "units.csv",
-            crate::tr("records.form.unit_edit"),
-            crate::tr("records.form.save"),
-            &[("code", &code)],
-        )
-        .filled(own.as_ref()),
-        RecordForm::new(
-            "moves.csv",
-            crate::tr("records.form.move"),
-            crate::tr("records.form.move_button"),
-            &[("code", &code)],
-        ),
-        RecordForm::new(
-            "classifications.csv",
-            crate::tr("records.form.cell_classification"),
-            crate::tr("records.form.save_classification"),
-            &[("subject", if unit.is_cell() { ClassSubject::Cell.as_str() } else { "" }), ("code", &code)],
-        ),
-    ];
-    if unit.is_cell() {
-        forms.push(RecordForm::new(
-            "members.csv",
-            crate::tr("records.form.add_member"),
-            crate::tr("records.form.add"),
-            &[("cell_code", &code)],
-        ));
-        forms.push(RecordForm::new(
-            "assignments.csv",
-            crate::tr("records.form.assign"),
-            crate::tr("records.form.assign_button"),
-            &[("cell_code", &code)],
-        ));
-    } else {
-        forms.push(RecordForm::new(
-            "units.csv",
-            crate::tr("records.form.add_unit"),
-            crate::tr("records.form.add"),
-            &[("parent_code", &code)],
-        ));
-        forms.push(RecordForm::new(
-            "officials.csv",
-            crate::tr("records.form.add_official"),
-            crate::tr("records.form.add"),
-            &[("unit_code", &code)],
-        ));
-    }
-    // only cells are classified as units here; members are classified on their own page
-    if !unit.is_cell() {
-        forms.retain(|f| f.file != "classifications.csv");
-    }
-    let forms = forms.into_iter().map(|f| f.after(job.as_ref())).collect();
+    let specs = if unit.is_cell() { CELL_FORMS } else { UNIT_FORMS };
+    let forms = specs
+        .iter()
+        .map(|&(file, title, button, field)| {
+            // a cell's classification names its subject; only cells are classified here (members on their page)
+            let mut fixed = vec![(field, code.as_str())];
+            if file == "classifications.csv" {
+                fixed.insert(0, ("subject", ClassSubject::Cell.as_str()));
+            }
+            let form = RecordForm::new(file, crate::tr(title), crate::tr(button), &fixed);
+            let form = if (file, field) == ("units.csv", "code") { form.filled(own.as_ref()) } else { form };
+            form.after(job.as_ref())
+        })
+        .collect();
     let classifications = records::classifications(pool, ClassSubject::Cell, &code).await?;
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
