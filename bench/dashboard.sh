@@ -3,6 +3,8 @@
 # bounded in time: p50/p95/p99 latency, requests/s, their ratio, and the server's peak resident memory.
 #
 # Usage: DATABASE_URL=... bench/dashboard.sh [UNIT] [FROM] [TO]
+#   BENCH_UNCACHED=1: also the uncached path (every request another period and sort: bench/uncached.lua).
+#   BENCH_BINARY=path: measure that build of chibo (e.g. an older commit's) instead of building this one.
 #   The database must hold the province demo (chibo demo --scale province). Needs wrk (apt-get install wrk).
 #   Never run in CI: it is a measurement, not a test.
 set -euo pipefail
@@ -12,10 +14,11 @@ port="${BENCH_PORT:-3190}"; duration="${BENCH_SECONDS:-20}"; conns="${BENCH_CONN
 : "${DATABASE_URL:?set DATABASE_URL to a database with the province demo}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release --quiet
+bin="${BENCH_BINARY:-target/release/chibo}"
+[ -n "${BENCH_BINARY:-}" ] || cargo build --release --quiet
 # migrate first (a migration over a large database can take minutes), then serve
-target/release/chibo migrate
-target/release/chibo serve --port "$port" >/tmp/chibo-bench.log 2>&1 &
+"$bin" migrate
+"$bin" serve --port "$port" >/tmp/chibo-bench.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -35,7 +38,14 @@ echo "== $url"
 wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua -H "Cookie: $cookie" "$url" | tee /tmp/chibo-bench-dash.txt
 echo "== the same, compressed as a browser asks for it (Accept-Encoding: gzip)"
 wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s bench/percentiles.lua -H "Cookie: $cookie" -H "Accept-Encoding: gzip" "$url" | tee /tmp/chibo-bench-dash-gzip.txt
+if [ -n "${BENCH_UNCACHED:-}" ]; then
+  echo "== uncached: $url with another period and sort each request (bench/uncached.lua)"
+  cat bench/uncached.lua bench/percentiles.lua > /tmp/chibo-bench-uncached.lua
+  BENCH_PATH="/dashboard/$unit" wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s -s /tmp/chibo-bench-uncached.lua \
+    -H "Cookie: $cookie" "http://127.0.0.1:$port" | tee /tmp/chibo-bench-uncached.txt
+fi
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 echo "== dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
 echo "== compressed dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash-gzip.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
+[ -z "${BENCH_UNCACHED:-}" ] || echo "== uncached dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-uncached.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
 echo "== server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
