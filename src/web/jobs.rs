@@ -54,9 +54,9 @@ async fn execute(pool: PgPool, id: i64, actor: crate::db::audit::Actor, req: Req
     let _ = writer.await;
     let (state, problems, changed) = match outcome {
         Ok(o) if !o.problems.is_empty() => {
-            // at most MAX_PROBLEMS, each at most problem::MESSAGE_MAX characters however long the values it quotes
-            let lang = crate::i18n::lang();
-            ("problems", o.problems.iter().map(|p| p.render(lang)).collect(), serde_json::to_value(&o.changed).ok())
+            // at most MAX_PROBLEMS, each quoting values of at most problem::QUOTE_MAX characters; kept as values,
+            // put into words where shown (web::problems)
+            ("problems", o.problems.iter().map(|p| p.stored()).collect(), serde_json::to_value(&o.changed).ok())
         }
         Ok(o) => ("done", Vec::new(), serde_json::to_value(&o.changed).ok()),
         Err(e) => {

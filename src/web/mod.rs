@@ -19,6 +19,7 @@ pub mod limits;
 #[doc(hidden)]
 pub mod meetings;
 mod members;
+pub mod problems;
 mod programmes;
 mod records;
 pub mod routes;
