@@ -58,6 +58,12 @@ pub fn tr_vi(key: &str) -> &'static str {
     CATALOGS[0].get(key).copied().unwrap_or("?")
 }
 
+/// The text of `key` in `lang`, whatever the request's (the command line speaks the language it is told).
+pub fn tr_in(lang: Lang, key: &str) -> &'static str {
+    let catalog = &CATALOGS[if lang == Lang::En { 1 } else { 0 }];
+    catalog.get(key).or_else(|| CATALOGS[0].get(key)).copied().unwrap_or("?")
+}
+
 /// [`tr`] with `{}` replaced by `value`.
 pub fn tr1(key: &str, value: impl std::fmt::Display) -> String {
     tr(key).replacen("{}", &value.to_string(), 1)

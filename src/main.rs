@@ -226,7 +226,7 @@ async fn main() -> anyhow::Result<()> {
             let outcome = chibo::import::import(&pool, files, dry_run, &Actor::cli(), &progress).await?;
             if !outcome.problems.is_empty() {
                 for p in &outcome.problems {
-                    println!("{}", p.render(lang));
+                    println!("{}", chibo::web::problems::text_in(p, lang));
                 }
                 let en = lang == chibo::domain::metrics::Lang::En;
                 if outcome.problems.len() >= chibo::import::MAX_PROBLEMS {

@@ -1,9 +1,12 @@
 //! The bundle's consistency checks, as SQL over the staging tables (`s_*`, rows with `line`) and the database.
-//! Each query returns `(line, key, args)`; the file is given beside it.
+//! Each query returns `(line, column, key, args)`: the column whose value is wrong (or null), the message's key
+//! (`import::problem::KEYS`) and the values it quotes; the file is given beside it.
 //!
 //! `BEFORE` runs on the staged rows before anything is written (it also keeps the merge from tripping a
 //! constraint); `AFTER` runs on the tables once the bundle is merged, inside the same transaction, and uses the
 //! structure and rolls as they would stand.
+
+use crate::domain::vocab::UnitKind;
 
 /// Every unit code known: the bundle's and the database's, with its kind.
 const UNITS: &str = "(select code, kind from s_units union all select code, kind from units)";
@@ -13,7 +16,7 @@ const OFFICIALS: &str = "(select code from s_officials union all select code fro
 /// Rows whose `col` names no unit, member, official or meeting.
 fn unknown(table: &str, col: &str, known: &str) -> String {
     format!(
-        "select s.line, 'unknown', array['{col}', s.{col}] from {table} s
+        "select s.line, '{col}', 'unknown', array[s.{col}] from {table} s
          where s.{col} is not null and not exists (select 1 from {known} k where k.code = s.{col})"
     )
 }
@@ -21,15 +24,17 @@ fn unknown(table: &str, col: &str, known: &str) -> String {
 /// Rows whose `col` names a unit that is not a cell.
 fn not_cell(table: &str, col: &str) -> String {
     format!(
-        "select s.line, 'not_cell', array['{col}', s.{col}] from {table} s
+        "select s.line, '{col}', 'not_cell', array[s.{col}] from {table} s
          where exists (select 1 from {UNITS} k where k.code = s.{col} and k.kind <> 'cell')"
     )
 }
 
 /// Rows repeating the key of an earlier row.
 fn dup(table: &str, key: &str, what: &str) -> String {
+    // the key's first column stands for it
+    let col = what.split(" / ").next().unwrap_or(what);
     format!(
-        "select line, 'dup', array['{what}', k, first::text] from (
+        "select line, '{col}', 'dup', array['{what}', k, first::text] from (
              select line, concat_ws(' / ', {key}) as k, min(line) over (partition by {key}) as first
              from {table}) x
          where line <> first and k <> ''"
@@ -38,12 +43,12 @@ fn dup(table: &str, key: &str, what: &str) -> String {
 
 /// Rows whose `later` column comes before their `earlier` one.
 fn order(table: &str, later: &str, earlier: &str) -> String {
-    format!("select line, 'before', array['{later}', '{earlier}'] from {table} where {later} < {earlier}")
+    format!("select line, '{later}', 'before', array['{earlier}'] from {table} where {later} < {earlier}")
 }
 
 /// Rows whose `later` column does not come after their `earlier` one.
 fn strictly_after(table: &str, later: &str, earlier: &str) -> String {
-    format!("select line, 'not_after', array['{later}', '{earlier}'] from {table} where {later} <= {earlier}")
+    format!("select line, '{later}', 'not_after', array['{earlier}'] from {table} where {later} <= {earlier}")
 }
 
 const MEETING_REFS: &str = "(select ref as code from s_meetings
@@ -56,33 +61,39 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("units.csv", order("s_units", "valid_to", "valid_from")),
         (
             "units.csv",
-            "select line, 'cell_type', array[]::text[] from s_units
+            "select line, 'cell_type', 'cell_type', array[]::text[] from s_units
              where not broken and (kind = 'cell') <> (cell_type is not null)"
                 .into(),
         ),
-        ("units.csv", "select line, 'self_parent', array[]::text[] from s_units where parent_code = code".into()),
+        (
+            "units.csv",
+            "select line, null::text, 'self_parent', array[]::text[] from s_units where parent_code = code".into(),
+        ),
         ("units.csv", unknown("s_units", "parent_code", UNITS)),
         (
             "units.csv",
             format!(
-                "select s.line, 'cell_parent', array['parent_code', s.parent_code] from s_units s
+                "select s.line, 'parent_code', 'cell_parent', array[s.parent_code] from s_units s
                  where exists (select 1 from {UNITS} k where k.code = s.parent_code and k.kind = 'cell')"
             ),
         ),
         (
             "units.csv",
-            "select s.line, 'kind_changed', array[s.code, u.kind, s.kind] from s_units s join units u on u.code = s.code
+            "select s.line, null::text, 'kind_changed', array[s.code, u.kind, s.kind] from s_units s join units u on u.code = s.code
              where u.kind <> s.kind and 'cell' in (u.kind, s.kind)"
                 .into(),
         ),
         ("moves.csv", dup("s_moves", "code, effective_on", "code / effective_on")),
         ("moves.csv", unknown("s_moves", "code", UNITS)),
         ("moves.csv", unknown("s_moves", "parent_code", UNITS)),
-        ("moves.csv", "select line, 'self_parent', array[]::text[] from s_moves where parent_code = code".into()),
+        (
+            "moves.csv",
+            "select line, null::text, 'self_parent', array[]::text[] from s_moves where parent_code = code".into(),
+        ),
         (
             "moves.csv",
             format!(
-                "select s.line, 'cell_parent', array['parent_code', s.parent_code] from s_moves s
+                "select s.line, 'parent_code', 'cell_parent', array[s.parent_code] from s_moves s
                  where exists (select 1 from {UNITS} k where k.code = s.parent_code and k.kind = 'cell')"
             ),
         ),
@@ -96,7 +107,7 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("transfers.csv", unknown("s_transfers", "member_code", MEMBERS)),
         (
             "transfers.csv",
-            "select s.line, 'not_after', array['effective_on', 'joined_on'] from s_transfers s
+            "select s.line, 'effective_on', 'not_after', array['joined_on'] from s_transfers s
              join (select code, joined_on from s_members where not broken
                    union all select code, joined_on from members m
                    where not exists (select 1 from s_members x where x.code = m.code)) m on m.code = s.member_code
@@ -133,14 +144,14 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("meetings.csv", not_cell("s_meetings", "cell_code")),
         (
             "meetings.csv",
-            "select line, 'counts', array[]::text[] from s_meetings where not broken
+            "select line, null::text, 'counts', array[]::text[] from s_meetings where not broken
              and num_nulls(present, excused, unexcused, exempt) not in (0, 4)"
                 .into(),
         ),
         ("meetings.csv", strictly_after("s_meetings", "ended_at", "started_at")),
         (
             "meetings.csv",
-            "select m.line, 'rows_and_counts', array[m.ref] from s_meetings m
+            "select m.line, null::text, 'rows_and_counts', array[m.ref] from s_meetings m
              where m.present is not null and exists (select 1 from s_attendance a where a.meeting_ref = m.ref)"
                 .into(),
         ),
@@ -173,7 +184,7 @@ fn overlap(staged: &str, db: &str, key: &str, db_key: &str) -> String {
                     where {db_key} in (select k from s)
                       and not exists (select 1 from s where s.k = {db_key} and s.valid_from = e.valid_from)),
               a as (select * from s union all select * from d)
-         select distinct on (s.line) s.line, 'overlap', array[s.k, o.valid_from::text] from s join a o
+         select distinct on (s.line) s.line, null::text, 'overlap', array[s.k, o.valid_from::text] from s join a o
              on o.k = s.k and o.line is distinct from s.line and o.valid_from <> s.valid_from
             and daterange(s.valid_from, s.valid_to, '[]') && daterange(o.valid_from, o.valid_to, '[]')
          order by s.line, o.valid_from"
@@ -182,8 +193,10 @@ fn overlap(staged: &str, db: &str, key: &str, db_key: &str) -> String {
 
 /// A unit kind's depth: a unit is at a lower level (a greater depth) than each of its parents. Since the 2025
 /// restructure communes sit directly under the province, so levels may be skipped, never repeated or reversed.
+/// The kinds' order of `UnitKind` is that of the levels, from the top.
 fn depth(kind: &str) -> String {
-    format!("array_position(array['province', 'district', 'committee', 'cell'], {kind})")
+    let levels: Vec<String> = UnitKind::CODES.iter().map(|c| format!("'{c}'")).collect();
+    format!("array_position(array[{}], {kind})", levels.join(", "))
 }
 
 /// Every link of a unit to a parent: the one it opened under (no date) and each move.
@@ -200,7 +213,7 @@ fn nesting() -> Vec<(&'static str, String)> {
         (
             "units.csv",
             format!(
-                "select distinct s.line, 'kind_under', array['kind', u.kind, p.code, p.kind]
+                "select distinct s.line, 'kind', 'kind_under', array[u.kind, p.code, p.kind]
                  from s_units s join units u on u.code = s.code join {LINKS} l on l.unit_id = u.id
                       join units p on p.id = l.parent_id
                  where not s.broken and {unit} <= {parent}
@@ -210,7 +223,7 @@ fn nesting() -> Vec<(&'static str, String)> {
         (
             "units.csv",
             format!(
-                "select distinct s.line, 'kind_over', array['kind', u.kind, c.code, c.kind]
+                "select distinct s.line, 'kind', 'kind_over', array[u.kind, c.code, c.kind]
                  from s_units s join units u on u.code = s.code join {LINKS} l on l.parent_id = u.id
                       join units c on c.id = l.unit_id
                  where not s.broken and {child} <= {unit}
@@ -221,7 +234,7 @@ fn nesting() -> Vec<(&'static str, String)> {
         (
             "moves.csv",
             format!(
-                "select s.line, 'kind_under', array['parent_code', u.kind, p.code, p.kind]
+                "select s.line, 'parent_code', 'kind_under', array[u.kind, p.code, p.kind]
                  from s_moves s join units u on u.code = s.code join units p on p.code = s.parent_code
                  where not s.broken and {unit} <= {parent}"
             ),
@@ -241,7 +254,7 @@ pub fn after() -> Vec<(&'static str, String)> {
                  select w.line, w.start, w.code, w.day, p.parent_id, w.depth + 1
                  from walk w cross join lateral parent_on(w.cur, w.day) p(parent_id)
                  where w.cur is not null and w.cur <> w.start and w.depth < 64)
-             select distinct line, 'cycle', array[code, to_char(day, 'DD/MM/YYYY')] from walk
+             select distinct line, null::text, 'cycle', array[code, to_char(day, 'DD/MM/YYYY')] from walk
              where cur = start or depth >= 64"
         )
     };
@@ -250,14 +263,14 @@ pub fn after() -> Vec<(&'static str, String)> {
         (
             "units.csv",
             // a new unit still missing means its parents never resolved: they form a cycle among new units
-            "select s.line, 'cycle', array[s.code, to_char(s.valid_from, 'DD/MM/YYYY')] from s_units s
+            "select s.line, null::text, 'cycle', array[s.code, to_char(s.valid_from, 'DD/MM/YYYY')] from s_units s
              where not s.broken and not exists (select 1 from units u where u.code = s.code)"
                 .into(),
         ),
         ("moves.csv", cycle("s_moves", "effective_on")),
         (
             "moves.csv",
-            "select s.line, 'move_outside', array[to_char(s.effective_on, 'DD/MM/YYYY'), u.code,
+            "select s.line, null::text, 'move_outside', array[to_char(s.effective_on, 'DD/MM/YYYY'), u.code,
                     to_char(u.valid_from, 'DD/MM/YYYY') || ' – ' || coalesce(to_char(u.valid_to, 'DD/MM/YYYY'), '')]
              from s_moves s join units u on u.code = s.code
              where not s.broken
@@ -266,21 +279,21 @@ pub fn after() -> Vec<(&'static str, String)> {
         ),
         (
             "moves.csv",
-            "select s.line, 'parent_closed', array[p.code, to_char(s.effective_on, 'DD/MM/YYYY')]
+            "select s.line, null::text, 'parent_closed', array[p.code, to_char(s.effective_on, 'DD/MM/YYYY')]
              from s_moves s join units p on p.code = s.parent_code
              where not s.broken and not is_open(p.valid_from, p.valid_to, s.effective_on)"
                 .into(),
         ),
         (
             "meetings.csv",
-            "select s.line, 'meeting_closed', array[u.code, to_char(s.held_on, 'DD/MM/YYYY')]
+            "select s.line, null::text, 'meeting_closed', array[u.code, to_char(s.held_on, 'DD/MM/YYYY')]
              from s_meetings s join units u on u.code = s.cell_code
              where not s.broken and not is_open(u.valid_from, u.valid_to, s.held_on)"
                 .into(),
         ),
         (
             "attendance.csv",
-            "select s.line, 'not_on_roll', array[s.member_code, u.code, to_char(m.held_on, 'DD/MM/YYYY')]
+            "select s.line, null::text, 'not_on_roll', array[s.member_code, u.code, to_char(m.held_on, 'DD/MM/YYYY')]
              from s_attendance s join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code
                   join units u on u.id = m.cell_id
              where not s.broken and not exists (
@@ -290,7 +303,7 @@ pub fn after() -> Vec<(&'static str, String)> {
         ),
         (
             "attendance.csv",
-            "select s.line, 'not_exempt', array[s.member_code, to_char(m.held_on, 'DD/MM/YYYY')]
+            "select s.line, null::text, 'not_exempt', array[s.member_code, to_char(m.held_on, 'DD/MM/YYYY')]
              from s_attendance s join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code
              where not s.broken and s.status = 'exempt' and not exists (
                  select 1 from exemptions e where e.member_id = mm.id and is_open(e.valid_from, e.valid_to, m.held_on))"
@@ -298,7 +311,7 @@ pub fn after() -> Vec<(&'static str, String)> {
         ),
         (
             "meetings.csv",
-            "select s.line, 'roster', array[s.ref, mm.code, to_char(m.held_on, 'DD/MM/YYYY')]
+            "select s.line, null::text, 'roster', array[s.ref, mm.code, to_char(m.held_on, 'DD/MM/YYYY')]
              from s_meetings s join meetings m on m.ref = s.ref
                   join member_stints st on st.cell_id = m.cell_id and is_open(st.start_on, st.end_on, m.held_on)
                   join members mm on mm.id = st.member_id

@@ -13,12 +13,13 @@ pub async fn export(pool: &PgPool, dir: &std::path::Path) -> anyhow::Result<Vec<
     std::fs::create_dir_all(dir)?;
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
-    sqlx::query("set local datestyle = 'ISO, YMD'").execute(&mut *tx).await?;
+    sqlx::query!("set transaction isolation level repeatable read, read only").execute(&mut *tx).await?;
+    sqlx::query!("set local datestyle = 'ISO, YMD'").execute(&mut *tx).await?;
     let mut written = Vec::new();
     for (name, query) in QUERIES {
         let path = dir.join(name);
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        // dynamic: COPY of each file's query
         let sql = format!("copy ({query}) to stdout with (format csv, header)");
         let mut stream = tx.copy_out_raw(&sql).await?;
         let mut lines = 0u64;

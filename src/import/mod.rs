@@ -141,11 +141,13 @@ pub async fn import_as(
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
     for spec in spec::FILES {
+        // staging: a temporary table per file, its columns from the file's spec
         sqlx::query(sqlx::AssertSqlSafe(spec.create_table_sql())).execute(&mut *tx).await?;
     }
     for (spec, buffer) in buffers {
         let sql = format!("copy {} ({}) from stdin", spec.table, spec.copy_columns());
         buffer.send_sql(&mut tx, &sql).await?;
+        // staging: the planner's statistics of the rows just copied
         sqlx::query(sqlx::AssertSqlSafe(format!("analyze {}", spec.table))).execute(&mut *tx).await?;
     }
     progress(Step::Checking);
@@ -155,6 +157,7 @@ pub async fn import_as(
         return Ok(out);
     }
 
+    // staging: the temporary tables exist only in this transaction, so these cannot be checked at build time
     let staged: i64 = sqlx::query_scalar(
         "select (select count(*) from s_members) + (select count(*) from s_meetings) + (select count(*) from s_attendance)",
     )
@@ -166,10 +169,10 @@ pub async fn import_as(
     // a structure change or a large bundle: pause the stores and rebuild them whole at the end
     let bulk = structure || staged > 20_000;
     if bulk {
-        sqlx::query("select set_config('chibo.bulk', 'on', true)").execute(&mut *tx).await?;
+        sqlx::query_scalar!("select set_config('chibo.bulk', 'on', true)").fetch_one(&mut *tx).await?;
     }
     progress(Step::Writing);
-    sqlx::query("savepoint merge").execute(&mut *tx).await?;
+    sqlx::query!("savepoint merge").execute(&mut *tx).await?;
     if let Err(e) = merge(&mut tx, &present, &mut out).await {
         let Some(db) = e.as_database_error() else { return Err(e.into()) };
         out.problems.push(Problem::new("bundle", 0, "db", &[db.message()]));
@@ -190,7 +193,7 @@ pub async fn import_as(
     }
     if bulk {
         progress(Step::Rebuilding);
-        sqlx::query("select rebuild_metric_stores()").execute(&mut *tx).await?;
+        sqlx::query!("select rebuild_metric_stores()").execute(&mut *tx).await?;
     }
     let summary = serde_json::json!({ "read": out.read, "changed": out.changed });
     let change = match &audit_as {
@@ -223,6 +226,9 @@ fn finish_problems(out: &mut Outcome) {
     out.problems.truncate(MAX_PROBLEMS);
 }
 
+/// A row of a check: line, column, message key, the values the message quotes (see [`checks`]).
+type CheckRow = (i32, Option<String>, String, Vec<Option<String>>);
+
 async fn run_checks(
     tx: &mut PgConnection,
     checks: Vec<(&'static str, String)>,
@@ -233,11 +239,11 @@ async fn run_checks(
             break;
         }
         let sql = format!("select * from ({sql}) q limit {MAX_PROBLEMS}");
-        let rows: Vec<(i32, String, Vec<Option<String>>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
-        for (line, key, args) in rows {
+        // dynamic: the checks are built from the bundle's file specs and run over the staging tables
+        let rows: Vec<CheckRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+        for (line, column, key, args) in rows {
             let args: Vec<String> = args.into_iter().map(Option::unwrap_or_default).collect();
-            problems.push(Problem::with_args(file, line as u32, &key, args));
+            problems.push(Problem::with_args(file, line as u32, column.as_deref(), &key, args));
         }
     }
     Ok(())
@@ -246,11 +252,11 @@ async fn run_checks(
 /// Writes the staged rows into the tables: inserts what is new, updates what changed, leaves alike rows alone
 /// (so that the same bundle imported twice changes nothing the second time).
 async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sqlx::Result<()> {
+    let mut m = Merge { tx, changed: &mut out.changed, present };
     // units, parents first: each round adds the units whose parent is known by then
     loop {
-        let n = apply(
-            tx,
-            &mut out.changed,
+        let n = m.apply(
+            "units.csv",
             "units",
             "insert into units (code, kind, name, parent_id, valid_from, valid_to, cell_type)
              select s.code, s.kind, s.name, p.id, s.valid_from, s.valid_to, s.cell_type
@@ -267,9 +273,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
             break;
         }
     }
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "moves.csv",
         "unit_moves",
         "insert into unit_moves (unit_id, parent_id, effective_on)
          select u.id, p.id, s.effective_on from s_moves s join units u on u.code = s.code join units p on p.code = s.parent_code
@@ -278,9 +283,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where unit_moves.parent_id <> excluded.parent_id",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "members.csv",
         "members",
         "insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id, left_on)
          select s.code, s.full_name, s.search_name, s.gender, s.birth_date, s.ethnicity, s.joined_on, s.official_on, u.id, s.left_on
@@ -295,9 +299,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                  excluded.joined_on, excluded.official_on, excluded.cell_id, excluded.left_on)",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "transfers.csv",
         "member_transfers",
         "insert into member_transfers (member_id, cell_id, effective_on)
          select m.id, u.id, s.effective_on from s_transfers s join members m on m.code = s.member_code
@@ -306,26 +309,23 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where member_transfers.cell_id <> excluded.cell_id",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "exemptions.csv",
         "exemptions",
         "update exemptions e set valid_to = s.valid_to from s_exemptions s join members m on m.code = s.member_code
          where not s.broken and e.member_id = m.id and e.valid_from = s.valid_from and e.valid_to is distinct from s.valid_to",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "exemptions.csv",
         "exemptions",
         "insert into exemptions (member_id, valid_from, valid_to)
          select m.id, s.valid_from, s.valid_to from s_exemptions s join members m on m.code = s.member_code
          where not s.broken and not exists (select 1 from exemptions e where e.member_id = m.id and e.valid_from = s.valid_from)",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "positions.csv",
         "positions",
         "update positions p set valid_to = s.valid_to
          from s_positions s join units u on u.code = s.cell_code join members m on m.code = s.member_code
@@ -333,9 +333,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
            and p.valid_from = s.valid_from and p.valid_to is distinct from s.valid_to",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "positions.csv",
         "positions",
         "insert into positions (cell_id, member_id, position, valid_from, valid_to)
          select u.id, m.id, s.position, s.valid_from, s.valid_to
@@ -344,9 +343,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                             and p.position = s.position and p.valid_from = s.valid_from)",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "trainings.csv",
         "trainings",
         "insert into trainings (member_id, trained_on, course)
          select m.id, s.trained_on, s.course from s_trainings s join members m on m.code = s.member_code
@@ -355,15 +353,15 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     )
     .await?;
     // meetings made on the web are exported as web-<id>: the same meeting when it comes back
-    sqlx::query(
+    m.apply(
+        "meetings.csv",
+        "",
         "update meetings m set ref = s.ref from s_meetings s
          where m.ref is null and s.ref like 'web-%' and s.ref = 'web-' || m.id",
     )
-    .execute(&mut *tx)
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "meetings.csv",
         "meetings",
         "insert into meetings (ref, cell_id, held_on, kind, topic, started_at, ended_at, rating, score,
                                present, excused, unexcused, exempt)
@@ -383,41 +381,35 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     )
     .await?;
     // a meeting given as four counts has no per-member rows
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "meetings.csv",
         "attendance",
         "delete from attendance a using meetings m, s_meetings s
          where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is not null",
     )
     .await?;
-    if present.contains(&"attendance.csv") {
-        // a meeting of the bundle has exactly the rows the bundle gives it
-        apply(
-            tx,
-            &mut out.changed,
-            "attendance",
-            "delete from attendance a using meetings m, s_meetings s
+    // a meeting of the bundle has exactly the rows the bundle gives it
+    m.apply(
+        "attendance.csv",
+        "attendance",
+        "delete from attendance a using meetings m, s_meetings s
              where a.meeting_id = m.id and m.ref = s.ref and not s.broken and s.present is null
                and not exists (select 1 from s_attendance sa join members mm on mm.code = sa.member_code
                                where sa.meeting_ref = s.ref and mm.id = a.member_id)",
-        )
-        .await?;
-        apply(
-            tx,
-            &mut out.changed,
-            "attendance",
-            "insert into attendance (meeting_id, member_id, status)
+    )
+    .await?;
+    m.apply(
+        "attendance.csv",
+        "attendance",
+        "insert into attendance (meeting_id, member_id, status)
              select m.id, mm.id, s.status from s_attendance s join meetings m on m.ref = s.meeting_ref
                   join members mm on mm.code = s.member_code where not s.broken
              on conflict (meeting_id, member_id) do update set status = excluded.status
              where attendance.status <> excluded.status",
-        )
-        .await?;
-    }
-    apply(
-        tx,
-        &mut out.changed,
+    )
+    .await?;
+    m.apply(
+        "officials.csv",
         "officials",
         "insert into officials (code, full_name, \"group\", unit_id)
          select s.code, s.full_name, s.\"group\", u.id from s_officials s join units u on u.code = s.unit_code
@@ -428,9 +420,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                is distinct from (excluded.full_name, excluded.\"group\", excluded.unit_id)",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "assignments.csv",
         "reg18_assignments",
         "insert into reg18_assignments (official_id, cell_id, year, required)
          select o.id, u.id, s.year, s.required from s_assignments s join officials o on o.code = s.official_code
@@ -439,31 +430,27 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where reg18_assignments.required <> excluded.required",
     )
     .await?;
-    if present.contains(&"guests.csv") {
-        apply(
-            tx,
-            &mut out.changed,
-            "meeting_guests",
-            "delete from meeting_guests g using meetings m, s_meetings s
+    // and the guests it gives it
+    m.apply(
+        "guests.csv",
+        "meeting_guests",
+        "delete from meeting_guests g using meetings m, s_meetings s
              where g.meeting_id = m.id and m.ref = s.ref and not s.broken
                and not exists (select 1 from s_guests sg join officials o on o.code = sg.official_code
                                where sg.meeting_ref = s.ref and o.id = g.official_id)",
-        )
-        .await?;
-        apply(
-            tx,
-            &mut out.changed,
-            "meeting_guests",
-            "insert into meeting_guests (meeting_id, official_id)
+    )
+    .await?;
+    m.apply(
+        "guests.csv",
+        "meeting_guests",
+        "insert into meeting_guests (meeting_id, official_id)
              select m.id, o.id from s_guests s join meetings m on m.ref = s.meeting_ref
                   join officials o on o.code = s.official_code where not s.broken
              on conflict do nothing",
-        )
-        .await?;
-    }
-    apply(
-        tx,
-        &mut out.changed,
+    )
+    .await?;
+    m.apply(
+        "classifications.csv",
         "cell_classifications",
         "insert into cell_classifications (cell_id, year, level)
          select u.id, s.year, s.level from s_classifications s join units u on u.code = s.code
@@ -472,9 +459,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where cell_classifications.level <> excluded.level",
     )
     .await?;
-    apply(
-        tx,
-        &mut out.changed,
+    m.apply(
+        "classifications.csv",
         "member_classifications",
         "insert into member_classifications (member_id, year, level)
          select m.id, s.year, s.level from s_classifications s join members m on m.code = s.code
@@ -487,16 +473,29 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     Ok(())
 }
 
-/// Runs one statement of the merge and counts the rows it added or changed under `table`.
-async fn apply(
-    tx: &mut PgConnection,
-    changed: &mut BTreeMap<&'static str, u64>,
-    table: &'static str,
-    sql: &str,
-) -> sqlx::Result<u64> {
-    let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *tx).await?.rows_affected();
-    *changed.entry(table).or_default() += n;
-    Ok(n)
+/// The merge's statements, each reading the staged rows of one file. Staging: they read the temporary tables of
+/// this transaction, which the build-time check of `query!` cannot see.
+struct Merge<'a> {
+    tx: &'a mut PgConnection,
+    changed: &'a mut BTreeMap<&'static str, u64>,
+    present: &'a [&'a str],
+}
+
+impl Merge<'_> {
+    /// Runs one statement of the merge, which reads the staged rows of `file`, and counts the rows it added or
+    /// changed under `table` (none: not counted). A file the bundle does not hold has nothing to merge, and its
+    /// statements are not run: a statement on the structure, even one changing no row, rebuilds every cell's
+    /// places and the rollups.
+    async fn apply(&mut self, file: &str, table: &'static str, sql: &str) -> sqlx::Result<u64> {
+        if !self.present.contains(&file) {
+            return Ok(0);
+        }
+        let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *self.tx).await?.rows_affected();
+        if !table.is_empty() {
+            *self.changed.entry(table).or_default() += n;
+        }
+        Ok(n)
+    }
 }
 
 /// Runs an import in a fresh connection's transaction for a test or the command line, printing nothing.

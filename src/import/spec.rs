@@ -3,7 +3,10 @@ use super::csv::Reader;
 use super::problem::Problem;
 use crate::db::copy::{CopyBuffer, CopyValue};
 use crate::domain::limits::{self, TextProblem};
-use crate::domain::meeting::{AttendanceStatus, MeetingKind, OfficialGroup, Rating};
+use crate::domain::vocab::{
+    AttendanceStatus, CellType, ClassLevel, ClassSubject, Gender, MeetingKind, OfficialGroup, Position, Rating,
+    UnitKind,
+};
 use chrono::{NaiveDate, NaiveTime};
 
 /// The type of a column's values.
@@ -40,16 +43,6 @@ const fn b(name: &'static str, kind: Kind) -> Col {
     Col { name, kind, blank_ok: true }
 }
 
-const UNIT_KINDS: &[&str] = &["province", "district", "committee", "cell"];
-const CELL_TYPES: &[&str] = &["village", "residential", "agency", "enterprise", "school", "armed_forces", "other"];
-const GENDERS: &[&str] = &["male", "female"];
-const POSITIONS: &[&str] = &["secretary", "deputy_secretary", "committee_member"];
-const MEETING_KINDS: &[&str] = MeetingKind::CODES;
-const RATINGS: &[&str] = Rating::CODES;
-const STATUSES: &[&str] = AttendanceStatus::CODES;
-const GROUPS: &[&str] = OfficialGroup::CODES;
-const SUBJECTS: &[&str] = &["cell", "member"];
-const LEVELS: &[&str] = &["excellent", "good", "complete", "fail"];
 const COUNT: Kind = Kind::Int(0, 1_000_000);
 
 /// Every file of a bundle, in the order they are written (and their errors listed).
@@ -59,12 +52,12 @@ pub const FILES: &[FileSpec] = &[
         table: "s_units",
         cols: &[
             c("code", Kind::Code),
-            c("kind", Kind::Choice(UNIT_KINDS)),
+            c("kind", Kind::Choice(UnitKind::CODES)),
             c("name", Kind::Text(limits::NAME)),
             b("parent_code", Kind::Code),
             c("valid_from", Kind::Date),
             b("valid_to", Kind::Date),
-            b("cell_type", Kind::Choice(CELL_TYPES)),
+            b("cell_type", Kind::Choice(CellType::CODES)),
         ],
     },
     FileSpec {
@@ -78,7 +71,7 @@ pub const FILES: &[FileSpec] = &[
         cols: &[
             c("code", Kind::Code),
             c("full_name", Kind::Text(limits::NAME)),
-            c("gender", Kind::Choice(GENDERS)),
+            c("gender", Kind::Choice(Gender::CODES)),
             c("birth_date", Kind::Date),
             c("ethnicity", Kind::Text(limits::NAME)),
             c("joined_on", Kind::Date),
@@ -103,7 +96,7 @@ pub const FILES: &[FileSpec] = &[
         cols: &[
             c("cell_code", Kind::Code),
             c("member_code", Kind::Code),
-            c("position", Kind::Choice(POSITIONS)),
+            c("position", Kind::Choice(Position::CODES)),
             c("valid_from", Kind::Date),
             b("valid_to", Kind::Date),
         ],
@@ -120,11 +113,11 @@ pub const FILES: &[FileSpec] = &[
             c("ref", Kind::Code),
             c("cell_code", Kind::Code),
             c("held_on", Kind::Date),
-            c("kind", Kind::Choice(MEETING_KINDS)),
+            c("kind", Kind::Choice(MeetingKind::CODES)),
             c("topic", Kind::Text(limits::TOPIC)),
             b("started_at", Kind::Time),
             b("ended_at", Kind::Time),
-            b("rating", Kind::Choice(RATINGS)),
+            b("rating", Kind::Choice(Rating::CODES)),
             b("score", Kind::Int(0, 100)),
             b("present", COUNT),
             b("excused", COUNT),
@@ -135,7 +128,11 @@ pub const FILES: &[FileSpec] = &[
     FileSpec {
         name: "attendance.csv",
         table: "s_attendance",
-        cols: &[c("meeting_ref", Kind::Code), c("member_code", Kind::Code), c("status", Kind::Choice(STATUSES))],
+        cols: &[
+            c("meeting_ref", Kind::Code),
+            c("member_code", Kind::Code),
+            c("status", Kind::Choice(AttendanceStatus::CODES)),
+        ],
     },
     FileSpec {
         name: "officials.csv",
@@ -143,7 +140,7 @@ pub const FILES: &[FileSpec] = &[
         cols: &[
             c("code", Kind::Code),
             c("full_name", Kind::Text(limits::NAME)),
-            c("group", Kind::Choice(GROUPS)),
+            c("group", Kind::Choice(OfficialGroup::CODES)),
             c("unit_code", Kind::Code),
         ],
     },
@@ -167,9 +164,9 @@ pub const FILES: &[FileSpec] = &[
         table: "s_classifications",
         cols: &[
             c("year", Kind::Int(1930, 2200)),
-            c("subject", Kind::Choice(SUBJECTS)),
+            c("subject", Kind::Choice(ClassSubject::CODES)),
             c("code", Kind::Code),
-            c("level", Kind::Choice(LEVELS)),
+            c("level", Kind::Choice(ClassLevel::CODES)),
         ],
     },
 ];
@@ -212,9 +209,10 @@ impl FileSpec {
 /// A value checked against its column, ready for COPY text (`None`: blank, or broken).
 fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem>) -> Option<String> {
     let v = raw.trim();
+    let mut bad = |key: &str, args: &[&str]| problems.push(Problem::at(file, line, Some(col.name), key, args));
     if v.is_empty() {
         if !col.blank_ok {
-            problems.push(Problem::new(file, line, "blank", &[col.name]));
+            bad("blank", &[]);
         }
         return None;
     }
@@ -229,54 +227,36 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
     match limits::check_text(v, max) {
         Ok(()) => {}
         Err(TextProblem::Control(c)) => {
-            problems.push(Problem::new(file, line, "control", &[col.name, &limits::code_point(c)]));
+            bad("control", &[&limits::code_point(c)]);
             return None;
         }
         Err(TextProblem::TooLong { max, length }) => {
-            problems.push(Problem::new(file, line, "too_long", &[col.name, &max.to_string(), &length.to_string()]));
+            bad("too_long", &[&max.to_string(), &length.to_string()]);
             return None;
         }
     }
-    let bad = |key: &str, extra: &[&str]| {
-        let mut args = vec![col.name, v];
-        args.extend_from_slice(extra);
-        Problem::new(file, line, key, &args)
-    };
-    match col.kind {
+    let wrong = match col.kind {
         Kind::Code => {
             let ok = v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
                 && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-            if !ok {
-                problems.push(bad("code", &[]));
-                return None;
-            }
+            (!ok).then(|| ("code", Vec::new()))
         }
-        Kind::Text(_) => {}
+        Kind::Text(_) => None,
         Kind::Date => {
-            if v.len() != 10 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
-                problems.push(bad("date", &[]));
-                return None;
-            }
+            (v.len() != 10 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err()).then(|| ("date", Vec::new()))
         }
-        Kind::Time => {
-            if v.len() != 5 || NaiveTime::parse_from_str(v, "%H:%M").is_err() {
-                problems.push(bad("time", &[]));
-                return None;
-            }
-        }
+        Kind::Time => (v.len() != 5 || NaiveTime::parse_from_str(v, "%H:%M").is_err()).then(|| ("time", Vec::new())),
         Kind::Int(lo, hi) => match v.parse::<i64>() {
-            Ok(n) if (lo..=hi).contains(&n) => {}
-            _ => {
-                problems.push(bad("number", &[&lo.to_string(), &hi.to_string()]));
-                return None;
-            }
+            Ok(n) if (lo..=hi).contains(&n) => None,
+            _ => Some(("number", vec![lo.to_string(), hi.to_string()])),
         },
-        Kind::Choice(allowed) => {
-            if !allowed.contains(&v) {
-                problems.push(bad("choice", &[&allowed.join(", ")]));
-                return None;
-            }
-        }
+        Kind::Choice(allowed) => (!allowed.contains(&v)).then(|| ("choice", vec![allowed.join(", ")])),
+    };
+    if let Some((key, extra)) = wrong {
+        let mut args = vec![v];
+        args.extend(extra.iter().map(String::as_str));
+        bad(key, &args);
+        return None;
     }
     Some(v.to_string())
 }
@@ -385,17 +365,35 @@ mod tests {
     #[test]
     fn a_huge_header_name_or_value_is_quoted_cut_short() {
         use crate::domain::metrics::Lang;
+        use crate::web::problems::text_in;
         let huge = "x".repeat(1024 * 1024);
         let mut problems = Vec::new();
         read_file(spec("moves.csv").unwrap(), &format!("code,parent_code,effective_on,{huge}\n"), &mut problems);
-        let texts: Vec<_> = problems.iter().map(|p| p.render(Lang::En)).collect();
+        let texts: Vec<_> = problems.iter().map(|p| text_in(p, Lang::En)).collect();
         assert_eq!(texts.len(), 1, "{texts:.300?}");
         assert_eq!(texts[0], format!("moves.csv:1: unknown column {}…", "x".repeat(199)));
         let mut problems = Vec::new();
         read_file(spec("moves.csv").unwrap(), &format!("code,parent_code,effective_on\nA,B,{huge}\n"), &mut problems);
-        let texts: Vec<_> = problems.iter().map(|p| p.render(Lang::Vi)).collect();
+        let texts: Vec<_> = problems.iter().map(|p| text_in(p, Lang::Vi)).collect();
         assert_eq!(texts.len(), 1, "{texts:.300?}");
         assert!(texts[0].starts_with("moves.csv:2: effective_on: ngày không hợp lệ «xxx"), "{:.300}", texts[0]);
         assert!(texts[0].chars().count() < 300, "{} characters", texts[0].chars().count());
+        assert_eq!(problems[0].column.as_deref(), Some("effective_on"));
+    }
+
+    #[test]
+    fn the_choices_are_the_vocabularys_codes() {
+        let mut problems = Vec::new();
+        read_file(spec("classifications.csv").unwrap(), "year,subject,code,level\n2025,cell,A,superb\n", &mut problems);
+        assert_eq!(
+            problems,
+            [Problem::at(
+                "classifications.csv",
+                2,
+                Some("level"),
+                "choice",
+                &["superb", "excellent, good, complete, fail"]
+            )]
+        );
     }
 }

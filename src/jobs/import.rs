@@ -51,9 +51,9 @@ pub async fn execute(pool: PgPool, id: i64, work: Work, now: DateTime<Utc>) -> O
     let _ = writer.await;
     let (state, problems, changed) = match outcome {
         Ok(o) if !o.problems.is_empty() => {
-            // at most MAX_PROBLEMS, each at most problem::MESSAGE_MAX characters however long the values it quotes
-            let lang = crate::i18n::lang();
-            let problems = o.problems.iter().map(|p| p.render(lang)).collect();
+            // at most MAX_PROBLEMS, each quoting values of at most problem::QUOTE_MAX characters; kept as values,
+            // put into words where shown (web::problems)
+            let problems = o.problems.iter().map(|p| p.stored()).collect();
             (JobState::Problems, problems, serde_json::to_value(&o.changed).ok())
         }
         Ok(o) => (JobState::Done, Vec::new(), serde_json::to_value(&o.changed).ok()),

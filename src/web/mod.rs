@@ -20,6 +20,7 @@ pub mod limits;
 #[doc(hidden)]
 pub mod meetings;
 mod members;
+pub mod problems;
 mod programmes;
 mod records;
 pub mod report;

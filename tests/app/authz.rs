@@ -3,6 +3,7 @@
 //! rule, and is walked here as soon as it is added.
 use axum::http::{Method, StatusCode};
 use chibo::domain::Role;
+use chibo::domain::meeting::Rating;
 use chibo::web::{Access, app_routes};
 use sqlx::PgPool;
 
@@ -68,26 +69,14 @@ struct Targets {
 async fn targets(app: &TestApp) -> Targets {
     let mut meeting = [(0, "A"), (0, "C")];
     let mut task = [(0, "A"), (0, "C")];
-    for i in 0..2 {
+    for (i, member) in ["M1", "M9"].into_iter().enumerate() {
         let cell = meeting[i].1;
-        let id: i64 = sqlx::query_scalar(
-            "insert into meetings (cell_id, held_on, kind, topic, rating)
-             select id, '2026-10-08', 'regular', 'Họp', 'good' from units where code = $1 returning id",
-        )
-        .bind(cell)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        let t: i64 = sqlx::query_scalar(
-            "insert into tasks (meeting_id, assignee_id, description)
-             select $1, m.id, 'Việc' from members m join units u on u.id = m.cell_id where u.code = $2 limit 1
-             returning id",
-        )
-        .bind(id)
-        .bind(cell)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+        let id = app.meeting(cell, DAY).rating(Rating::Good).task(member, "Việc").save().await;
+        let t: i64 = sqlx::query_scalar("select id from tasks where meeting_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
         meeting[i].0 = id;
         task[i].0 = t;
     }

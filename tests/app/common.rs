@@ -9,10 +9,18 @@ use http_body_util::BodyExt;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+pub use crate::fixture::{Day, MeetingFixture, import_bundle, seed};
+
 pub const PASSWORD: &str = "matkhau-123";
 
-/// The stored hash of `password`, for a user made directly in the database.
+/// The stored hash of `password`, for a user made directly in the database. The fixture's password is hashed
+/// once for the whole run (argon2 takes a while, on purpose).
 pub async fn hash(password: &str) -> String {
+    static FIXTURE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    if password == PASSWORD {
+        let hashed = FIXTURE.get_or_init(|| async { chibo::auth::password::hash(PASSWORD.into()).await.unwrap() });
+        return hashed.await.clone();
+    }
     chibo::auth::password::hash(password.to_string()).await.unwrap()
 }
 /// A day safely in the past, in an ordinary month of the fixture.
@@ -24,89 +32,73 @@ pub struct TestApp {
     router: Router,
 }
 
-/// The fixture: province P → district D1 → committee XL (Xuân Lập) → cells A (Khuổi Trang, opened 2020-01-01)
-/// and B (Nà Mỏ); P → district D2 → committee YY → cell C.
-/// A has five members (Triệu Văn Em exempt since 2021); Đặng Văn Giang moved from A to B on 2026-06-01.
-pub async fn seed(pool: &PgPool) {
-    sqlx::raw_sql(
-        "insert into units (code, kind, name, parent_id, valid_from, cell_type) values
-            ('P', 'province', 'Đảng bộ tỉnh Tuyên Quang', null, '1991-10-01', null);
-         insert into units (code, kind, name, parent_id, valid_from, cell_type)
-            select c, 'district', n, id, '2000-01-01', null from units,
-                   (values ('D1', 'Đảng bộ huyện Lâm Bình'), ('D2', 'Đảng bộ huyện Na Hang')) v(c, n)
-            where code = 'P';
-         insert into units (code, kind, name, parent_id, valid_from, cell_type)
-            select c, 'committee', n, (select id from units where code = d), '2000-01-01', null
-            from (values ('XL', 'Đảng bộ xã Xuân Lập', 'D1'), ('YY', 'Đảng bộ xã Côn Lôn', 'D2')) v(c, n, d);
-         insert into units (code, kind, name, parent_id, valid_from, cell_type)
-            select c, 'cell', n, (select id from units where code = 'XL'), f::date, 'village'
-            from (values ('A', 'Chi bộ thôn Khuổi Trang', '2020-01-01'), ('B', 'Chi bộ thôn Nà Mỏ', '2000-01-01')) v(c, n, f);
-         insert into units (code, kind, name, parent_id, valid_from, cell_type)
-            select 'C', 'cell', 'Chi bộ bản Nà Khà', id, '2000-01-01', 'village' from units where code = 'YY';
-         insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id)
-            select c, n, lower(n), g, '1970-05-01', 'Tày', '2010-03-01', '2011-03-01', (select id from units where code = u)
-            from (values ('M1', 'Nguyễn Văn An', 'male', 'A'), ('M2', 'Hoàng Thị Bình', 'female', 'A'),
-                         ('M3', 'Ma Văn Cường', 'male', 'A'), ('M4', 'Lý Thị Dung', 'female', 'A'),
-                         ('M5', 'Triệu Văn Em', 'male', 'A'), ('M6', 'Đặng Văn Giang', 'male', 'A'),
-                         ('M7', 'Bàn Văn Phúc', 'male', 'B'), ('M8', 'Nông Thị Hoa', 'female', 'B'),
-                         ('M9', 'Sùng Văn Páo', 'male', 'C')) v(c, n, g, u);
-         insert into exemptions (member_id, valid_from) select id, '2021-01-01' from members where code = 'M5';
-         insert into member_transfers (member_id, cell_id, effective_on)
-            select m.id, u.id, '2026-06-01' from members m, units u where m.code = 'M6' and u.code = 'B';
-         insert into officials (code, full_name, \"group\", unit_id)
-            select 'O1', 'Hà Văn Quyết', 'grassroots_committee', id from units where code = 'XL';",
-    )
-    .execute(pool)
-    .await
-    .expect("fixture");
-    // the accent-free search key, as chibo writes it
-    let names: Vec<(i64, String)> = sqlx::query_as("select id, full_name from members").fetch_all(pool).await.unwrap();
-    for (id, name) in names {
-        sqlx::query("update members set search_name = $2 where id = $1")
-            .bind(id)
-            .bind(chibo::db::search_key(&name))
-            .execute(pool)
-            .await
-            .unwrap();
+/// How a test's app is made: `TestApp::init(pool)`, what the test needs, then `build()`. By default the fixture
+/// ([`seed`]) with a user of each role: sec_a, sec_b, sec_c (the cells' secretaries), clerk (Xuân Lập), district
+/// (D1), viewer and admin (the province), all with [`PASSWORD`].
+#[must_use]
+pub struct Builder {
+    pool: PgPool,
+    fixture: bool,
+    cache: bool,
+}
+
+impl Builder {
+    /// The in-memory cache on, listening for the database's change notices.
+    pub fn with_cache(mut self) -> Builder {
+        self.cache = true;
+        self
+    }
+
+    /// Neither fixture nor users: a database the test fills itself.
+    pub fn without_fixture(mut self) -> Builder {
+        self.fixture = false;
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        if self.fixture {
+            seed(&self.pool).await;
+            for (username, role, unit) in [
+                ("sec_a", Role::CellSecretary, "A"),
+                ("sec_b", Role::CellSecretary, "B"),
+                ("clerk", Role::CommitteeClerk, "XL"),
+                ("viewer", Role::ProvinceViewer, "P"),
+                ("district", Role::DistrictViewer, "D1"),
+                ("admin", Role::Admin, "P"),
+                ("sec_c", Role::CellSecretary, "C"),
+            ] {
+                let unit_id = chibo::db::units::by_code(&self.pool, unit).await.unwrap().expect("the unit").id;
+                let new =
+                    NewUser { username, display_name: username, password_hash: hash(PASSWORD).await, role, unit_id };
+                users::create(&self.pool, &Actor::cli(), new).await.unwrap();
+            }
+        }
+        let state = chibo::AppState::new(self.pool.clone(), false);
+        if self.cache {
+            state.listen_for_changes();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !state.cache().is_live() {
+                assert!(std::time::Instant::now() < deadline, "the cache never heard the database");
+                tokio::task::yield_now().await;
+            }
+        }
+        TestApp::instance(self.pool, state)
     }
 }
 
 impl TestApp {
+    pub fn init(pool: PgPool) -> Builder {
+        Builder { pool, fixture: true, cache: false }
+    }
+
+    /// The fixture and its users.
     pub async fn new(pool: PgPool) -> TestApp {
-        TestApp::with_users(pool).await.0
+        TestApp::init(pool).build().await
     }
 
     /// The fixture app with its in-memory cache on (listening for the database's change notices).
     pub async fn with_cache(pool: PgPool) -> TestApp {
-        let (app, state) = TestApp::with_users(pool).await;
-        state.listen_for_changes();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !state.cache().is_live() {
-            assert!(std::time::Instant::now() < deadline, "the cache never heard the database");
-            tokio::task::yield_now().await;
-        }
-        app
-    }
-
-    async fn with_users(pool: PgPool) -> (TestApp, chibo::AppState) {
-        seed(&pool).await;
-        for (username, role, unit) in [
-            ("sec_a", Role::CellSecretary, "A"),
-            ("sec_b", Role::CellSecretary, "B"),
-            ("clerk", Role::CommitteeClerk, "XL"),
-            ("viewer", Role::ProvinceViewer, "P"),
-            ("district", Role::DistrictViewer, "D1"),
-            ("admin", Role::Admin, "P"),
-            ("sec_c", Role::CellSecretary, "C"),
-        ] {
-            let unit_id: i64 =
-                sqlx::query_scalar("select id from units where code = $1").bind(unit).fetch_one(&pool).await.unwrap();
-            let new = NewUser { username, display_name: username, password_hash: hash(PASSWORD).await, role, unit_id };
-            users::create(&pool, &Actor::cli(), new).await.unwrap();
-        }
-        let state = chibo::AppState::new(pool.clone(), false);
-        let router = chibo::app(state.clone());
-        (TestApp { pool, state: state.clone(), router }, state)
+        TestApp::init(pool).with_cache().build().await
     }
 
     /// Another instance over the same database, with its own state (its own limits, its own memory).
@@ -117,9 +109,17 @@ impl TestApp {
 
     /// An app over a database the test filled itself.
     pub async fn without_fixture(pool: PgPool) -> TestApp {
-        let state = chibo::AppState::new(pool.clone(), false);
-        let router = chibo::app(state.clone());
-        TestApp { pool, state, router }
+        TestApp::init(pool).without_fixture().build().await
+    }
+
+    /// More data, as an import bundle (`(file name, text)`), recorded as the province's; panics on a problem.
+    pub async fn import(&self, files: &[(&str, &str)]) -> chibo::import::Outcome {
+        import_bundle(&self.pool, files).await
+    }
+
+    /// A meeting of `cell` on `day`, to describe and then `save()`.
+    pub fn meeting(&self, cell: &str, day: impl Day) -> MeetingFixture<'_> {
+        MeetingFixture::new(&self.pool, cell, day)
     }
 
     pub fn anonymous(&self) -> Client<'_> {
@@ -261,6 +261,11 @@ impl<'a> Client<'a> {
 
     pub fn cookie(&self) -> Option<&str> {
         self.cookie.as_deref()
+    }
+
+    /// The session's CSRF token, from the form of the page at `path`.
+    pub async fn csrf(&mut self, path: &str) -> String {
+        self.get(path).await.input("csrf").unwrap_or_else(|| panic!("{path}: a form with the session's token"))
     }
 
     pub async fn get(&mut self, path: &str) -> Page {

@@ -1,5 +1,6 @@
 //! What a first use found (issue 15), for the administrator and the clerk: each case failed before its fix.
 use axum::http::StatusCode;
+use chibo::domain::meeting::AttendanceStatus;
 use sqlx::PgPool;
 
 use crate::common::TestApp;
@@ -175,25 +176,11 @@ async fn the_member_record_shows_the_years_attendance(pool: PgPool) {
     let year = chibo::domain::time::today().year();
     let mut meeting_ids = Vec::new();
     for (day, status) in [
-        (format!("{year}-01-01"), "unexcused"),
-        (chibo::domain::time::today().to_string(), "present"),
-        ("2020-03-09".to_string(), "present"),
+        (format!("{year}-01-01"), AttendanceStatus::Unexcused),
+        (chibo::domain::time::today().to_string(), AttendanceStatus::Present),
+        ("2020-03-09".to_string(), AttendanceStatus::Present),
     ] {
-        let id: i64 = sqlx::query_scalar(
-            "insert into meetings (cell_id, held_on, kind, topic) select id, $1::date, 'regular', 'Họp' from units where code = 'A' returning id",
-        )
-        .bind(&day)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "insert into attendance (meeting_id, member_id, status) select $1, id, $2 from members where code = 'M2'",
-        )
-        .bind(id)
-        .bind(status)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+        let id = app.meeting("A", day).status("M2", status).save().await;
         meeting_ids.push(id);
     }
     let mut clerk = app.login("clerk").await;
@@ -211,19 +198,8 @@ async fn the_member_record_shows_the_years_attendance(pool: PgPool) {
 async fn the_commune_page_shows_each_cells_month(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let today = chibo::domain::time::today();
-    sqlx::query(
-        "insert into meetings (cell_id, held_on, kind, topic) select id, $1, 'regular', 'Họp' from units where code = 'A'",
-    )
-    .bind(today)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into meetings (cell_id, held_on, kind, topic) select id, '2025-05-06', 'regular', 'Họp' from units where code = 'B'",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    app.meeting("A", today).save().await;
+    app.meeting("B", "2025-05-06").save().await;
     let mut clerk = app.login("clerk").await;
     let page = clerk.get("/units/XL").await.text();
     let month = today.format("%m/%Y").to_string();

@@ -1,4 +1,5 @@
 //! The follow-up lists of DOMAIN.md §7, as a committee clerk sees them.
+use chibo::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
 use chibo::domain::metrics::add_months;
 use chibo::domain::time;
 use chrono::{Datelike, Days};
@@ -13,49 +14,28 @@ async fn the_committee_sees_whom_to_chase(pool: PgPool) {
     let last_month = add_months(time::month_start(today), -1);
     let day = |d: chrono::NaiveDate| d.with_day(5).unwrap();
     // A met last month; B has not met for three months
-    sqlx::query(
-        "insert into meetings (cell_id, held_on, kind, topic, rating, present, excused, unexcused, exempt)
-         select id, $1, 'regular', 'Họp', 'good', 4, 0, 0, 1 from units where code = 'A'",
-    )
-    .bind(day(last_month))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    app.meeting("A", day(last_month)).rating(Rating::Good).counts([4, 0, 0, 1]).save().await;
     // Hoàng Thị Bình absent without reason in three months of this year (when three have passed)
     if today.month() > 3 {
         for m in 1..=3 {
-            let id: i64 = sqlx::query_scalar(
-                "insert into meetings (cell_id, held_on, kind, topic) select id, $1, 'thematic', 'Chuyên đề'
-                 from units where code = 'A' returning id",
-            )
-            .bind(chrono::NaiveDate::from_ymd_opt(today.year(), m, 20).unwrap())
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-            sqlx::query("insert into attendance (meeting_id, member_id, status) select $1, id, 'unexcused' from members where code = 'M2'")
-                .bind(id)
-                .execute(&app.pool)
-                .await
-                .unwrap();
+            let held_on = chrono::NaiveDate::from_ymd_opt(today.year(), m, 20).unwrap();
+            let meeting = app.meeting("A", held_on).kind(MeetingKind::Thematic).topic("Chuyên đề");
+            meeting.status("M2", AttendanceStatus::Unexcused).save().await;
         }
     }
     // a probationary member who joined thirteen months ago; a commune cadre assigned to A this year
-    sqlx::query(
-        "insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, cell_id)
-         select 'M10', 'Lục Thị Xuân', 'luc thi xuan', 'female', '1998-02-02', 'Tày', $1, id from units where code = 'A'",
-    )
-    .bind(today.checked_sub_days(Days::new(396)).unwrap())
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into reg18_assignments (official_id, cell_id, year, required)
-         select o.id, u.id, $1, 10 from officials o, units u where o.code = 'O1' and u.code = 'A'",
-    )
-    .bind(today.year() as i16)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let joined_on = today.checked_sub_days(Days::new(396)).unwrap();
+    app.import(&[
+        (
+            "members.csv",
+            &format!(
+                "code,full_name,gender,birth_date,ethnicity,joined_on,official_on,cell_code,left_on\n\
+                 M10,Lục Thị Xuân,female,1998-02-02,Tày,{joined_on},,A,\n"
+            ),
+        ),
+        ("assignments.csv", &format!("official_code,cell_code,year,required\nO1,A,{},10\n", today.year())),
+    ])
+    .await;
 
     let xl: i64 = sqlx::query_scalar("select id from units where code = 'XL'").fetch_one(&app.pool).await.unwrap();
     chibo::db::followup::follow_up(&app.pool, xl, today).await.expect("the lists");

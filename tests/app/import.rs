@@ -3,6 +3,7 @@
 use chibo::db::{metrics, units};
 use chibo::domain::metrics::{Lang, Period};
 use chibo::import::{self, Outcome};
+use chibo::web::problems::text_in;
 use sqlx::PgPool;
 
 /// A new, migrated database beside the test's own, for imports that must start empty.
@@ -34,7 +35,7 @@ fn bundle(files: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
 }
 
 fn rendered(out: &Outcome) -> Vec<String> {
-    out.problems.iter().map(|p| p.render(Lang::En)).collect()
+    out.problems.iter().map(|p| text_in(p, Lang::En)).collect()
 }
 
 async fn report_json(pool: &PgPool, code: &str, from: &str, to: &str) -> String {
@@ -282,13 +283,27 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
     )
     .await
     .unwrap();
-    let vi: Vec<String> = out.problems.iter().map(|p| p.render(Lang::Vi)).collect();
+    let vi: Vec<String> = out.problems.iter().map(|p| text_in(p, Lang::Vi)).collect();
     assert_eq!(
         vi,
         [
             "members.csv:2: gender: giá trị không hợp lệ «nữ» (một trong: male, female)",
             "classifications.csv:2: level: giá trị không hợp lệ «superb» (một trong: excellent, good, complete, fail)",
             "classifications.csv:3: code: không có «M99» trong gói hay trong cơ sở dữ liệu",
+        ]
+    );
+    // the same problems as values: where, which message, the values it quotes
+    let found: Vec<_> = out
+        .problems
+        .iter()
+        .map(|p| (p.file.as_str(), p.line, p.column.as_deref(), p.kind(), p.args.join("|")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("members.csv", 2, Some("gender"), "choice", "nữ|male, female".to_string()),
+            ("classifications.csv", 2, Some("level"), "choice", "superb|excellent, good, complete, fail".to_string()),
+            ("classifications.csv", 3, Some("code"), "unknown", "M99".to_string()),
         ]
     );
 

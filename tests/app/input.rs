@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chibo::domain::metrics::Lang;
 use chibo::import;
+use chibo::web::problems::text_in;
 use sqlx::PgPool;
 
 use crate::common::{Client, Page, TestApp, send_to, set};
@@ -308,7 +309,7 @@ async fn a_control_character_or_an_overlong_value_in_a_bundle_is_listed_and_writ
     );
     let before = app_rows(&pool).await;
     let out = import::import_quiet(&pool, vec![("members.csv".into(), members.into_bytes())], false).await.unwrap();
-    let listed: Vec<String> = out.problems.iter().map(|p| p.render(Lang::En)).collect();
+    let listed: Vec<String> = out.problems.iter().map(|p| text_in(p, Lang::En)).collect();
     assert_eq!(
         listed,
         [
@@ -321,7 +322,7 @@ async fn a_control_character_or_an_overlong_value_in_a_bundle_is_listed_and_writ
     );
     assert!(!out.written);
     assert_eq!(app_rows(&pool).await, before, "nothing written");
-    let vi = out.problems[0].render(Lang::Vi);
+    let vi = text_in(&out.problems[0], Lang::Vi);
     assert_eq!(vi, "members.csv:2: full_name: có ký tự điều khiển không lưu được (U+0000)");
 }
 

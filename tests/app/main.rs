@@ -7,6 +7,7 @@ mod cache;
 mod common;
 mod demo;
 mod firstuse;
+mod fixture;
 mod followup;
 mod hardening;
 mod import;

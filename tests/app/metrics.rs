@@ -2,12 +2,13 @@
 //! against a recomputation from the raw rows.
 use chibo::db::metrics::{Report, report};
 use chibo::db::units;
+use chibo::domain::meeting::{AttendanceStatus, MeetingKind, Rating};
 use chibo::domain::metrics::{Lang, Period, format_percent};
 use chibo::domain::vocab::Metric;
 use chibo::web::report as render;
 use sqlx::PgPool;
 
-use crate::common::{TestApp, seed};
+use crate::common::{MeetingFixture, TestApp, import_bundle, seed};
 
 fn d(y: i32, m: u32, day: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -31,35 +32,19 @@ async fn meeting(
     kind: &str,
     rating: Option<&str>,
     statuses: &[(&str, &str)],
-    counts: Option<[i32; 4]>,
+    counts: Option<[u32; 4]>,
 ) -> i64 {
-    let id: i64 = sqlx::query_scalar(
-        "insert into meetings (cell_id, held_on, kind, topic, rating, present, excused, unexcused, exempt)
-         select id, $2::date, $3, 'Họp', $4, $5, $6, $7, $8 from units where code = $1 returning id",
-    )
-    .bind(cell)
-    .bind(day)
-    .bind(kind)
-    .bind(rating)
-    .bind(counts.map(|c| c[0]))
-    .bind(counts.map(|c| c[1]))
-    .bind(counts.map(|c| c[2]))
-    .bind(counts.map(|c| c[3]))
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    for (member, status) in statuses {
-        sqlx::query(
-            "insert into attendance (meeting_id, member_id, status) select $1, id, $3 from members where code = $2",
-        )
-        .bind(id)
-        .bind(member)
-        .bind(status)
-        .execute(pool)
-        .await
-        .unwrap();
+    let mut meeting = MeetingFixture::new(pool, cell, day).kind(MeetingKind::parse(kind).expect("a meeting kind"));
+    if let Some(rating) = rating {
+        meeting = meeting.rating(Rating::parse(rating).expect("a rating"));
     }
-    id
+    for (member, status) in statuses {
+        meeting = meeting.status(member, AttendanceStatus::parse(status).expect("a status"));
+    }
+    if let Some(counts) = counts {
+        meeting = meeting.counts(counts);
+    }
+    meeting.save().await
 }
 
 #[sqlx::test]
@@ -99,13 +84,7 @@ async fn exempt_excused_count_only_and_months_without_a_meeting(pool: PgPool) {
 async fn a_cell_moved_mid_period_counts_where_it_stood_each_month(pool: PgPool) {
     seed(&pool).await;
     // B moves from Xuân Lập (district D1) to YY (district D2) on 15/02/2024: February still counts under D1
-    sqlx::query(
-        "insert into unit_moves (unit_id, parent_id, effective_on)
-         select b.id, y.id, '2024-02-15' from units b, units y where b.code = 'B' and y.code = 'YY'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    import_bundle(&pool, &[("moves.csv", "code,parent_code,effective_on\nB,YY,2024-02-15\n")]).await;
     for (day, present) in [("2024-01-09", 1), ("2024-02-09", 2), ("2024-03-09", 3)] {
         meeting(&pool, "B", day, "regular", Some("good"), &[], Some([present, 0, 0, 0])).await;
     }
@@ -148,18 +127,9 @@ async fn a_cell_that_closes_counts_only_while_open(pool: PgPool) {
 #[sqlx::test]
 async fn quarters_and_years_count_only_when_wholly_inside(pool: PgPool) {
     seed(&pool).await;
-    sqlx::query(
-        "insert into cell_classifications (cell_id, year, level)
-         select id, 2024, case code when 'A' then 'good' when 'B' then 'excellent' else 'complete' end
-         from units where kind = 'cell'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query("insert into member_classifications (member_id, year, level) select id, 2024, 'good' from members where code in ('M1', 'M2')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let classifications = "year,subject,code,level\n\
+        2024,cell,A,good\n2024,cell,B,excellent\n2024,cell,C,complete\n2024,member,M1,good\n2024,member,M2,good\n";
+    import_bundle(&pool, &[("classifications.csv", classifications)]).await;
     let part = run(&pool, "P", "2024-02", "2024-12").await;
     assert_eq!(nd(&part, "thematic_coverage").1, 3 * 3, "Q2, Q3, Q4 for three cells");
     assert_eq!(nd(&part, "cells_good_or_better"), (0, 0), "2024 is not wholly inside");
@@ -671,22 +641,9 @@ async fn a_period_without_a_programme_says_so(pool: PgPool) {
 #[sqlx::test]
 async fn a_rate_above_one_hundred_percent_says_what_it_means(pool: PgPool) {
     let app = TestApp::new(pool.clone()).await;
-    sqlx::query(
-        "insert into reg18_assignments (official_id, cell_id, year, required)
-         select o.id, u.id, 2024, 1 from officials o, units u where o.code = 'O1' and u.code = 'A'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    app.import(&[("assignments.csv", "official_code,cell_code,year,required\nO1,A,2024,1\n")]).await;
     for day in ["2024-03-05", "2024-06-05", "2024-09-05"] {
-        let id = meeting(&pool, "A", day, "regular", Some("good"), &[], Some([4, 0, 0, 1])).await;
-        sqlx::query(
-            "insert into meeting_guests (meeting_id, official_id) select $1, id from officials where code = 'O1'",
-        )
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+        app.meeting("A", day).rating(Rating::Good).counts([4, 0, 0, 1]).guest("O1").save().await;
     }
     assert_eq!(nd(&run(&pool, "P", "2024-01", "2024-12").await, "reg18_participation"), (3, 1));
     let mut viewer = app.login("viewer").await;
@@ -701,13 +658,7 @@ async fn a_rate_above_one_hundred_percent_says_what_it_means(pool: PgPool) {
 #[sqlx::test]
 async fn a_child_counted_for_part_of_the_period_is_marked_with_its_months(pool: PgPool) {
     let app = TestApp::new(pool.clone()).await;
-    sqlx::query(
-        "insert into unit_moves (unit_id, parent_id, effective_on)
-         select b.id, y.id, '2024-03-01' from units b, units y where b.code = 'B' and y.code = 'YY'",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    app.import(&[("moves.csv", "code,parent_code,effective_on\nB,YY,2024-03-01\n")]).await;
     let xl = run(&pool, "XL", "2024-01", "2024-06").await;
     let covers: Vec<_> = xl.children.iter().map(|c| (c.unit.code.as_str(), c.covers)).collect();
     assert_eq!(covers, [("A", None), ("B", Some((None, Some(d(2024, 2, 1)))))]);

@@ -5,10 +5,6 @@ use sqlx::PgPool;
 
 use crate::common::{Client, TestApp};
 
-async fn csrf(client: &mut Client<'_>, page: &str) -> String {
-    client.get(page).await.input("csrf").expect("a form with the session's token")
-}
-
 /// Sends one record form of `page` as a browser would, then follows to the page it comes back to.
 async fn save(
     client: &mut Client<'_>,
@@ -17,7 +13,7 @@ async fn save(
     file: &str,
     fields: &[(&str, &str)],
 ) -> crate::common::Page {
-    let token = csrf(client, page).await;
+    let token = client.csrf(page).await;
     let mut form = vec![("csrf", token.as_str()), ("file", file), ("back", page)];
     form.extend_from_slice(fields);
     let sent = client.post(&format!("/units/{unit}/records"), &form).await;
@@ -79,7 +75,7 @@ async fn a_clerk_keeps_members_current_and_every_record_keeps_its_history(pool: 
     assert_eq!(app.count("member_transfers").await, 2);
 
     // outside the clerk's scope: refused, nothing written
-    let token = csrf(&mut clerk, "/members/M2").await;
+    let token = clerk.csrf("/members/M2").await;
     let refused = clerk
         .post(
             "/units/A/records",
@@ -255,7 +251,7 @@ async fn units_open_close_and_move_on_a_date_and_a_cycle_is_refused(pool: PgPool
     assert_eq!(app.count("unit_moves").await, moves, "nothing written");
     // a committee clerk cannot move a unit out of the tree they look after
     let mut clerk = app.login("clerk").await;
-    let token = csrf(&mut clerk, "/units/A/records").await;
+    let token = clerk.csrf("/units/A/records").await;
     let refused = clerk
         .post(
             "/units/A/records",
@@ -336,7 +332,7 @@ async fn an_uploaded_zip_or_workbook_imports_as_the_command_line_does(pool: PgPo
     let app = TestApp::new(pool).await;
     assert_eq!(app.login("clerk").await.get("/import").await.status, StatusCode::FORBIDDEN);
     let mut admin = app.login("admin").await;
-    let token = csrf(&mut admin, "/import").await;
+    let token = admin.csrf("/import").await;
     let units = "code,kind,name,parent_code,valid_from,valid_to,cell_type\nXL-06,cell,Chi bộ thôn Khuổi Củng,XL,2026-01-01,,village\n";
     let members = "code,full_name,gender,birth_date,ethnicity,joined_on,official_on,cell_code,left_on\n\
                    M20,Ma Thị Lan,female,1985-02-03,Tày,2010-05-06,2011-05-06,XL-06,\n";

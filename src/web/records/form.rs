@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::domain::limits;
 use crate::domain::time;
 use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, OfficialGroup, Position, UnitKind};
+use crate::import::problem::Problem;
 use crate::import::spec::{self, FileSpec, Kind};
 use crate::web::jobs::Job;
 
@@ -156,14 +157,13 @@ impl RecordForm {
             }
         }
         let spec = spec::spec(self.file).expect("a bundle file");
-        for p in &job.problems {
-            // "file:line: message": the message alone, with the columns' names as the form calls them
-            let message = p.split_once(": ").map_or(p.as_str(), |(_, m)| m);
-            let column =
-                spec.cols.iter().map(|c| c.name).find(|c| {
-                    message.strip_prefix(c).is_some_and(|rest| rest.starts_with(": ") || rest.starts_with(' '))
-                });
-            let message = humanize(message, spec);
+        for line in &job.problems {
+            // the message alone, with the columns' names as the form calls them, at the field of its column
+            let (message, column) = match Problem::from_stored(line) {
+                Some(p) => (crate::web::problems::message(&p), p.column),
+                None => (line.clone(), None),
+            };
+            let message = humanize(&message, spec);
             match column.and_then(|c| self.fields.iter_mut().find(|f| f.name == c && f.input != "hidden")) {
                 Some(f) if f.error.is_none() => f.error = Some(message),
                 _ => self.problems.push(message),
