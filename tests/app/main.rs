@@ -17,5 +17,6 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod rollups;
 mod schema;
 mod security;
