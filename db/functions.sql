@@ -461,16 +461,20 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION public.unit_within(scope_id bigint, unit_id bigint, day date)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
 AS $function$
-    with recursive up(id, depth) as (
-        select $2, 0
-        union all
-        select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, $3) p(parent_id)
-        where up.depth < 32 and p.parent_id is not null
-    )
-    select exists (select 1 from up where id = $1)
+begin
+    return exists (
+        with recursive up(id, depth) as (
+            select unit_within.unit_id, 0
+            union all
+            select p.parent_id, up.depth + 1 from up cross join lateral parent_on(up.id, unit_within.day) p(parent_id)
+            where up.depth < 32 and p.parent_id is not null
+        )
+        select 1 from up where up.id = unit_within.scope_id
+    );
+end
 $function$;
 
 CREATE OR REPLACE VIEW public.member_stints AS

@@ -151,7 +151,7 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
                 coalesce(sum(good), 0)::bigint as "good!", coalesce(sum(rated), 0)::bigint as "rated!",
                 coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint as "regular!",
                 coalesce(sum(open_cells) filter (where month < $4), 0)::bigint as "open!",
-                min(month) as "first!", max(month) as "last!"
+                min(month) as "first?", max(month) as "last?"
          from unit_month_rollup where unit_id = $1 and month between $2 and $3
          group by grouping sets ((child_id), ())"#,
         u,
@@ -164,8 +164,11 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
     let mut covers = HashMap::new();
     for r in monthly {
         let who = if r.total { None } else { r.child_id };
-        if let (Some(child), false) = (who, r.first == period.from && r.last == period.to) {
-            covers.insert(child, ((r.first > period.from).then_some(r.first), (r.last < period.to).then_some(r.last)));
+        // the total row of a unit with no month in the period (closed, or not yet open) has no first or last month
+        if let (Some(child), Some(first), Some(last)) = (who, r.first, r.last)
+            && (first, last) != (period.from, period.to)
+        {
+            covers.insert(child, ((first > period.from).then_some(first), (last < period.to).then_some(last)));
         }
         sums.add(who, Metric::AttendanceRate, r.present, r.expected);
         sums.add(who, Metric::GoodMeetingShare, r.good, r.rated);

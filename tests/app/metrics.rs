@@ -124,6 +124,22 @@ async fn a_cell_that_closes_counts_only_while_open(pool: PgPool) {
     assert_eq!(nd(&r, "thematic_coverage"), (0, 1), "only the first quarter, where C was open");
 }
 
+/// A unit with no month in the period (a district after the 2025 reform, a cell before it opened) shows its page
+/// with nothing counted, not an error: the province demo's district dashboards answered 500 for this year.
+#[sqlx::test]
+async fn a_unit_with_no_month_in_the_period_shows_an_empty_dashboard(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    sqlx::query("update units set valid_to = '2024-01-31' where code = 'C'").execute(&app.pool).await.unwrap();
+    let r = run(&app.pool, "C", "2024-03", "2024-06").await;
+    assert_eq!(nd(&r, "attendance_rate"), (0, 0));
+    let mut viewer = app.login("viewer").await;
+    for path in ["/dashboard/C?from=2024-03&to=2024-06", "/dashboard/A?from=2019-01&to=2019-06"] {
+        let page = viewer.get(path).await;
+        assert_eq!(page.status, axum::http::StatusCode::OK, "{path}: {}", page.text());
+        assert!(page.text().contains("Tỷ lệ đảng viên dự sinh hoạt"), "{path}: {}", page.text());
+    }
+}
+
 #[sqlx::test]
 async fn quarters_and_years_count_only_when_wholly_inside(pool: PgPool) {
     seed(&pool).await;
