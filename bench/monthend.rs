@@ -39,9 +39,15 @@ struct Reply {
 }
 
 impl Driver {
-    async fn send(&self, kind: &'static str, req: Request<Full<Bytes>>, want: StatusCode) -> Option<Reply> {
+    async fn send(
+        &self,
+        http: &Http,
+        kind: &'static str,
+        req: Request<Full<Bytes>>,
+        want: StatusCode,
+    ) -> Option<Reply> {
         let start = Instant::now();
-        let res = self.http.request(req).await;
+        let res = http.request(req).await;
         let reply = match res {
             Ok(res) => {
                 let status = res.status();
@@ -94,23 +100,36 @@ impl Driver {
         req.body(Full::from(body)).unwrap()
     }
 
-    async fn login(&self, username: &str) -> Option<String> {
+    async fn login(&self, http: &Http, username: &str) -> Option<String> {
         let form = [("username".into(), username.into()), ("password".into(), "chibo-2026".into())];
-        self.send("sign in", self.post("/login", None, &form), StatusCode::SEE_OTHER).await?.cookie
+        self.send(http, "sign in", self.post("/login", None, &form), StatusCode::SEE_OTHER).await?.cookie
+    }
+
+    /// A client whose connections come from loopback address number `n` (127.0.x.y): each secretary signs in from
+    /// their own address, as from their own phone, so the per-address sign-in limits see what they would in a
+    /// province, not 300 sign-ins from one machine.
+    fn client_from(n: usize) -> Http {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_local_address(Some(std::net::IpAddr::from([127, 0, (n / 250) as u8, (n % 250 + 2) as u8])));
+        Client::builder(TokioExecutor::new()).build(connector)
     }
 
     /// A secretary's month end: sign in, open the cell's page, the form, save the meeting, see the list.
-    async fn secretary(&self, username: &str, cell: &str, day: &str) {
-        let Some(cookie) = self.login(username).await else { return };
-        if self.send("cell page", self.get(&format!("/cells/{cell}"), &cookie), StatusCode::OK).await.is_none() {
+    async fn secretary(&self, http: &Http, username: &str, cell: &str, day: &str) {
+        let Some(cookie) = self.login(http, username).await else { return };
+        if self.send(http, "cell page", self.get(&format!("/cells/{cell}"), &cookie), StatusCode::OK).await.is_none() {
             return;
         }
-        let Some(page) =
-            self.send("meeting form", self.get(&format!("/cells/{cell}/meetings/new"), &cookie), StatusCode::OK).await
-        else {
+        let new = format!("/cells/{cell}/meetings/new");
+        let Some(page) = self.send(http, "meeting form", self.get(&new, &cookie), StatusCode::OK).await else {
             return;
         };
-        let mut form = form_values(&page.body);
+        // the meeting's form only (the header has a sign-out form with its own token)
+        let action = format!("action=\"/cells/{cell}/meetings\"");
+        let start = page.body.find(&action).and_then(|i| page.body[..i].rfind("<form")).unwrap_or(0);
+        let end = page.body[start..].find("</form>").map_or(page.body.len(), |e| start + e);
+        let mut form = form_values(&page.body[start..end]);
         for (k, v) in [
             ("held_on", day),
             ("started_at", "19:30"),
@@ -124,20 +143,21 @@ impl Driver {
             form.push((k.into(), v.into()));
         }
         let path = format!("/cells/{cell}/meetings");
-        if self.send("save meeting", self.post(&path, Some(&cookie), &form), StatusCode::SEE_OTHER).await.is_none() {
+        let save = self.post(&path, Some(&cookie), &form);
+        if self.send(http, "save meeting", save, StatusCode::SEE_OTHER).await.is_none() {
             return;
         }
-        self.send("meeting list", self.get(&path, &cookie), StatusCode::OK).await;
+        self.send(http, "meeting list", self.get(&path, &cookie), StatusCode::OK).await;
     }
 
     /// A committee viewer opening dashboards until the secretaries are done or time is up.
     async fn viewer(&self, units: &[String], done: &std::sync::atomic::AtomicBool) {
-        let Some(cookie) = self.login("bantochuc").await else { return };
+        let Some(cookie) = self.login(&self.http, "bantochuc").await else { return };
         let mut i = 0;
         while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < self.deadline {
             let unit = &units[i % units.len()];
             let kind = if i % units.len() == 0 { "province dashboard" } else { "district dashboard" };
-            self.send(kind, self.get(&format!("/dashboard/{unit}"), &cookie), StatusCode::OK).await;
+            self.send(&self.http, kind, self.get(&format!("/dashboard/{unit}"), &cookie), StatusCode::OK).await;
             i += 1;
         }
     }
@@ -279,18 +299,19 @@ async fn main() -> anyhow::Result<()> {
         let (d, u, done) = (driver.clone(), units.clone(), done.clone());
         viewer_tasks.push(tokio::spawn(async move { d.viewer(&u, &done).await }));
     }
-    let queue = Arc::new(Mutex::new(cells.into_iter().map(|(_, code)| code).collect::<Vec<_>>()));
+    let queue = Arc::new(Mutex::new(cells.into_iter().map(|(_, code)| code).enumerate().collect::<Vec<_>>()));
     let mut secretary_tasks = Vec::new();
     for _ in 0..concurrency {
         let (d, q, day) = (driver.clone(), queue.clone(), day.clone());
         secretary_tasks.push(tokio::spawn(async move {
             loop {
                 let next = q.lock().unwrap().pop();
-                let Some(code) = next else { break };
+                let Some((n, code)) = next else { break };
                 if Instant::now() >= d.deadline {
                     break;
                 }
-                d.secretary(&format!("bench-sec-{}", code.to_lowercase()), &code, &day).await;
+                let http = Driver::client_from(n);
+                d.secretary(&http, &format!("bench-sec-{}", code.to_lowercase()), &code, &day).await;
             }
         }));
     }

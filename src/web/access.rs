@@ -161,6 +161,21 @@ async fn admit(
         parts.extensions.insert(found);
         user
     };
+    let placed = check(access, target, &user, parts, state).await.map_err(refuse)?;
+    if let (Some(unit_id), Some(found)) = (placed, parts.extensions.get_mut::<CurrentUser>()) {
+        found.admitted = Some(unit_id);
+    }
+    Ok(())
+}
+
+/// The rule itself, for the user found: the unit the path's object is placed in (inside the scope), if any.
+async fn check(
+    access: Access,
+    target: Target,
+    user: &User,
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<i64>, AppError> {
     let role = user.role();
     let role_may = match access {
         Access::Public | Access::SignedIn | Access::ReadUnit | Access::Owner => true,
@@ -170,28 +185,28 @@ async fn admit(
         Access::Admin => role == Role::Admin,
     };
     if !role_may {
-        return Err(refuse(AppError::Forbidden));
+        return Err(AppError::Forbidden);
     }
     if target == Target::Nothing {
-        return Ok(());
+        return Ok(None);
     }
     let named = RawPathParams::from_request_parts(parts, state)
         .await
         .ok()
         .and_then(|p| p.iter().next().map(|(_, v)| v.to_string()))
-        .ok_or_else(|| refuse(AppError::NotFound))?;
+        .ok_or(AppError::NotFound)?;
     if target == Target::Token {
-        let id = named.parse::<i64>().map_err(|_| refuse(AppError::NotFound))?;
-        return match access::token_owner(state.pool(), id).await.map_err(|e| refuse(e.into()))? {
-            Some(owner) if owner == user.id => Ok(()),
-            Some(_) => Err(refuse(AppError::Forbidden)),
-            None => Err(refuse(AppError::NotFound)),
+        let id = named.parse::<i64>().map_err(|_| AppError::NotFound)?;
+        return match access::token_owner(state.pool(), id).await? {
+            Some(owner) if owner == user.id => Ok(None),
+            Some(_) => Err(AppError::Forbidden),
+            None => Err(AppError::NotFound),
         };
     }
-    match place(state, target, &named, user.unit_id).await.map_err(|e| refuse(e.into()))? {
-        Some(Placed { in_scope: true, .. }) => Ok(()),
-        Some(_) => Err(refuse(AppError::Forbidden)),
-        None => Err(refuse(AppError::NotFound)),
+    match place(state, target, &named, user.unit_id).await? {
+        Some(Placed { in_scope: true, unit_id }) => Ok(Some(unit_id)),
+        Some(_) => Err(AppError::Forbidden),
+        None => Err(AppError::NotFound),
     }
 }
 
