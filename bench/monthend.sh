@@ -6,12 +6,16 @@
 # Usage: DATABASE_URL=... bench/monthend.sh [SECRETARIES] [VIEWERS] [SECONDS]
 #   The database must hold the province demo (chibo demo --scale province); the run changes it (bench accounts,
 #   this month's meetings of the chosen cells). Never run in CI.
+#   BENCH_BINARY=path: serve with that build of chibo (e.g. an older commit's, to compare in one session); the
+#   driver is always this tree's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to a database with the province demo}"
 port="${BENCH_PORT:-3191}"
 cargo build --release --quiet --bin chibo --example monthend
-target/release/chibo serve --port "$port" >/tmp/chibo-monthend.log 2>&1 &
+bin="${BENCH_BINARY:-target/release/chibo}"
+"$bin" migrate
+"$bin" serve --port "$port" >/tmp/chibo-monthend.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

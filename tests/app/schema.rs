@@ -120,3 +120,42 @@ async fn the_query_cache_is_what_the_schema_says(pool: PgPool) {
     assert!(problems.is_empty(), "the query cache is stale; run scripts/sqlx-prepare\n{}", problems.join("\n"));
     println!("{checked} cached queries match the schema");
 }
+
+/// The two temporal rules come in two forms: on a day (`cell_of`, `parent_on`, used by the roll, the scope and the
+/// triggers) and as periods (the views `member_stints`, `unit_parent_periods`, used to place whole histories at once,
+/// where calling the day form per day would be too slow). Each form is written once; this test holds the two to the
+/// same answer on every day a member belongs (a unit is open), 2010–2026, a member's transfer and a unit's move
+/// included.
+#[sqlx::test]
+async fn the_day_and_period_forms_of_each_rule_agree(pool: PgPool) {
+    let app = crate::common::TestApp::new(pool).await;
+    sqlx::query(
+        "insert into unit_moves (unit_id, parent_id, effective_on)
+         select c.id, y.id, '2025-07-01' from units c, units y where c.code = 'B' and y.code = 'YY'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let disagreements: Vec<String> = sqlx::query_scalar(
+        "with days as (select d::date as day from generate_series('2009-12-31'::date, '2027-01-01', '1 day') d)
+         select format('member %s on %s: cell_of %s, member_stints %s', m.code, days.day, c.cell_id, s.cell_id)
+         from members m cross join days
+         cross join lateral cell_of(m.id, days.day) c(cell_id)
+         left join member_stints s on s.member_id = m.id and days.day >= s.start_on
+                                   and (s.end_on is null or days.day <= s.end_on)
+         where days.day >= m.joined_on and (m.left_on is null or days.day < m.left_on)
+           and c.cell_id is distinct from s.cell_id
+         union all
+         select format('unit %s on %s: parent_on %s, unit_parent_periods %s', u.code, days.day, p.parent_id, pp.parent_id)
+         from units u cross join days
+         cross join lateral parent_on(u.id, days.day) p(parent_id)
+         left join unit_parent_periods pp on pp.unit_id = u.id and days.day >= pp.start_on
+                                         and (pp.end_on is null or days.day <= pp.end_on)
+         where is_open(u.valid_from, u.valid_to, days.day) and p.parent_id is distinct from pp.parent_id
+         limit 10",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
