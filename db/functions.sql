@@ -477,6 +477,20 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE VIEW public.meeting_counts AS
+ SELECT m.id AS meeting_id,
+    COALESCE(m.present::bigint, a.present, 0::bigint) AS present,
+    COALESCE(m.excused::bigint, a.excused, 0::bigint) AS excused,
+    COALESCE(m.unexcused::bigint, a.unexcused, 0::bigint) AS unexcused,
+    COALESCE(m.exempt::bigint, a.exempt, 0::bigint) AS exempt
+   FROM meetings m
+     LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE attendance.status = 'present'::text) AS present,
+            count(*) FILTER (WHERE attendance.status = 'excused'::text) AS excused,
+            count(*) FILTER (WHERE attendance.status = 'unexcused'::text) AS unexcused,
+            count(*) FILTER (WHERE attendance.status = 'exempt'::text) AS exempt
+           FROM attendance
+          WHERE attendance.meeting_id = m.id) a ON true;
+
 CREATE OR REPLACE VIEW public.member_stints AS
  WITH seg AS (
          SELECT m_1.id AS member_id,

@@ -15,3 +15,18 @@ begin
     );
 end
 $$;
+
+-- A meeting's four counts, whether kept per member (attendance rows) or copied from a paper book (the meeting's own
+-- columns): one definition for the meeting's page and the cell's list.
+create view meeting_counts as
+select m.id as meeting_id,
+       coalesce(m.present, a.present, 0)::bigint as present,
+       coalesce(m.excused, a.excused, 0)::bigint as excused,
+       coalesce(m.unexcused, a.unexcused, 0)::bigint as unexcused,
+       coalesce(m.exempt, a.exempt, 0)::bigint as exempt
+from meetings m left join lateral (
+    select count(*) filter (where status = 'present') as present,
+           count(*) filter (where status = 'excused') as excused,
+           count(*) filter (where status = 'unexcused') as unexcused,
+           count(*) filter (where status = 'exempt') as exempt
+    from attendance where meeting_id = m.id) a on true;

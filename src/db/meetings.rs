@@ -32,22 +32,14 @@ impl MeetingSummary {
     }
 }
 
-// Both queries below count per-member rows where there are any, else take the four counts copied from a paper
-// book (`coalesce(m.present, a.present, 0)`).
+// Both queries below take the four counts from the view `meeting_counts` (migration 0010): per-member rows where
+// there are any, else the counts copied from a paper book.
 pub async fn list_for_cell(db: impl PgExecutor<'_>, cell_id: i64, limit: i64) -> sqlx::Result<Vec<MeetingSummary>> {
     sqlx::query_as!(
         MeetingSummary,
         r#"select m.id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.rating as "rating: Rating",
-                  coalesce(m.present, a.present, 0)::bigint as "present!",
-                  coalesce(m.excused, a.excused, 0)::bigint as "excused!",
-                  coalesce(m.unexcused, a.unexcused, 0)::bigint as "unexcused!",
-                  coalesce(m.exempt, a.exempt, 0)::bigint as "exempt!"
-           from meetings m left join lateral (
-               select count(*) filter (where status = 'present') as present,
-                      count(*) filter (where status = 'excused') as excused,
-                      count(*) filter (where status = 'unexcused') as unexcused,
-                      count(*) filter (where status = 'exempt') as exempt
-               from attendance where meeting_id = m.id) a on true
+                  c.present as "present!", c.excused as "excused!", c.unexcused as "unexcused!", c.exempt as "exempt!"
+           from meetings m join meeting_counts c on c.meeting_id = m.id
            where m.cell_id = $1 order by m.held_on desc, m.id desc limit $2"#,
         cell_id,
         limit
@@ -105,16 +97,8 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meetin
         r#"select m.id, m.cell_id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.content, m.resolution,
                   m.location, m.started_at, m.ended_at, m.rating as "rating: Rating", m.score, m.score_detail,
                   m.chair_id, m.minute_taker_id, m.version, m.present is not null as "counts_only!",
-                  coalesce(m.present, a.present, 0)::bigint as "present!",
-                  coalesce(m.excused, a.excused, 0)::bigint as "excused!",
-                  coalesce(m.unexcused, a.unexcused, 0)::bigint as "unexcused!",
-                  coalesce(m.exempt, a.exempt, 0)::bigint as "exempt!"
-           from meetings m left join lateral (
-               select count(*) filter (where status = 'present') as present,
-                      count(*) filter (where status = 'excused') as excused,
-                      count(*) filter (where status = 'unexcused') as unexcused,
-                      count(*) filter (where status = 'exempt') as exempt
-               from attendance where meeting_id = m.id) a on true
+                  c.present as "present!", c.excused as "excused!", c.unexcused as "unexcused!", c.exempt as "exempt!"
+           from meetings m join meeting_counts c on c.meeting_id = m.id
            where m.id = $1"#,
         id
     )

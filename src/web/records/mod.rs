@@ -92,22 +92,65 @@ struct UnitPage {
     back: String,
 }
 
-/// The forms of a cell's record page: (file, title, button, the field that names this unit).
-const CELL_FORMS: &[(&str, &str, &str, &str)] = &[
-    ("units.csv", "records.form.unit_edit", "records.form.save", "code"),
-    ("moves.csv", "records.form.move", "records.form.move_button", "code"),
-    ("classifications.csv", "records.form.cell_classification", "records.form.save_classification", "code"),
-    ("members.csv", "records.form.add_member", "records.form.add", "cell_code"),
-    ("assignments.csv", "records.form.assign", "records.form.assign_button", "cell_code"),
+/// A record page's form: (bundle file, title, button, the fields it fixes to this record).
+type FormSpec = (&'static str, &'static str, &'static str, &'static [&'static str]);
+
+/// The forms of a cell's record page.
+const CELL_FORMS: &[FormSpec] = &[
+    ("units.csv", "records.form.unit_edit", "records.form.save", &["code"]),
+    ("moves.csv", "records.form.move", "records.form.move_button", &["code"]),
+    (
+        "classifications.csv",
+        "records.form.cell_classification",
+        "records.form.save_classification",
+        &["subject", "code"],
+    ),
+    ("members.csv", "records.form.add_member", "records.form.add", &["cell_code"]),
+    ("assignments.csv", "records.form.assign", "records.form.assign_button", &["cell_code"]),
 ];
 
 /// The forms of a province's, district's or committee's record page.
-const UNIT_FORMS: &[(&str, &str, &str, &str)] = &[
-    ("units.csv", "records.form.unit_edit", "records.form.save", "code"),
-    ("moves.csv", "records.form.move", "records.form.move_button", "code"),
-    ("units.csv", "records.form.add_unit", "records.form.add", "parent_code"),
-    ("officials.csv", "records.form.add_official", "records.form.add", "unit_code"),
+const UNIT_FORMS: &[FormSpec] = &[
+    ("units.csv", "records.form.unit_edit", "records.form.save", &["code"]),
+    ("moves.csv", "records.form.move", "records.form.move_button", &["code"]),
+    ("units.csv", "records.form.add_unit", "records.form.add", &["parent_code"]),
+    ("officials.csv", "records.form.add_official", "records.form.add", &["unit_code"]),
 ];
+
+/// The forms of a member's record page.
+const MEMBER_FORMS: &[FormSpec] = &[
+    ("members.csv", "records.form.member_edit", "records.form.save", &["code", "cell_code"]),
+    ("transfers.csv", "records.form.transfer", "records.form.transfer_button", &["member_code"]),
+    ("exemptions.csv", "records.form.exemption", "records.form.save", &["member_code"]),
+    ("positions.csv", "records.form.position", "records.form.save", &["member_code", "cell_code"]),
+    ("trainings.csv", "records.trainings", "records.form.save", &["member_code"]),
+    (
+        "classifications.csv",
+        "records.form.member_classification",
+        "records.form.save_classification",
+        &["subject", "code"],
+    ),
+];
+
+/// A page's forms from their specs: `value` gives each fixed field's value; the first form (the record's own row)
+/// is filled with `own`; each shows the outcome of the user's last save through it (`job`).
+fn forms<'a>(
+    specs: &[FormSpec],
+    value: impl Fn(&str, &str) -> &'a str,
+    own: Option<&impl serde::Serialize>,
+    job: Option<&Job>,
+) -> Vec<RecordForm> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, &(file, title, button, fields))| {
+            let fixed: Vec<(&str, &str)> = fields.iter().map(|f| (*f, value(file, f))).collect();
+            let form = RecordForm::new(file, crate::tr(title), crate::tr(button), &fixed);
+            let form = if i == 0 { form.filled(own) } else { form };
+            form.after(job)
+        })
+        .collect()
+}
 
 async fn unit_page(
     State(state): State<AppState>,
@@ -124,19 +167,9 @@ async fn unit_page(
     let parent = ancestors.iter().rev().nth(1).cloned();
     let own = records::unit(pool, &code).await?;
     let specs = if unit.is_cell() { CELL_FORMS } else { UNIT_FORMS };
-    let forms = specs
-        .iter()
-        .map(|&(file, title, button, field)| {
-            // a cell's classification names its subject; only cells are classified here (members on their page)
-            let mut fixed = vec![(field, code.as_str())];
-            if file == "classifications.csv" {
-                fixed.insert(0, ("subject", ClassSubject::Cell.as_str()));
-            }
-            let form = RecordForm::new(file, crate::tr(title), crate::tr(button), &fixed);
-            let form = if (file, field) == ("units.csv", "code") { form.filled(own.as_ref()) } else { form };
-            form.after(job.as_ref())
-        })
-        .collect();
+    // only cells are classified here (members on their page)
+    let value = |_: &str, field: &str| if field == "subject" { ClassSubject::Cell.as_str() } else { code.as_str() };
+    let forms = forms(specs, value, own.as_ref(), job.as_ref());
     let classifications = records::classifications(pool, ClassSubject::Cell, &code).await?;
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
@@ -193,48 +226,14 @@ async fn member_page(
     let cell = units::by_code(pool, &cell_code).await?.ok_or(AppError::NotFound)?;
     require_manage(&state, &user, cell.id).await?;
     let job = job_of(&state, &user, &q).await?;
-    let forms: Vec<RecordForm> = vec![
-        RecordForm::new(
-            "members.csv",
-            crate::tr("records.form.member_edit"),
-            crate::tr("records.form.save"),
-            &[("code", &code), ("cell_code", &own.cell_code)],
-        )
-        .filled(Some(&own)),
-        RecordForm::new(
-            "transfers.csv",
-            crate::tr("records.form.transfer"),
-            crate::tr("records.form.transfer_button"),
-            &[("member_code", &code)],
-        ),
-        RecordForm::new(
-            "exemptions.csv",
-            crate::tr("records.form.exemption"),
-            crate::tr("records.form.save"),
-            &[("member_code", &code)],
-        ),
-        RecordForm::new(
-            "positions.csv",
-            crate::tr("records.form.position"),
-            crate::tr("records.form.save"),
-            &[("member_code", &code), ("cell_code", &cell_code)],
-        ),
-        RecordForm::new(
-            "trainings.csv",
-            crate::tr("records.trainings"),
-            crate::tr("records.form.save"),
-            &[("member_code", &code)],
-        ),
-        RecordForm::new(
-            "classifications.csv",
-            crate::tr("records.form.member_classification"),
-            crate::tr("records.form.save_classification"),
-            &[("subject", ClassSubject::Member.as_str()), ("code", &code)],
-        ),
-    ]
-    .into_iter()
-    .map(|f| f.after(job.as_ref()))
-    .collect();
+    let value = |file: &str, field: &str| match (file, field) {
+        (_, "subject") => ClassSubject::Member.as_str(),
+        // the cell they joined in is part of their own row; a position is held in the cell they are in now
+        ("members.csv", "cell_code") => own.cell_code.as_str(),
+        (_, "cell_code") => cell_code.as_str(),
+        _ => code.as_str(),
+    };
+    let forms = forms(MEMBER_FORMS, value, Some(&own), job.as_ref());
     let classifications = records::classifications(pool, ClassSubject::Member, &code).await?;
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     use chrono::Datelike;
