@@ -568,6 +568,8 @@ CREATE TRIGGER cell_month_stats_update AFTER UPDATE ON cell_month_stats REFERENC
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_places FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_reports FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_secretary_status FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER cell_secretary_status_delete AFTER DELETE ON cell_secretary_status REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_secretary_change');
@@ -676,6 +678,8 @@ CREATE TRIGGER reg18_assignments_years_d AFTER DELETE ON reg18_assignments REFER
 CREATE TRIGGER reg18_assignments_years_u AFTER UPDATE ON reg18_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
 
 CREATE TRIGGER announce_change AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');
+
+CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON tasks FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 

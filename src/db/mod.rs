@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod programmes;
 pub mod records;
 pub mod sessions;
+pub mod settings;
 pub mod units;
 pub mod users;
 pub mod vocab;

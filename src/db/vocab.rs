@@ -56,4 +56,5 @@ text_codes!(
     JobState,
     OutboxState,
     Metric,
+    ReportState,
 );

@@ -2,6 +2,7 @@
 pub mod limits;
 pub mod meeting;
 pub mod metrics;
+pub mod reports;
 pub mod role;
 pub mod text;
 pub mod time;

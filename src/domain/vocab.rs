@@ -220,6 +220,18 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where a cell-month's report stands (DOMAIN.md §10); no row is a draft.
+    ReportState "report_state" {
+        Draft = "draft",
+        Submitted = "submitted",
+        /// Approved: the month's meetings are locked.
+        Approved = "approved",
+        /// Sent back by the reviewer (or unlocked) with a reason, to be fixed and submitted again.
+        Returned = "returned",
+    }
+);
+
+code_enum!(
     /// The metrics of DOMAIN.md §5, in the order reports list them.
     Metric "metric" {
         AttendanceRate = "attendance_rate",
@@ -262,6 +274,7 @@ mod tests {
         round_trip::<JobState>();
         round_trip::<OutboxState>();
         round_trip::<Metric>();
+        round_trip::<ReportState>();
         assert_eq!("root".parse::<Role>().unwrap_err().of, "Role");
         assert_eq!(serde_json::to_string(&Metric::AttendanceRate).unwrap(), "\"attendance_rate\"");
         assert!(serde_json::from_str::<Metric>("\"reg18:advisory_staff\"").is_err());
@@ -292,5 +305,6 @@ mod tests {
         check::<JobState>(&vi, &en);
         check::<OutboxState>(&vi, &en);
         check::<Metric>(&vi, &en);
+        check::<ReportState>(&vi, &en);
     }
 }
