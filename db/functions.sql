@@ -181,6 +181,14 @@ AS $function$
         offset 0) p
 $function$;
 
+CREATE OR REPLACE FUNCTION public.published_reports_are_frozen()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    raise exception 'published_reports is append-only: a published report is never changed or removed';
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.rebuild_metric_stores()
  RETURNS void
  LANGUAGE plpgsql
@@ -666,6 +674,12 @@ CREATE TRIGGER positions_status_u AFTER UPDATE ON positions REFERENCING OLD TABL
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON programme_targets FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON programmes FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER announce_change AFTER INSERT ON published_reports FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER published_reports_frozen BEFORE DELETE OR UPDATE ON published_reports FOR EACH ROW EXECUTE FUNCTION published_reports_are_frozen();
+
+CREATE TRIGGER published_reports_no_truncate BEFORE TRUNCATE ON published_reports FOR EACH STATEMENT EXECUTE FUNCTION published_reports_are_frozen();
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON rating_criteria FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 

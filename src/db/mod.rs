@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod officials;
 pub mod outbox;
 pub mod programmes;
+pub mod published;
 pub mod records;
 pub mod sessions;
 pub mod settings;

@@ -13,6 +13,12 @@ impl Role {
         matches!(self, Role::Admin | Role::CommitteeClerk)
     }
 
+    /// May this role publish the report of a unit in its scope (DOMAIN.md §10)? Every role above the cell: a
+    /// committee, a district or the province publishes; a cell secretary reports through the monthly cycle.
+    pub fn can_publish_reports(self) -> bool {
+        !matches!(self, Role::CellSecretary)
+    }
+
     /// May this role see members' names? Only committee level and below, and administrators.
     pub fn can_see_names(self) -> bool {
         matches!(self, Role::Admin | Role::CommitteeClerk | Role::CellSecretary)

@@ -67,7 +67,7 @@ impl Target {
 pub fn consistent(access: Access, target: Target) -> bool {
     match access {
         Access::Public | Access::SignedIn => matches!(target, Target::Nothing),
-        Access::ReadUnit | Access::ReadNames | Access::EditCell | Access::ManageRecords => {
+        Access::ReadUnit | Access::ReadNames | Access::EditCell | Access::ManageRecords | Access::Publish => {
             !matches!(target, Target::Nothing | Target::User | Target::Token)
         }
         Access::Admin => matches!(target, Target::Nothing | Target::User),
@@ -182,6 +182,7 @@ async fn check(
         Access::ReadNames => role.can_see_names(),
         Access::EditCell => role.can_edit_meetings(),
         Access::ManageRecords => role.can_manage_records(),
+        Access::Publish => role.can_publish_reports(),
         Access::Admin => role == Role::Admin,
     };
     if !role_may {

@@ -22,6 +22,7 @@ pub mod meetings;
 mod members;
 pub mod problems;
 mod programmes;
+mod published;
 mod records;
 pub mod report;
 pub mod routes;
@@ -135,6 +136,7 @@ pub fn app_routes() -> Routes {
         .merge(dashboard::routes())
         .merge(followup::routes())
         .merge(programmes::routes())
+        .merge(published::routes())
         .merge(records::routes())
         .merge(upload::routes())
         .merge(lang::routes())

@@ -23,6 +23,9 @@ pub enum Access {
     EditCell,
     /// Committee clerks and administrators, for units, members and officials in their scope.
     ManageRecords,
+    /// Roles above the cell (administrators, province and district viewers, committee clerks), for a unit in their
+    /// scope: publishing its report (DOMAIN.md §10).
+    Publish,
     /// Administrators only, for users and units in their scope.
     Admin,
     /// Only the user a record belongs to (their own API tokens).

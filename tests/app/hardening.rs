@@ -312,6 +312,10 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 }
                 page
             }
+            "/dashboard/{code}/publish" => {
+                let form = admin.get("/dashboard/P/published").await.form_values();
+                admin.post("/dashboard/P/publish", &form).await
+            }
             other => panic!("no audit walk for POST {other}: teach tests/app/hardening.rs how to write through it"),
         };
         assert!(page.status.is_success() || page.status.is_redirection(), "POST {}: {}", spec.path, page.status);

@@ -16,6 +16,7 @@ mod jobs;
 mod meetings;
 mod metrics;
 mod outage;
+mod published;
 mod records;
 mod rollups;
 mod schema;
