@@ -17,6 +17,7 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod reporting;
 mod rollups;
 mod schema;
 mod security;
