@@ -140,6 +140,7 @@ async fn completeness_timeliness_and_approval_count_the_cell_months_due(pool: Pg
     let r = run(pool, "P", "2026-07", "2026-07", today).await;
     assert_eq!(r.reporting, Reporting::NothingDue);
     assert_eq!(r.figure(Metric::ReportingTimeliness).value, None);
+    assert!(chibo::web::report::json(&r)["reporting"].is_null());
 
     // the deadline moves to the 10th: B's March (submitted 10 April) and April (6 May) become on time
     settings(pool, m(2026, 3), 10).await;
@@ -216,7 +217,7 @@ async fn the_dashboard_the_exports_and_the_follow_up_show_reporting(pool: PgPool
     {
         assert!(text.contains(label), "{label} missing from {text}");
     }
-    assert!(text.contains("50,00 %"), "A of A and B reported: {text}");
+    assert!(text.contains("50,00 %") && text.contains("6 / 12"), "A of A and B reported: {text}");
 
     // a month with nothing due says so, with no 0 %
     let now = time::month_start(today).format("%Y-%m").to_string();
@@ -236,6 +237,7 @@ async fn the_dashboard_the_exports_and_the_follow_up_show_reporting(pool: PgPool
     assert_eq!(json["metrics"]["reporting_timeliness"]["denominator"], 12);
     assert_eq!(json["metrics"]["reports_approved"]["value"], 0.0);
     assert!(json["metrics"]["attendance_rate"].is_object(), "the old keys stay");
+    assert_eq!(json["reporting"], serde_json::json!({"from": from, "to": to}));
     assert!(
         chibo::web::report::csv(&r).contains(",reporting_timeliness,6,12,0.5,,\n"),
         "{}",
