@@ -21,10 +21,11 @@ begin
         union all
         select -1, * from unnest(olds))
     insert into unit_month_rollup as r (unit_id, child_id, month, regular_cells, present, expected, rated, good,
-                                        fair, average, weak)
+                                        fair, average, weak, submitted, on_time, approved)
     select l.unit_id, l.child_id, d.month, sum(d.sign * (d.regular_meetings > 0)::int),
            sum(d.sign * d.present), sum(d.sign * (d.present + d.excused + d.unexcused)), sum(d.sign * d.rated),
-           sum(d.sign * d.good), sum(d.sign * d.fair), sum(d.sign * d.average), sum(d.sign * d.weak)
+           sum(d.sign * d.good), sum(d.sign * d.fair), sum(d.sign * d.average), sum(d.sign * d.weak),
+           sum(d.sign * d.submitted), sum(d.sign * d.on_time), sum(d.sign * d.approved)
     from d join cell_places p on p.cell_id = d.cell_id and p.period = 'month' and p.starts_on = d.month
     cross join lateral chain_links(p.ancestors) l
     group by l.unit_id, d.month, l.child_id
@@ -32,7 +33,9 @@ begin
     on conflict (unit_id, month, child_id) do update set
         regular_cells = r.regular_cells + excluded.regular_cells, present = r.present + excluded.present,
         expected = r.expected + excluded.expected, rated = r.rated + excluded.rated, good = r.good + excluded.good,
-        fair = r.fair + excluded.fair, average = r.average + excluded.average, weak = r.weak + excluded.weak;
+        fair = r.fair + excluded.fair, average = r.average + excluded.average, weak = r.weak + excluded.weak,
+        submitted = r.submitted + excluded.submitted, on_time = r.on_time + excluded.on_time,
+        approved = r.approved + excluded.approved;
 
     -- a quarter is covered when it has one thematic meeting or more: the flag changes only around zero
     with d as (
@@ -142,6 +145,14 @@ AS $function$
     select valid_from <= day and (valid_to is null or day <= valid_to)
 $function$;
 
+CREATE OR REPLACE FUNCTION public.last_due_month(today date, deadline_day integer)
+ RETURNS date
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    select (date_trunc('month', (today - deadline_day)::timestamp) - interval '1 month')::date
+$function$;
+
 CREATE OR REPLACE FUNCTION public.meeting_months_changed(pairs_cell bigint[], pairs_month date[])
  RETURNS void
  LANGUAGE plpgsql
@@ -197,11 +208,12 @@ begin
     perform set_config('chibo.bulk', 'on', true);
     -- after a bulk load in this transaction the planner knows nothing of the new rows yet
     analyze units, unit_moves, members, member_transfers, meetings, attendance, meeting_guests, reg18_assignments,
-            officials, cell_classifications, member_classifications, positions, trainings;
+            officials, cell_classifications, member_classifications, positions, trainings, cell_reports, settings;
     perform refresh_cell_places();
     truncate cell_month_stats, cell_year_stats, cell_secretary_status;
     perform refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
-    from (select distinct cell_id, date_trunc('month', held_on)::date as month from meetings) x;
+    from (select distinct cell_id, date_trunc('month', held_on)::date as month from meetings
+          union select cell_id, month from cell_reports) x;
     analyze cell_month_stats;
     perform refresh_cell_year_stats(array_agg(cell_id), array_agg(year))
     from (select cell_id, year from cell_classifications
@@ -230,32 +242,44 @@ begin
         from (select distinct cell_id, month from unnest($1, $2) as p(cell_id, month)) p
         join meetings m on m.cell_id = p.cell_id and m.held_on >= p.month and m.held_on < (p.month + interval '1 month')
     $q$ into ids using pairs_cell, pairs_month;
-    if ids is null then
-        return;
-    end if;
     execute $q$
-        insert into cell_month_stats
-        select m.cell_id, date_trunc('month', m.held_on)::date,
-               count(*) filter (where m.kind = 'regular'),
-               coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, a.present, 0) end), 0),
-               coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, a.excused, 0) end), 0),
-               coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, a.unexcused, 0) end), 0),
-               count(*) filter (where m.kind = 'regular' and m.rating is not null),
-               count(*) filter (where m.kind = 'regular' and m.rating = 'good'),
-               count(*) filter (where m.kind = 'regular' and m.rating = 'fair'),
-               count(*) filter (where m.kind = 'regular' and m.rating = 'average'),
-               count(*) filter (where m.kind = 'regular' and m.rating = 'weak'),
-               count(*) filter (where m.kind = 'thematic')
-        from meetings m
-        left join (
-            select meeting_id,
-                   count(*) filter (where status = 'present') as present,
-                   count(*) filter (where status = 'excused') as excused,
-                   count(*) filter (where status = 'unexcused') as unexcused
-            from attendance where meeting_id = any($1) group by meeting_id) a on a.meeting_id = m.id
-        where m.id = any($1)
-        group by m.cell_id, date_trunc('month', m.held_on)
-    $q$ using ids;
+        insert into cell_month_stats (cell_id, month, regular_meetings, present, excused, unexcused, rated, good, fair,
+                                      average, weak, thematic_meetings, submitted, on_time, approved)
+        select coalesce(s.cell_id, r.cell_id), coalesce(s.month, r.month), coalesce(s.regular_meetings, 0),
+               coalesce(s.present, 0), coalesce(s.excused, 0), coalesce(s.unexcused, 0), coalesce(s.rated, 0),
+               coalesce(s.good, 0), coalesce(s.fair, 0), coalesce(s.average, 0), coalesce(s.weak, 0),
+               coalesce(s.thematic_meetings, 0), coalesce(r.submitted, 0), coalesce(r.on_time, 0),
+               coalesce(r.approved, 0)
+        from (
+            select m.cell_id, date_trunc('month', m.held_on)::date as month,
+                   count(*) filter (where m.kind = 'regular')::int as regular_meetings,
+                   coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, a.present, 0) end), 0) as present,
+                   coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, a.excused, 0) end), 0) as excused,
+                   coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, a.unexcused, 0) end), 0)
+                       as unexcused,
+                   count(*) filter (where m.kind = 'regular' and m.rating is not null)::int as rated,
+                   count(*) filter (where m.kind = 'regular' and m.rating = 'good')::int as good,
+                   count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
+                   count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
+                   count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
+                   count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
+            from meetings m
+            left join (
+                select meeting_id,
+                       count(*) filter (where status = 'present') as present,
+                       count(*) filter (where status = 'excused') as excused,
+                       count(*) filter (where status = 'unexcused') as unexcused
+                from attendance where meeting_id = any($1) group by meeting_id) a on a.meeting_id = m.id
+            where m.id = any($1)
+            group by m.cell_id, date_trunc('month', m.held_on)) s
+        full join (
+            select r.cell_id, r.month, (r.state in ('submitted', 'approved'))::int as submitted,
+                   coalesce(r.first_submitted_on <= report_deadline(r.month, $4), false)::int as on_time,
+                   (r.state = 'approved')::int as approved
+            from cell_reports r
+            join (select distinct cell_id, month from unnest($2, $3) as p(cell_id, month)) p
+              on p.cell_id = r.cell_id and p.month = r.month) r on r.cell_id = s.cell_id and r.month = s.month
+    $q$ using ids, pairs_cell, pairs_month, report_deadline_day();
 end $function$;
 
 CREATE OR REPLACE FUNCTION public.refresh_cell_places()
@@ -376,11 +400,12 @@ AS $function$
 begin
     truncate unit_month_rollup, unit_quarter_rollup, unit_year_rollup;
     insert into unit_month_rollup (unit_id, child_id, month, open_cells, regular_cells, present, expected, rated,
-                                   good, fair, average, weak, secretaries, trained)
+                                   good, fair, average, weak, secretaries, trained, submitted, on_time, approved)
     select l.unit_id, l.child_id, p.starts_on, count(*), count(*) filter (where s.regular_meetings > 0),
            coalesce(sum(s.present), 0), coalesce(sum(s.present + s.excused + s.unexcused), 0),
            coalesce(sum(s.rated), 0), coalesce(sum(s.good), 0), coalesce(sum(s.fair), 0),
-           coalesce(sum(s.average), 0), coalesce(sum(s.weak), 0), count(st.cell_id), coalesce(sum(st.trained), 0)
+           coalesce(sum(s.average), 0), coalesce(sum(s.weak), 0), count(st.cell_id), coalesce(sum(st.trained), 0),
+           coalesce(sum(s.submitted), 0), coalesce(sum(s.on_time), 0), coalesce(sum(s.approved), 0)
     from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
     left join cell_secretary_status st on st.cell_id = p.cell_id and st.month = p.starts_on
     cross join lateral chain_links(p.ancestors) l
@@ -409,6 +434,30 @@ begin
     analyze unit_year_rollup;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.report_deadline(month date, deadline_day integer)
+ RETURNS date
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    select (date_trunc('month', month::timestamp) + interval '1 month')::date + (deadline_day - 1)
+$function$;
+
+CREATE OR REPLACE FUNCTION public.report_deadline_day()
+ RETURNS integer
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select coalesce((select value::int from settings where key = 'report_deadline_day'), 5)
+$function$;
+
+CREATE OR REPLACE FUNCTION public.reporting_since()
+ RETURNS date
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select to_date(value, 'YYYY-MM') from settings where key = 'reporting_since'
+$function$;
+
 CREATE OR REPLACE FUNCTION public.rows_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -419,6 +468,24 @@ begin
     end if;
     execute format(tg_argv[0], case tg_op when 'INSERT' then 'new_rows' when 'DELETE' then 'old_rows'
                                    else '(select * from new_rows union all select * from old_rows)' end);
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.settings_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare deadline_day integer := report_deadline_day();
+begin
+    if stores_paused() then
+        return null;
+    end if;
+    perform refresh_cell_month_stats(array_agg(r.cell_id), array_agg(r.month))
+    from cell_reports r
+    left join cell_month_stats s on s.cell_id = r.cell_id and s.month = r.month
+    where coalesce(s.on_time, 0)
+          <> coalesce(r.first_submitted_on <= report_deadline(r.month, deadline_day), false)::int
+    having count(*) > 0;
     return null;
 end $function$;
 
@@ -578,6 +645,15 @@ CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON c
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_reports FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
+CREATE TRIGGER cell_reports_stats_delete AFTER DELETE ON cell_reports REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+           from (select distinct cell_id, month from %s r) x having count(*) > 0');
+
+CREATE TRIGGER cell_reports_stats_insert AFTER INSERT ON cell_reports REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+           from (select distinct cell_id, month from %s r) x having count(*) > 0');
+
+CREATE TRIGGER cell_reports_stats_update AFTER UPDATE ON cell_reports REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
+           from (select distinct cell_id, month from %s r) x having count(*) > 0');
+
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON cell_secretary_status FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER cell_secretary_status_delete AFTER DELETE ON cell_secretary_status REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION store_changed('apply_secretary_change');
@@ -694,6 +770,8 @@ CREATE TRIGGER reg18_assignments_years_u AFTER UPDATE ON reg18_assignments REFER
 CREATE TRIGGER announce_change AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER settings_stats AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION settings_changed();
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON tasks FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 

@@ -29,6 +29,8 @@ pub enum Reason {
     Weak(i64),
     /// Classified as failing its tasks in this year.
     FailedYear(i32),
+    /// The report of `month` (its first day) is past its deadline and not submitted (DOMAIN.md §10).
+    ReportOverdue { month: NaiveDate },
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +145,7 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::R
     })
     .filter(|c| !c.reasons.is_empty())
     .collect();
+    let watch = with_overdue_reports(pool, unit_id, today, watch).await?;
 
     // each of the three lists below is of the cells under the unit this month:
     // `cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $2 and ancestors @> ...)`
@@ -218,4 +221,49 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::R
     .await?;
 
     Ok(FollowUp { month, no_meeting, watch, absent_members, probation_due, small_cells })
+}
+
+/// The watch list with the cells whose report of one of the last three months due (from `reporting_since`) is past
+/// its deadline and neither submitted nor approved: each such month a reason, the cells in order of name.
+async fn with_overdue_reports(
+    pool: &PgPool,
+    unit_id: i64,
+    today: NaiveDate,
+    mut watch: Vec<CellFlag>,
+) -> sqlx::Result<Vec<CellFlag>> {
+    let settings = super::settings::get(pool).await?;
+    let Some(since) = settings.reporting_since else { return Ok(watch) };
+    let last_due = settings.last_due_month(today);
+    let first = add_months(last_due, -2).max(since);
+    if first > last_due {
+        return Ok(watch);
+    }
+    let overdue = sqlx::query!(
+        r#"select u.code, u.name, p.starts_on as month
+         from cell_places p join units u on u.id = p.cell_id
+         left join cell_reports r on r.cell_id = p.cell_id and r.month = p.starts_on
+         where p.period = 'month' and p.starts_on between $2 and $3 and p.ancestors @> array[$1::bigint]
+           and r.state is distinct from 'submitted' and r.state is distinct from 'approved'
+         order by u.name, p.starts_on"#,
+        unit_id,
+        first,
+        last_due
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut added = false;
+    for o in overdue {
+        let reason = Reason::ReportOverdue { month: o.month };
+        match watch.iter_mut().find(|c| c.code == o.code) {
+            Some(c) => c.reasons.push(reason),
+            None => {
+                added = true;
+                watch.push(CellFlag { code: o.code, name: o.name, reasons: vec![reason] });
+            }
+        }
+    }
+    if added {
+        watch.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(watch)
 }

@@ -12,7 +12,8 @@ use sqlx::{Decode, Postgres, Type};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{Figure, Period, add_months};
+use crate::domain::metrics::{Figure, Period, Reporting, add_months};
+use crate::domain::reports::Settings;
 use crate::domain::time;
 use crate::domain::vocab::{Metric, OfficialGroup, UnknownCode};
 
@@ -29,6 +30,8 @@ pub struct Report {
     /// The month in progress, when the period holds it: it does not count for `meeting_regularity` until it has
     /// ended (DOMAIN.md §5), and is shown as progress instead.
     pub progress: Option<Progress>,
+    /// The months the reporting metrics count (DOMAIN.md §10), or why none.
+    pub reporting: Reporting,
 }
 
 /// How far the month in progress is: cells that have held a regular meeting in it so far, of the cells open.
@@ -144,24 +147,37 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
     let current = time::month_start(today);
     let mut sums = Sums::default();
 
-    // monthly: attendance, good meetings, regularity (child 0 is a cell's own row)
+    // monthly: attendance, good meetings, regularity (child 0 is a cell's own row); and the reporting metrics over
+    // the cell-months open from `reporting_since` whose deadline has passed on `today` (the rules' SQL form,
+    // migration 0013, in the same round trip: their Rust form decides `Report::reporting` from the settings read here)
     let monthly = sqlx::query!(
-        r#"select grouping(child_id) = 1 as "total!", child_id as "child_id?",
+        r#"with w as materialized (
+            select s.since, s.day, case when s.since is not null then greatest($2::date, s.since) end as first,
+                   least($3::date, last_due_month($5, s.day)) as last
+            from (select reporting_since() as since, report_deadline_day() as day) s)
+         select grouping(child_id) = 1 as "total!", child_id as "child_id?",
                 coalesce(sum(present), 0)::bigint as "present!", coalesce(sum(expected), 0)::bigint as "expected!",
                 coalesce(sum(good), 0)::bigint as "good!", coalesce(sum(rated), 0)::bigint as "rated!",
                 coalesce(sum(regular_cells) filter (where month < $4), 0)::bigint as "regular!",
                 coalesce(sum(open_cells) filter (where month < $4), 0)::bigint as "open!",
-                min(month) as "first?", max(month) as "last?"
-         from unit_month_rollup where unit_id = $1 and month between $2 and $3
+                coalesce(sum(open_cells) filter (where month between w.first and w.last), 0)::bigint as "due!",
+                coalesce(sum(submitted) filter (where month between w.first and w.last), 0)::bigint as "submitted!",
+                coalesce(sum(on_time) filter (where month between w.first and w.last), 0)::bigint as "on_time!",
+                coalesce(sum(approved) filter (where month between w.first and w.last), 0)::bigint as "approved!",
+                min(month) as "first?", max(month) as "last?",
+                (select since from w) as "since?", (select day from w) as "deadline_day!"
+         from unit_month_rollup cross join w where unit_id = $1 and month between $2 and $3
          group by grouping sets ((child_id), ())"#,
         u,
         period.from,
         period.to,
         current,
+        today,
     )
     .fetch_all(pool)
     .await?;
     let mut covers = HashMap::new();
+    let mut settings = Settings::default();
     for r in monthly {
         let who = if r.total { None } else { r.child_id };
         // the total row of a unit with no month in the period (closed, or not yet open) has no first or last month
@@ -170,9 +186,13 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
         {
             covers.insert(child, ((first > period.from).then_some(first), (last < period.to).then_some(last)));
         }
+        settings = Settings { reporting_since: r.since, report_deadline_day: r.deadline_day as u32 };
         sums.add(who, Metric::AttendanceRate, r.present, r.expected);
         sums.add(who, Metric::GoodMeetingShare, r.good, r.rated);
         sums.add(who, Metric::MeetingRegularity, r.regular, r.open);
+        sums.add(who, Metric::ReportingCompleteness, r.submitted, r.due);
+        sums.add(who, Metric::ReportingTimeliness, r.on_time, r.due);
+        sums.add(who, Metric::ReportsApproved, r.approved, r.due);
     }
 
     let ended = Period { from: period.from, to: period.to.min(add_months(current, -1)) };
@@ -228,6 +248,7 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
     collect(&mut sums, Metric::SecretariesTrained, secretaries_trained(pool, u, day).await?);
 
     let mut report = build(pool, unit, asked, period, sums).await?;
+    report.reporting = Reporting::of(&settings, period, today);
     for c in &mut report.children {
         c.covers = covers.get(&c.unit.id).copied();
     }
@@ -385,7 +406,15 @@ async fn build(pool: &PgPool, unit: Unit, asked: Period, period: Period, mut sum
         children.push(ChildReport { metrics: figures(id, &s), unit: child, covers: None });
     }
     children.sort_by(|a, b| a.unit.name.cmp(&b.unit.name));
-    Ok(Report { unit, period: asked, metrics, reg18_by_group, children, progress: None })
+    Ok(Report {
+        unit,
+        period: asked,
+        metrics,
+        reg18_by_group,
+        children,
+        progress: None,
+        reporting: Reporting::NotRequired,
+    })
 }
 
 /// One month of a unit's history: the monthly metrics and the ratings of its regular meetings.

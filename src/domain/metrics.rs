@@ -78,6 +78,40 @@ pub fn add_months(d: NaiveDate, k: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).expect("valid month")
 }
 
+/// Which months of a period the reporting metrics (DOMAIN.md §10) count: the months open from `reporting_since`
+/// whose deadline has passed on the day asked. A period with none says why, and shows no 0 %.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporting {
+    /// No `reporting_since` is set: no month is required yet.
+    NotRequired,
+    /// The period ends before `reporting_since` (its first day).
+    BeforeSince { since: NaiveDate },
+    /// No month of the period has passed its deadline yet.
+    NothingDue,
+    /// The months counted (first days, inclusive): the whole period, or the part of it that is due.
+    Counted { from: NaiveDate, to: NaiveDate },
+}
+
+impl Reporting {
+    /// The months of `period` the reporting metrics count under `settings`, on `today`.
+    pub fn of(settings: &crate::domain::reports::Settings, period: Period, today: NaiveDate) -> Reporting {
+        let Some(since) = settings.reporting_since else { return Reporting::NotRequired };
+        if period.to < since {
+            return Reporting::BeforeSince { since };
+        }
+        let (from, to) = (period.from.max(since), period.to.min(settings.last_due_month(today)));
+        if from > to { Reporting::NothingDue } else { Reporting::Counted { from, to } }
+    }
+
+    /// The months counted, if any.
+    pub fn months(&self) -> Option<(NaiveDate, NaiveDate)> {
+        match *self {
+            Reporting::Counted { from, to } => Some((from, to)),
+            _ => None,
+        }
+    }
+}
+
 /// One metric for one unit and period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Figure {
@@ -167,6 +201,23 @@ mod tests {
         assert_eq!(p.whole_years(), Some((2020, 2022)));
         assert_eq!(Period::parse("2023-05", "2023-06").unwrap().whole_quarters(), None);
         assert_eq!(Period::parse("2023-04", "2023-06").unwrap().whole_quarters(), Some((d(2023, 4), d(2023, 4))));
+    }
+
+    #[test]
+    fn reporting_counts_the_months_due_from_reporting_since() {
+        use crate::domain::reports::Settings;
+        let s = Settings { reporting_since: Some(d(2026, 3)), report_deadline_day: 5 };
+        let year = Period::parse("2026-01", "2026-12").unwrap();
+        let on = |day| NaiveDate::from_ymd_opt(2026, 12, day).unwrap();
+        // on 5 December November is not yet due; on the 6th it is
+        assert_eq!(Reporting::of(&s, year, on(5)), Reporting::Counted { from: d(2026, 3), to: d(2026, 10) });
+        assert_eq!(Reporting::of(&s, year, on(6)), Reporting::Counted { from: d(2026, 3), to: d(2026, 11) });
+        let early = Period::parse("2025-01", "2026-02").unwrap();
+        assert_eq!(Reporting::of(&s, early, on(6)), Reporting::BeforeSince { since: d(2026, 3) });
+        let december = Period::parse("2026-12", "2026-12").unwrap();
+        assert_eq!(Reporting::of(&s, december, on(6)), Reporting::NothingDue);
+        assert_eq!(Reporting::of(&Settings::default(), year, on(6)), Reporting::NotRequired);
+        assert_eq!(Reporting::NothingDue.months(), None);
     }
 
     #[test]

@@ -232,7 +232,7 @@ code_enum!(
 );
 
 code_enum!(
-    /// The metrics of DOMAIN.md §5, in the order reports list them.
+    /// The metrics of DOMAIN.md §5 and §10, in the order reports list them.
     Metric "metric" {
         AttendanceRate = "attendance_rate",
         GoodMeetingShare = "good_meeting_share",
@@ -242,6 +242,12 @@ code_enum!(
         MembersGoodOrBetter = "members_good_or_better",
         SecretariesTrained = "secretaries_trained",
         Reg18Participation = "reg18_participation",
+        /// Cell-months due (§10) whose report is submitted or approved.
+        ReportingCompleteness = "reporting_completeness",
+        /// Cell-months due whose report was first submitted by its deadline.
+        ReportingTimeliness = "reporting_timeliness",
+        /// Cell-months due whose report is approved.
+        ReportsApproved = "reports_approved",
     }
 );
 

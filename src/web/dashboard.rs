@@ -18,7 +18,7 @@ use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::metrics::{self, ChildReport, MonthFigures, Report};
 use crate::db::units::{self, Unit};
-use crate::domain::metrics::{Figure, Period, add_months};
+use crate::domain::metrics::{Figure, Period, Reporting, add_months};
 use crate::domain::time;
 use crate::domain::vocab::{Metric, Rating};
 use crate::i18n;
@@ -57,13 +57,42 @@ impl DashboardQuery {
 }
 
 /// The metrics a dashboard shows in tiles and columns.
-const SHOWN: [Metric; 5] = [
+const SHOWN: [Metric; 8] = [
     Metric::AttendanceRate,
     Metric::GoodMeetingShare,
     Metric::MeetingRegularity,
     Metric::ThematicCoverage,
     Metric::Reg18Participation,
+    Metric::ReportingCompleteness,
+    Metric::ReportingTimeliness,
+    Metric::ReportsApproved,
 ];
+
+/// The metrics of the monthly reporting cycle (DOMAIN.md §10): counted over the months due only.
+const REPORTING: [Metric; 3] = [Metric::ReportingCompleteness, Metric::ReportingTimeliness, Metric::ReportsApproved];
+
+/// Under a reporting metric's figure: which months it counts, or why none (a period with nothing due shows no
+/// 0 %, and says so).
+fn reporting_note(report: &Report) -> Option<String> {
+    match report.reporting {
+        Reporting::NotRequired => Some(crate::tr("dash.reporting_not_required").to_string()),
+        Reporting::BeforeSince { since } => Some(crate::tr1("dash.reporting_before", time::format_month(since))),
+        Reporting::NothingDue => Some(crate::tr("dash.reporting_nothing_due").to_string()),
+        Reporting::Counted { from, to } if (from, to) != (report.period.from, report.period.to) => {
+            Some(crate::tr2("dash.reporting_counted", time::format_month(from), time::format_month(to)))
+        }
+        Reporting::Counted { .. } => None,
+    }
+}
+
+/// A report's tile for `metric`, with the note of the reporting metrics.
+fn report_tile(report: &Report, metric: Metric, months: &[MonthFigures]) -> Tile {
+    let mut t = tile(metric, &report.figure(metric), months);
+    if REPORTING.contains(&metric) {
+        t.note = reporting_note(report);
+    }
+    t
+}
 
 pub struct Tile {
     pub label: &'static str,
@@ -315,7 +344,7 @@ async fn show(
         tiles: SHOWN
             .iter()
             .map(|m| {
-                let mut t = tile(*m, &report.figure(*m), &months);
+                let mut t = report_tile(&report, *m, &months);
                 if *m == Metric::Reg18Participation && t.over_100 {
                     t.note = Some(crate::tr("dash.over_required").to_string());
                 }
@@ -423,7 +452,7 @@ async fn printable(
         issuer,
         period_label: period_label(&report.period),
         place_date: today.format(crate::tr("minutes.date_format")).to_string(),
-        tiles: Metric::ALL.iter().map(|m| tile(*m, &report.figure(*m), &[])).collect(),
+        tiles: Metric::ALL.iter().map(|m| report_tile(&report, *m, &[])).collect(),
         columns: SHOWN.iter().map(|m| (*m, m.label())).collect(),
         rows: table_rows(sorted_children(&report, None, false)),
         no_targets: !report.has_targets(),

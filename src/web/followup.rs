@@ -1,5 +1,5 @@
-//! The follow-up lists a committee acts on: cells without last month's meeting, the watch list, members absent
-//! without reason, probation reviews due, small cells and their commune cadres.
+//! The follow-up lists a committee acts on: cells without last month's meeting, the watch list (overdue monthly
+//! reports included), members absent without reason, probation reviews due, small cells and their commune cadres.
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
@@ -45,6 +45,7 @@ fn reason_text(r: &Reason) -> String {
         Reason::LowAttendance => crate::tr("followup.low_attendance").to_string(),
         Reason::Weak(n) => crate::tr1("followup.weak_n", n),
         Reason::FailedYear(year) => crate::tr1("followup.failed_year", year),
+        Reason::ReportOverdue { month } => crate::tr1("followup.report_overdue", time::format_month(month)),
     }
 }
 

@@ -13,14 +13,19 @@ fn metrics_json<K: Code>(list: &[(K, Figure)]) -> serde_json::Value {
     serde_json::Value::Object(list.iter().map(|(k, f)| (k.as_str().to_string(), figure(f))).collect())
 }
 
-/// The report contract of DOMAIN.md §9.
+/// The report contract of DOMAIN.md §9, with `reporting`: the months the reporting metrics (§10) count
+/// (`{"from", "to"}`), or null when none is due in the period (their figures are then 0 / 0, value null).
 pub fn json(r: &Report) -> serde_json::Value {
+    let reporting = r.reporting.months().map(|(from, to)| {
+        serde_json::json!({"from": from.format("%Y-%m").to_string(), "to": to.format("%Y-%m").to_string()})
+    });
     serde_json::json!({
         "unit": r.unit.code,
         "from": r.period.from_label(),
         "to": r.period.to_label(),
         "metrics": metrics_json(&r.metrics),
         "reg18_by_group": metrics_json(&r.reg18_by_group),
+        "reporting": reporting,
         "children": r.children.iter().map(|c| serde_json::json!({
             "unit": c.unit.code,
             "name": c.unit.name,

@@ -3,19 +3,32 @@ use sqlx::PgPool;
 
 use crate::metrics::d;
 
+/// The cell-month sums from the raw rows: the meetings' and the reports' (DOMAIN.md §10; a row per cell-month with
+/// either).
 const RECOMPUTED: &str = "
-    select m.cell_id, date_trunc('month', m.held_on)::date as month,
-           count(*) filter (where m.kind = 'regular')::int as regular_meetings,
-           coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present')) end), 0)::bigint as present,
-           coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'excused')) end), 0)::bigint as excused,
-           coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'unexcused')) end), 0)::bigint as unexcused,
-           count(*) filter (where m.kind = 'regular' and m.rating is not null)::int as rated,
-           count(*) filter (where m.kind = 'regular' and m.rating = 'good')::int as good,
-           count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
-           count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
-           count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
-           count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
-    from meetings m group by 1, 2";
+    select coalesce(s.cell_id, r.cell_id), coalesce(s.month, r.month), coalesce(s.regular_meetings, 0),
+           coalesce(s.present, 0), coalesce(s.excused, 0), coalesce(s.unexcused, 0), coalesce(s.rated, 0),
+           coalesce(s.good, 0), coalesce(s.fair, 0), coalesce(s.average, 0), coalesce(s.weak, 0),
+           coalesce(s.thematic_meetings, 0), coalesce(r.submitted, 0), coalesce(r.on_time, 0), coalesce(r.approved, 0)
+    from (select m.cell_id, date_trunc('month', m.held_on)::date as month,
+               count(*) filter (where m.kind = 'regular')::int as regular_meetings,
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present')) end), 0)::bigint as present,
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.excused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'excused')) end), 0)::bigint as excused,
+               coalesce(sum(case when m.kind = 'regular' then coalesce(m.unexcused, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'unexcused')) end), 0)::bigint as unexcused,
+               count(*) filter (where m.kind = 'regular' and m.rating is not null)::int as rated,
+               count(*) filter (where m.kind = 'regular' and m.rating = 'good')::int as good,
+               count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
+               count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
+               count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
+               count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
+        from meetings m group by 1, 2) s
+    full join (
+        select cell_id, month, (state in ('submitted', 'approved'))::int as submitted,
+               coalesce(first_submitted_on <= (month + interval '1 month')::date
+                        + coalesce((select value::int from settings where key = 'report_deadline_day'), 5) - 1,
+                        false)::int as on_time,
+               (state = 'approved')::int as approved
+        from cell_reports) r on r.cell_id = s.cell_id and r.month = s.month";
 
 async fn assert_rollups_agree(pool: &PgPool, when: &str) {
     let diff: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -43,8 +56,8 @@ async fn assert_rollups_agree(pool: &PgPool, when: &str) {
 async fn rollup_rows(tx: &mut sqlx::PgConnection) -> std::collections::BTreeSet<String> {
     let rows: Vec<String> = sqlx::query_scalar(
         "select 'm' || r::text from unit_month_rollup r
-         where (open_cells, regular_cells, present, expected, rated, good, fair, average, weak)
-               <> (0, 0, 0, 0, 0, 0, 0, 0, 0)
+         where (open_cells, regular_cells, present, expected, rated, good, fair, average, weak, submitted, on_time,
+                approved) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
          union all select 'q' || r::text from unit_quarter_rollup r where (open_cells, thematic_cells) <> (0, 0)
          union all select 'y' || r::text from unit_year_rollup r where (num, den) <> (0, 0)
          union all select 'c' || r::text from cell_year_stats r
@@ -148,6 +161,41 @@ async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
         sqlx::query(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{when}: {e}"));
         assert_rollups_agree(&pool, when).await;
     }
+
+    // the monthly reports (DOMAIN.md §10): written, approved, returned, the deadline day moved, deleted
+    for (sql, when) in [
+        (
+            "insert into cell_reports (cell_id, month, state, first_submitted_on, submitted_on)
+          select p.cell_id, p.starts_on, 'submitted', p.starts_on + 33 + (p.cell_id % 5)::int,
+                 p.starts_on + 33 + (p.cell_id % 5)::int
+          from cell_places p where p.period = 'month' and p.starts_on between date '2024-01-01' and date '2024-06-01'
+            and not exists (select 1 from cell_reports r where r.cell_id = p.cell_id and r.month = p.starts_on)
+            and p.cell_id % 3 <> 0",
+            "after reports were submitted",
+        ),
+        (
+            "update cell_reports set state = 'approved', approved_on = submitted_on + 3
+          where state = 'submitted' and month < date '2024-04-01' and cell_id % 2 = 0",
+            "after reports were approved",
+        ),
+        (
+            "update cell_reports set state = 'returned', returned_reason = 'Thiếu biên bản'
+          where state = 'submitted' and month = date '2024-05-01'",
+            "after reports were returned",
+        ),
+        (
+            "insert into settings (key, value) values ('report_deadline_day', '7')
+          on conflict (key) do update set value = excluded.value",
+            "after the deadline day moved",
+        ),
+        ("delete from cell_reports where month = date '2024-02-01'", "after reports were deleted"),
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap_or_else(|e| panic!("{when}: {e}"));
+        assert_rollups_agree(&pool, when).await;
+    }
+    let on_time: i64 =
+        sqlx::query_scalar("select coalesce(sum(on_time), 0) from cell_month_stats").fetch_one(&pool).await.unwrap();
+    assert!(on_time > 0, "some reports were on time");
 
     // secretaries: one leaves this month, others are trained this month, a training is struck off
     let today = chibo::domain::time::today();
