@@ -25,6 +25,7 @@ mod programmes;
 mod records;
 pub mod report;
 pub mod routes;
+mod settings;
 mod units;
 mod upload;
 mod view;
@@ -135,6 +136,7 @@ pub fn app_routes() -> Routes {
         .merge(dashboard::routes())
         .merge(followup::routes())
         .merge(programmes::routes())
+        .merge(settings::routes())
         .merge(records::routes())
         .merge(upload::routes())
         .merge(lang::routes())
