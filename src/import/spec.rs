@@ -182,7 +182,7 @@ pub const FILES: &[FileSpec] = &[
             c("month", Kind::Month),
             b("submitted_on", Kind::Date),
             b("approved_on", Kind::Date),
-            b("reason", Kind::Text(limits::TOPIC)),
+            b("reason", Kind::Text(limits::LONG_TEXT)),
         ],
     },
     FileSpec {

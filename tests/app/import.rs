@@ -121,6 +121,11 @@ async fn export_import_into_an_empty_database_and_export_again_gives_the_same_by
     assert_eq!(rows(&copy).await, before);
     let same = import::import_quiet(&pool, import::read_dir(&first).unwrap(), false).await.unwrap();
     assert!(same.problems.is_empty(), "{:?}", rendered(&same));
+    let returned: i64 = sqlx::query_scalar("select count(*) from cell_reports where state = 'returned'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(returned, 1, "a report the bundle restates as it is keeps its review");
     let third = temp_dir("export3");
     import::export::export(&pool, &third).await.unwrap();
     for (name, _) in &files {
