@@ -88,6 +88,13 @@ pub const QUERIES: &[(&str, &str)] = &[
              select c.year, 'member', m.code, c.level from member_classifications c join members m on m.id = c.member_id
          ) x order by year, subject, code collate \"C\"",
     ),
+    (
+        "reports.csv",
+        "select u.code as cell_code, to_char(r.month, 'YYYY-MM') as month, r.first_submitted_on as submitted_on,
+                r.approved_on, r.reason
+         from cell_reports r join units u on u.id = r.cell_id order by u.code collate \"C\", r.month",
+    ),
+    ("settings.csv", "select key, value from settings order by key collate \"C\""),
 ];
 
 /// A row of `units.csv`.

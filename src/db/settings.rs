@@ -45,7 +45,10 @@ pub async fn set(pool: &PgPool, actor: &Actor, new: Settings) -> sqlx::Result<()
         action: "update",
         entity: "settings",
         entity_id: "reporting".into(),
-        unit_id: None,
+        // the settings hold for the whole tree: the change concerns its top unit
+        unit_id: sqlx::query_scalar!("select id from units where parent_id is null order by id limit 1")
+            .fetch_optional(&mut *tx)
+            .await?,
         before: Some(json(&before)),
         after: Some(json(&new)),
     };

@@ -20,6 +20,8 @@ pub struct Buffers {
     pub trainings: CopyBuffer,
     pub cell_classifications: CopyBuffer,
     pub member_classifications: CopyBuffer,
+    pub cell_reports: CopyBuffer,
+    pub settings: CopyBuffer,
 }
 
 struct Official {
@@ -48,7 +50,10 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
         trainings: CopyBuffer::new("trainings", "member_id, trained_on, course"),
         cell_classifications: CopyBuffer::new("cell_classifications", "cell_id, year, level"),
         member_classifications: CopyBuffer::new("member_classifications", "member_id, year, level"),
+        cell_reports: CopyBuffer::new("cell_reports", ""),
+        settings: CopyBuffer::new("settings", ""),
     };
+    let mut reports = super::reports::Reports::new(today);
 
     // Officials: province leaders, district leaders and staff, three grassroots committee members per committee.
     let mut officials: Vec<(usize, Official)> = Vec::new(); // (unit index, official)
@@ -128,9 +133,13 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             let skip =
                 !open || (is_current_month && ci == s.demo_cell) || rng.random_bool(if cell.weak { 0.3 } else { 0.01 });
             let held_on = date(y, m, rng.random_range(3..=12));
-            if !skip && held_on <= today && closes.is_none_or(|c| held_on <= c) {
+            let regular = !skip && held_on <= today && closes.is_none_or(|c| held_on <= c);
+            if regular {
                 meeting_id += 1;
                 write_meeting(rng, &mut b, s, ci, meeting_id, held_on, MeetingKind::Regular, &assigned, today);
+            }
+            if open {
+                reports.month(cell_id, month, regular, cell.weak, ci == s.demo_cell);
             }
             let thematic_month = m % 3 == 2;
             let thematic_day = date(y, m, rng.random_range(15..=25));
@@ -168,6 +177,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             }
         }
     }
+    b.cell_reports = reports.cell_reports;
+    b.settings = reports.settings_rows;
     b
 }
 

@@ -2,6 +2,7 @@
 //! restructure of 1 July 2025 (districts closed; communes directly under the province).
 mod activity;
 pub mod names;
+mod reports;
 mod structure;
 
 use anyhow::bail;
@@ -150,6 +151,8 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> anyhow::Resu
         trainings,
         cell_classifications,
         member_classifications,
+        cell_reports,
+        settings,
     } = activity;
     for buffer in [
         units,
@@ -167,6 +170,9 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> anyhow::Resu
         tasks,
         cell_classifications,
         member_classifications,
+        // after the meetings: an approved month locks its meetings
+        cell_reports,
+        settings,
     ] {
         let table = buffer.table;
         let rows = buffer.send(&mut tx).await?;

@@ -171,6 +171,34 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("classifications.csv", unknown("(select * from s_classifications where subject = 'cell')", "code", UNITS)),
         ("classifications.csv", not_cell("(select * from s_classifications where subject = 'cell')", "code")),
         ("classifications.csv", unknown("(select * from s_classifications where subject = 'member')", "code", MEMBERS)),
+        ("reports.csv", dup("s_reports", "cell_code, to_char(month, 'YYYY-MM')", "cell_code / month")),
+        ("reports.csv", unknown("s_reports", "cell_code", UNITS)),
+        ("reports.csv", not_cell("s_reports", "cell_code")),
+        (
+            "reports.csv",
+            "select line, 'approved_on', 'approved_unsubmitted', array[]::text[] from s_reports
+             where approved_on is not null and submitted_on is null"
+                .into(),
+        ),
+        ("reports.csv", order("s_reports", "approved_on", "submitted_on")),
+        (
+            "reports.csv",
+            "select line, 'submitted_on', 'submitted_early', array[to_char(month, 'MM/YYYY')] from s_reports
+             where submitted_on < month"
+                .into(),
+        ),
+        ("settings.csv", dup("s_settings", "key", "key")),
+        (
+            "settings.csv",
+            // the values the `settings` table's checks allow (migration 0011)
+            "select line, 'value', 'month', array[value] from s_settings
+             where not broken and key = 'reporting_since' and value !~ '^[0-9]{4}-(0[1-9]|1[0-2])$'
+             union all
+             select line, 'value', 'number', array[value, '1', '28'] from s_settings
+             where not broken and key = 'report_deadline_day'
+               and case when value ~ '^[0-9]{1,2}$' then value::int not between 1 and 28 else true end"
+                .into(),
+        ),
     ]
 }
 
@@ -320,6 +348,15 @@ pub fn after() -> Vec<(&'static str, String)> {
                 .into(),
         ),
     ];
+    checks.push((
+        "reports.csv",
+        // a cell reports the months it is open on some day of (DOMAIN.md §10, its place as in §4)
+        "select s.line, 'month', 'report_closed', array[u.code, to_char(s.month, 'MM/YYYY')]
+         from s_reports s join units u on u.code = s.cell_code
+         where not s.broken and u.kind = 'cell'
+           and ((s.month + interval '1 month')::date <= u.valid_from or s.month > u.valid_to)"
+            .into(),
+    ));
     checks.extend(nesting());
     checks
 }

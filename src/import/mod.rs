@@ -123,8 +123,7 @@ pub async fn import_as(
     let mut present = Vec::new();
     for (name, bytes) in &files {
         let Some(spec) = spec::spec(name) else {
-            let names: Vec<_> = spec::FILES.iter().map(|f| f.name).collect();
-            out.problems.push(Problem::new(name, 0, "not_bundle", &[&names.join(", ")]));
+            out.problems.push(Problem::not_bundle(name));
             continue;
         };
         let Ok(text) = std::str::from_utf8(bytes) else {
@@ -467,6 +466,35 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
          where not s.broken and s.subject = 'member'
          on conflict (member_id, year) do update set level = excluded.level
          where member_classifications.level <> excluded.level",
+    )
+    .await?;
+    // after the meetings: an approved month locks its meetings
+    m.apply(
+        "reports.csv",
+        "cell_reports",
+        "insert into cell_reports (cell_id, month, state, first_submitted_on, submitted_on, approved_on, reason)
+         select u.id, s.month,
+                case when s.approved_on is not null then 'approved'
+                     when s.submitted_on is not null then 'submitted' else 'draft' end,
+                s.submitted_on, s.submitted_on, s.approved_on, s.reason
+         from s_reports s join units u on u.code = s.cell_code where not s.broken
+         on conflict (cell_id, month) do update set state = excluded.state,
+             first_submitted_on = excluded.first_submitted_on, submitted_on = excluded.submitted_on,
+             submitted_by = case when excluded.submitted_on is null then null else cell_reports.submitted_by end,
+             approved_on = excluded.approved_on,
+             approved_by = case when excluded.approved_on is null then null else cell_reports.approved_by end,
+             reason = excluded.reason, returned_reason = null, updated_at = now()
+         where (cell_reports.first_submitted_on, cell_reports.approved_on, cell_reports.reason)
+               is distinct from (excluded.first_submitted_on, excluded.approved_on, excluded.reason)",
+    )
+    .await?;
+    m.apply(
+        "settings.csv",
+        "settings",
+        "insert into settings (key, value)
+         select key, case when key = 'report_deadline_day' then value::int::text else value end
+         from s_settings where not broken
+         on conflict (key) do update set value = excluded.value where settings.value <> excluded.value",
     )
     .await?;
     out.changed.retain(|_, n| *n > 0);

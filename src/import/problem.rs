@@ -61,6 +61,10 @@ pub const KEYS: &[&str] = &[
     "kind_under",
     "kind_over",
     "kind_changed",
+    "month",
+    "approved_unsubmitted",
+    "submitted_early",
+    "report_closed",
     "db",
 ];
 
@@ -98,6 +102,12 @@ impl Problem {
             key: format!("{PREFIX}{key}"),
             args: args.iter().map(|s| clip(s, QUOTE_MAX)).collect(),
         }
+    }
+
+    /// `file` is no file of a bundle: the message lists the bundle's files, which are ours and never cut.
+    pub fn not_bundle(file: &str) -> Problem {
+        let names: Vec<_> = crate::import::spec::FILES.iter().map(|f| f.name).collect();
+        Problem { args: vec![names.join(", ")], ..Problem::new(file, 0, "not_bundle", &[]) }
     }
 
     /// [`Problem::at`] with the values as found (by the SQL checks).
@@ -202,9 +212,9 @@ mod tests {
         let p = Problem::with_args("x.csv", 1, Some(&long), "choice", vec![long.clone(), long.clone()]);
         assert!(p.located("{column}{0}{1}{0}{1}{0}{1}").chars().count() <= MESSAGE_MAX);
         // the bundle's own lists are never cut
-        let names: Vec<_> = crate::import::spec::FILES.iter().map(|f| f.name).collect();
-        let p = Problem::new("notes.csv", 0, "not_bundle", &[&names.join(", ")]);
-        assert!(p.located("{0}").ends_with("classifications.csv"), "{}", p.located("{0}"));
+        let p = Problem::not_bundle("notes.csv");
+        assert!(p.located("{0}").starts_with("notes.csv: units.csv, "), "{}", p.located("{0}"));
+        assert!(p.located("{0}").ends_with("reports.csv, settings.csv"), "{}", p.located("{0}"));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Kind {
     /// Free text of at most this many characters.
     Text(usize),
     Date,
+    /// A month, `YYYY-MM`, staged as its first day.
+    Month,
     Time,
     Int(i64, i64),
     Choice(&'static [&'static str]),
@@ -44,6 +46,9 @@ const fn b(name: &'static str, kind: Kind) -> Col {
 }
 
 const COUNT: Kind = Kind::Int(0, 1_000_000);
+
+/// The keys of `settings.csv` (the `settings` table's, migration 0011).
+pub const SETTING_KEYS: &[&str] = &["reporting_since", "report_deadline_day"];
 
 /// Every file of a bundle, in the order they are written (and their errors listed).
 pub const FILES: &[FileSpec] = &[
@@ -169,6 +174,22 @@ pub const FILES: &[FileSpec] = &[
             c("level", Kind::Choice(ClassLevel::CODES)),
         ],
     },
+    FileSpec {
+        name: "reports.csv",
+        table: "s_reports",
+        cols: &[
+            c("cell_code", Kind::Code),
+            c("month", Kind::Month),
+            b("submitted_on", Kind::Date),
+            b("approved_on", Kind::Date),
+            b("reason", Kind::Text(limits::LONG_TEXT)),
+        ],
+    },
+    FileSpec {
+        name: "settings.csv",
+        table: "s_settings",
+        cols: &[c("key", Kind::Choice(SETTING_KEYS)), c("value", Kind::Text(limits::CODE))],
+    },
 ];
 
 pub fn spec(name: &str) -> Option<&'static FileSpec> {
@@ -180,7 +201,7 @@ impl FileSpec {
     fn sql_type(kind: Kind) -> &'static str {
         match kind {
             Kind::Code | Kind::Text(_) | Kind::Choice(_) => "text",
-            Kind::Date => "date",
+            Kind::Date | Kind::Month => "date",
             Kind::Time => "time",
             Kind::Int(..) => "integer",
         }
@@ -245,6 +266,7 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
         Kind::Date => {
             (v.len() != 10 || NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err()).then(|| ("date", Vec::new()))
         }
+        Kind::Month => (v.len() != 7 || crate::domain::time::parse_month(v).is_none()).then(|| ("month", Vec::new())),
         Kind::Time => (v.len() != 5 || NaiveTime::parse_from_str(v, "%H:%M").is_err()).then(|| ("time", Vec::new())),
         Kind::Int(lo, hi) => match v.parse::<i64>() {
             Ok(n) if (lo..=hi).contains(&n) => None,
@@ -257,6 +279,10 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
         args.extend(extra.iter().map(String::as_str));
         bad(key, &args);
         return None;
+    }
+    if let Kind::Month = col.kind {
+        // staged as the month's first day
+        return Some(format!("{v}-01"));
     }
     Some(v.to_string())
 }
@@ -351,7 +377,7 @@ mod tests {
     fn every_file_has_a_distinct_name_table_and_columns() {
         let mut names: Vec<_> = FILES.iter().map(|f| f.name).collect();
         names.dedup();
-        assert_eq!(names.len(), 13);
+        assert_eq!(names.len(), 15);
         for f in FILES {
             let mut cols: Vec<_> = f.cols.iter().map(|c| c.name).collect();
             cols.sort();

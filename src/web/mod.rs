@@ -26,6 +26,7 @@ mod published;
 mod records;
 pub mod report;
 pub mod routes;
+mod settings;
 mod units;
 mod upload;
 mod view;
@@ -137,6 +138,7 @@ pub fn app_routes() -> Routes {
         .merge(followup::routes())
         .merge(programmes::routes())
         .merge(published::routes())
+        .merge(settings::routes())
         .merge(records::routes())
         .merge(upload::routes())
         .merge(lang::routes())

@@ -326,3 +326,49 @@ fn a_unit_rule_on_a_path_that_names_no_unit_is_refused() {
     }
     let _ = chibo::web::Routes::default().get("/probe", Access::ReadUnit, inside);
 }
+
+/// The reporting settings hold for the whole tree: every administrator sees them, only an administrator of its
+/// top unit changes them; the values are checked at their fields and the change is audited.
+#[sqlx::test]
+async fn only_an_administrator_of_the_whole_tree_changes_the_reporting_settings(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let unit_id = chibo::db::units::by_code(&app.pool, "D1").await.unwrap().unwrap().id;
+    let password_hash = crate::common::hash(crate::common::PASSWORD).await;
+    let new = chibo::db::users::NewUser {
+        username: "admin_d1",
+        display_name: "admin_d1",
+        password_hash,
+        role: Role::Admin,
+        unit_id,
+    };
+    chibo::db::users::create(&app.pool, &chibo::db::audit::Actor::cli(), new).await.unwrap();
+
+    let mut district = app.login("admin_d1").await;
+    let page = district.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Chỉ quản trị viên toàn tỉnh"), "{}", page.text());
+    let csrf = page.input("csrf").unwrap();
+    let form = [("csrf", csrf.as_str()), ("reporting_since", "2025-01"), ("report_deadline_day", "7")];
+    assert_eq!(district.post("/admin/settings", &form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("settings").await, 0);
+
+    let mut admin = app.login("admin").await;
+    let csrf = admin.get("/admin/settings").await.input("csrf").unwrap();
+    let bad = [("csrf", csrf.as_str()), ("reporting_since", "2025-13"), ("report_deadline_day", "31")];
+    let page = admin.post("/admin/settings", &bad).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().contains("Nhập tháng theo dạng YYYY-MM") && page.text().contains("Nhập số nguyên từ 1 đến 28"));
+    assert_eq!(page.input("report_deadline_day").as_deref(), Some("31"), "the form comes back as typed");
+    assert_eq!(app.count("settings").await, 0);
+
+    let before = app.count("audit_log").await;
+    let form = [("csrf", csrf.as_str()), ("reporting_since", "2025-01"), ("report_deadline_day", "7")];
+    let page = admin.post("/admin/settings", &form).await;
+    assert_eq!(page.location.as_deref(), Some("/admin/settings?saved=1"));
+    let s = chibo::db::settings::get(&app.pool).await.unwrap();
+    assert_eq!((s.reporting_since, s.report_deadline_day), (chibo::domain::time::parse_month("2025-01"), 7));
+    assert_eq!(app.count("audit_log").await, before + 1);
+    let page = admin.get("/admin/settings?saved=1").await;
+    assert!(page.text().contains("Đã lưu thiết lập"));
+    assert_eq!(page.input("reporting_since").as_deref(), Some("2025-01"));
+}

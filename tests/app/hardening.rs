@@ -288,6 +288,11 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let form = [("csrf", admin_csrf.as_str()), ("target", "DA16/good_meeting_share/")];
                 admin.post("/admin/programmes/targets/remove", &form).await
             }
+            "/admin/settings" => {
+                let form =
+                    [("csrf", admin_csrf.as_str()), ("reporting_since", "2026-01"), ("report_deadline_day", "5")];
+                admin.post("/admin/settings", &form).await
+            }
             "/units/{code}/records" => {
                 let form = [
                     ("csrf", admin_csrf.as_str()),

@@ -54,6 +54,8 @@ async fn rows(pool: &PgPool) -> Vec<i64> {
         "attendance",
         "meeting_guests",
         "member_classifications",
+        "cell_reports",
+        "settings",
         "audit_log",
     ] {
         counts.push(
@@ -73,7 +75,18 @@ async fn export_import_into_an_empty_database_and_export_again_gives_the_same_by
         .unwrap();
     let first = temp_dir("export1");
     let files = import::export::export(&pool, &first).await.unwrap();
-    assert_eq!(files.len(), 13, "every file of DOMAIN.md §8 is written");
+    assert_eq!(files.len(), 15, "every file of DOMAIN.md §8 and §10 is written");
+    // the reporting cycle travels too: the settings, and reports in every state (a returned one comes back as
+    // submitted: the file holds the dates, not the review)
+    let settings = std::fs::read_to_string(first.join("settings.csv")).unwrap();
+    assert_eq!(settings, "key,value\nreport_deadline_day,5\nreporting_since,2025-01\n");
+    let reports = std::fs::read_to_string(first.join("reports.csv")).unwrap();
+    assert!(reports.starts_with("cell_code,month,submitted_on,approved_on,reason\n"), "{reports:.200}");
+    let report_lines: Vec<&str> = reports.lines().skip(1).collect();
+    assert!(report_lines.len() > 100, "{} report rows", report_lines.len());
+    assert!(report_lines.iter().any(|l| l.ends_with(",,,")), "a draft");
+    assert!(report_lines.iter().any(|l| l.split(',').nth(3).is_some_and(str::is_empty) && !l.ends_with(",,,")));
+    assert!(report_lines.iter().any(|l| l.split(',').nth(4).is_some_and(|r| !r.is_empty())), "a reason");
 
     let copy = empty_database(&pool, "imported").await;
     let out = import::import_quiet(&copy, import::read_dir(&first).unwrap(), false).await.unwrap();
@@ -95,12 +108,24 @@ async fn export_import_into_an_empty_database_and_export_again_gives_the_same_by
     }
 
     // the same bundle again changes nothing, in either database
+    let states: Vec<(String, i64)> =
+        sqlx::query_as("select state, count(*) from cell_reports group by state order by state")
+            .fetch_all(&copy)
+            .await
+            .unwrap();
+    assert!(states.iter().all(|(s, _)| s != "returned"), "{states:?}");
+    assert_eq!(chibo::db::settings::get(&copy).await.unwrap(), chibo::db::settings::get(&pool).await.unwrap());
     let before = rows(&copy).await;
     let again = import::import_quiet(&copy, import::read_dir(&first).unwrap(), false).await.unwrap();
     assert!(again.problems.is_empty() && again.total_changed() == 0, "{:?}", again.changed);
     assert_eq!(rows(&copy).await, before);
     let same = import::import_quiet(&pool, import::read_dir(&first).unwrap(), false).await.unwrap();
     assert!(same.problems.is_empty(), "{:?}", rendered(&same));
+    let returned: i64 = sqlx::query_scalar("select count(*) from cell_reports where state = 'returned'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(returned, 1, "a report the bundle restates as it is keeps its review");
     let third = temp_dir("export3");
     import::export::export(&pool, &third).await.unwrap();
     for (name, _) in &files {
@@ -111,6 +136,7 @@ async fn export_import_into_an_empty_database_and_export_again_gives_the_same_by
     }
 }
 
+const REPORTS_HEADER: &str = "cell_code,month,submitted_on,approved_on,reason";
 const MEETING_HEADER: &str =
     "ref,cell_code,held_on,kind,topic,started_at,ended_at,rating,score,present,excused,unexcused,exempt";
 const GOOD_MEETING: &str = "X1,A,2026-10-08,regular,Sinh hoạt thường kỳ tháng 10,14:00,16:00,good,92,,,,";
@@ -257,6 +283,74 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
             "transfers.csv:2: effective_on must be after joined_on",
         ),
         (
+            "a month that is none",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2026-13,,,\n"))],
+            "reports.csv:2: month: bad month '2026-13' (expected YYYY-MM)",
+        ),
+        (
+            "a report of an unknown cell",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nZZ,2026-10,2026-11-02,,\n"))],
+            "reports.csv:2: cell_code: unknown 'ZZ' (not in the bundle nor in the database)",
+        ),
+        (
+            "a report of a unit that is not a cell",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nXL,2026-10,2026-11-02,,\n"))],
+            "reports.csv:2: cell_code: 'XL' is not a cell",
+        ),
+        (
+            "a report approved without being submitted",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2026-10,,2026-11-03,\n"))],
+            "reports.csv:2: approved_on: a report cannot be approved without submitted_on",
+        ),
+        (
+            "a report approved before it was submitted",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2026-10,2026-11-03,2026-11-02,\n"))],
+            "reports.csv:2: approved_on must not be before submitted_on",
+        ),
+        (
+            "a report submitted before its month",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2026-10,2026-09-30,,\n"))],
+            "reports.csv:2: submitted_on: a month's report cannot be submitted before the month begins (10/2026)",
+        ),
+        (
+            "a cell's month reported twice",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2026-10,2026-11-02,,\nA,2026-10,,,\n"))],
+            "reports.csv:3: duplicate cell_code / month 'A / 2026-10' (also on line 2)",
+        ),
+        (
+            "a month before the cell opened",
+            vec![("reports.csv", format!("{REPORTS_HEADER}\nA,2019-12,2020-01-03,,\n"))],
+            "reports.csv:2: cell 'A' is not open in 12/2019",
+        ),
+        (
+            "a month after the cell closed",
+            vec![
+                ("units.csv", "code,kind,name,parent_code,valid_from,valid_to,cell_type\nN6,cell,Chi bộ cũ,XL,2020-01-01,2024-06-30,village\n".into()),
+                ("reports.csv", format!("{REPORTS_HEADER}\nN6,2024-06,2024-07-01,,\nN6,2024-07,2024-08-01,,\n")),
+            ],
+            "reports.csv:3: cell 'N6' is not open in 07/2024",
+        ),
+        (
+            "a setting that is none",
+            vec![("settings.csv", "key,value\ndeadline,5\n".into())],
+            "settings.csv:2: key: 'deadline' is not one of: reporting_since, report_deadline_day",
+        ),
+        (
+            "reporting_since that is no month",
+            vec![("settings.csv", "key,value\nreporting_since,2025/01\n".into())],
+            "settings.csv:2: value: bad month '2025/01' (expected YYYY-MM)",
+        ),
+        (
+            "a deadline day past the 28th",
+            vec![("settings.csv", "key,value\nreport_deadline_day,31\n".into())],
+            "settings.csv:2: value: '31' is not a whole number from 1 to 28",
+        ),
+        (
+            "a setting given twice",
+            vec![("settings.csv", "key,value\nreport_deadline_day,5\nreport_deadline_day,6\n".into())],
+            "settings.csv:3: duplicate key 'report_deadline_day' (also on line 2)",
+        ),
+        (
             "a file that is not part of a bundle",
             vec![("people.csv", "code\nM1\n".into())],
             "people.csv: not a bundle file",
@@ -323,6 +417,41 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
     assert_eq!(again.total_changed(), 0);
     let report = report_json(&pool, "A", "2026-10", "2026-10").await;
     assert!(report.contains(r#""attendance_rate":{"denominator":4,"met":null,"numerator":3"#), "{report}");
+
+    // reports and settings made right are written, once; their states follow their dates
+    let reports = format!(
+        "{REPORTS_HEADER}\nA,2026-08,,,\nA,2026-09,2026-10-04,2026-10-06,\nA,2026-10,2026-11-07,,\n\
+         B,2026-10,2026-11-02,,\"Lũ, đường bị chia cắt\"\n"
+    );
+    let good = [
+        ("reports.csv", reports.as_str()),
+        ("settings.csv", "key,value\nreporting_since,2026-01\nreport_deadline_day,05\n"),
+    ];
+    let out = import::import_quiet(&pool, bundle(&good), false).await.unwrap();
+    assert!(out.problems.is_empty() && out.written, "{:?}", rendered(&out));
+    assert_eq!((out.changed.get("cell_reports"), out.changed.get("settings")), (Some(&4), Some(&2)));
+    type Day = Option<chrono::NaiveDate>;
+    let stored: Vec<(String, String, Day, Day, Option<String>)> = sqlx::query_as(
+        "select u.code, r.state, r.first_submitted_on, r.approved_on, r.reason from cell_reports r
+         join units u on u.id = r.cell_id order by u.code, r.month",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    assert_eq!(
+        stored,
+        [
+            ("A".into(), "draft".into(), None, None, None),
+            ("A".into(), "approved".into(), d("2026-10-04"), d("2026-10-06"), None),
+            ("A".into(), "submitted".into(), d("2026-11-07"), None, None),
+            ("B".into(), "submitted".into(), d("2026-11-02"), None, Some("Lũ, đường bị chia cắt".into())),
+        ]
+    );
+    let settings = chibo::db::settings::get(&pool).await.unwrap();
+    assert_eq!((settings.reporting_since, settings.report_deadline_day), (d("2026-01-01"), 5));
+    let again = import::import_quiet(&pool, bundle(&good), false).await.unwrap();
+    assert!(again.problems.is_empty() && again.total_changed() == 0, "{:?}", again.changed);
 }
 
 #[sqlx::test]

@@ -20,11 +20,11 @@ pub const MAX_UPLOAD: usize = 400 * 1024 * 1024;
 /// What the zips of one upload (an uploaded zip, or an XLSX workbook, itself a zip) may expand to. Counted on the
 /// bytes actually produced while each entry is streamed, never on the sizes the zip's headers declare; the first
 /// cap passed refuses the upload, naming the entry, and nothing is written. Chosen to take the province demo's
-/// bundle (241 MB of CSV in 13 files, the largest `attendance.csv` ≈ 200 MB, zipped to 25 MB) with room to
+/// bundle (241 MB of CSV in the files, the largest `attendance.csv` ≈ 200 MB, zipped to 25 MB) with room to
 /// spare, and to refuse a zip bomb after expanding about 1 MB of it.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// entries in one zip (a bundle has 13 files; a workbook of 13 sheets about 30 entries)
+    /// entries in one zip (a bundle has 15 files; a workbook of 15 sheets about 30 entries)
     pub entries: usize,
     /// bytes one entry expands to
     pub entry: u64,

@@ -5,7 +5,7 @@ use super::{Budget, Limits, MB};
 use crate::import::csv::write_field;
 use crate::import::problem::{QUOTE_MAX, clip};
 
-/// A workbook has a sheet per bundle file (13 files): more sheets than this refuse it.
+/// A workbook has a sheet per bundle file (15 files): more sheets than this refuse it.
 const MAX_SHEETS: usize = 64;
 /// A workbook's sheet is a bundle file: at most 13 columns (meetings.csv). A value beyond this column refuses it.
 const MAX_SHEET_COLS: u32 = 64;
