@@ -17,6 +17,7 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod reminders;
 mod rollups;
 mod schema;
 mod security;
