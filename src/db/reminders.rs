@@ -2,6 +2,7 @@
 //! notices shown on the users' home pages. Sending is `jobs::reminders`, through the outbox.
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor, PgPool};
+use std::collections::HashSet;
 
 use super::audit::{self, Actor, Change};
 use crate::domain::Role;
@@ -87,6 +88,12 @@ pub async fn add_notice(conn: &mut PgConnection, n: NewNotice<'_>, now: DateTime
     Ok(done.rows_affected() == 1)
 }
 
+/// Those of `keys` that notices have already.
+pub async fn known_notices(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<HashSet<String>> {
+    let known = sqlx::query_scalar!("select key from notices where key = any($1)", keys).fetch_all(db).await?;
+    Ok(known.into_iter().collect())
+}
+
 /// A notice as a home page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -97,6 +104,9 @@ pub struct Notice {
     /// The cells it names whose report is still not submitted, by name.
     pub cells: Vec<String>,
 }
+
+/// At most this many notices on a page (a cell that never reports would gather one a month).
+pub const MAX_SHOWN: usize = 3;
 
 /// The notices of `user_id` about `unit_id` not dismissed, the latest per month and kind, newest month first;
 /// one whose cells have all submitted since is no longer shown.
@@ -118,6 +128,7 @@ pub async fn notices(db: impl PgExecutor<'_>, user_id: i64, unit_id: i64) -> sql
     .fetch_all(db)
     .await?;
     rows.retain(|n| !n.cells.is_empty());
+    rows.truncate(MAX_SHOWN);
     Ok(rows)
 }
 

@@ -220,7 +220,7 @@ impl Reminder<'_> {
 }
 
 /// Decides the reminders due on the day of `ctx.now` (Vietnam's) and records each once.
-async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
+pub async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
     let pool = &ctx.pool;
     let today = time::local(ctx.now).date_naive();
     let settings = settings::get(pool).await?;
@@ -233,7 +233,9 @@ async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
     if let Some(stage) = stage_before(days_left).filter(|_| settings.required(month)) {
         let cells = reminders::pending_cells(pool, month).await?;
         let ids: Vec<i64> = cells.iter().map(|c| c.cell_id).collect();
-        for to in &reminders::recipients(pool, Role::CellSecretary, &ids).await? {
+        let secretaries = reminders::recipients(pool, Role::CellSecretary, &ids).await?;
+        let mut due = Vec::new();
+        for to in &secretaries {
             let Some(cell) = cells.iter().find(|c| c.cell_id == to.unit_id) else { continue };
             let kind = format!("due{stage}");
             let r = Reminder {
@@ -247,8 +249,9 @@ async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
                 cells: vec![cell],
                 days_left,
             };
-            made += remind(pool, &channels, &r, ctx.now).await?;
+            due.push(r);
         }
+        made += record(pool, &channels, due, ctx.now).await?;
     }
 
     // after it: the last month whose deadline has passed, to the clerks of each committee with overdue cells
@@ -262,7 +265,9 @@ async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
             }
         }
         let committees: Vec<i64> = by_committee.keys().copied().collect();
-        for to in &reminders::recipients(pool, Role::CommitteeClerk, &committees).await? {
+        let clerks = reminders::recipients(pool, Role::CommitteeClerk, &committees).await?;
+        let mut due = Vec::new();
+        for to in &clerks {
             let Some(cells) = by_committee.get(&to.unit_id) else { continue };
             let name = cells[0].committee_name.as_deref().unwrap_or_default();
             let r = Reminder {
@@ -276,13 +281,33 @@ async fn plan(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
                 cells: cells.clone(),
                 days_left: 0,
             };
-            made += remind(pool, &channels, &r, ctx.now).await?;
+            due.push(r);
         }
+        made += record(pool, &channels, due, ctx.now).await?;
     }
     if made > 0 {
         tracing::info!("reminders: {made} notices and messages to send");
     }
     Ok(())
+}
+
+/// Records the reminders not recorded yet (their notice is there: it was written with their outbox items), so that
+/// the hourly runs after the first cost one query. How many notices and items are new.
+async fn record(
+    pool: &PgPool,
+    channels: &Channels,
+    due: Vec<Reminder<'_>>,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let keys: Vec<String> = due.iter().map(|r| key(&r.kind, r.to.user_id, r.unit_id, r.month, "app")).collect();
+    let known = reminders::known_notices(pool, &keys).await?;
+    let mut made = 0;
+    for (r, app_key) in due.iter().zip(&keys) {
+        if !known.contains(app_key) {
+            made += remind(pool, channels, r, now).await?;
+        }
+    }
+    Ok(made)
 }
 
 /// Records one reminder: its notice and its outbox items, in one transaction. How many are new.

@@ -336,6 +336,35 @@ async fn secretaries_are_reminded_before_the_deadline_and_clerks_after_it_once_e
     assert!(!sec.get("/cells/A").await.text().contains("Báo cáo tháng 11/2026"));
 }
 
+/// Two planners at the same moment (the lease normally keeps the second one out): each reminder is made once.
+#[sqlx::test]
+async fn two_planners_at_once_make_each_reminder_once(pool: PgPool) {
+    let app = app_with_contacts(pool, "2026-11").await;
+    let ch = Arc::new(channels(Some(25), Some("http://127.0.0.1:9/sms")));
+    let ctx = |now| chibo::jobs::Ctx {
+        pool: app.pool.clone(),
+        kind: reminders::PLAN.into(),
+        payload: serde_json::Value::Null,
+        attempt: 1,
+        now,
+    };
+    let now = at("2026-12-06T08:00:00");
+    let (a, b) = tokio::join!(reminders::plan(ctx(now), ch.clone()), reminders::plan(ctx(now), ch.clone()));
+    a.unwrap();
+    b.unwrap();
+    reminders::plan(ctx(now + chrono::TimeDelta::hours(1)), ch).await.unwrap();
+    // November is overdue: A and B under Xuân Lập's clerk (e-mail and phone), C under Côn Lôn (no clerk)
+    let keys: Vec<String> =
+        sqlx::query_scalar("select idempotency_key from outbox order by 1").fetch_all(&app.pool).await.unwrap();
+    let clerk: i64 =
+        sqlx::query_scalar("select id from users where username = 'clerk'").fetch_one(&app.pool).await.unwrap();
+    let xl: i64 = sqlx::query_scalar("select id from units where code = 'XL'").fetch_one(&app.pool).await.unwrap();
+    let expected: Vec<String> =
+        ["email", "webhook"].iter().map(|c| format!("reminder:overdue:{clerk}:{xl}:2026-11:{c}")).collect();
+    assert_eq!(keys, expected);
+    assert_eq!(app.count("notices").await, 1);
+}
+
 #[sqlx::test]
 async fn no_reminder_for_months_before_reporting_since_or_submitted_cells(pool: PgPool) {
     let app = app_with_contacts(pool, "2026-12").await;
