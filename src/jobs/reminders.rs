@@ -368,8 +368,13 @@ async fn send_email(ctx: Ctx, channels: Arc<Channels>) -> Outcome {
         .message_id(Some(format!("<{}@chibo>", m.id.replace(':', "."))))
         .header(ContentType::TEXT_PLAIN)
         .body(body)?;
-    let mut transport =
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host).port(smtp.port).timeout(Some(SEND_TIMEOUT));
+    // the EHLO name: this machine's (lettre's own lookup is a feature left out)
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let hello = Some(host.trim()).filter(|h| !h.is_empty()).unwrap_or("localhost").to_string();
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
+        .hello_name(lettre::transport::smtp::extension::ClientId::Domain(hello))
+        .port(smtp.port)
+        .timeout(Some(SEND_TIMEOUT));
     if let Some((user, password)) = &smtp.credentials {
         transport = transport.credentials((user.clone(), password.clone()).into());
     }
