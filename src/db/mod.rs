@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod programmes;
 pub mod published;
 pub mod records;
+pub mod reminders;
 pub mod sessions;
 pub mod settings;
 pub mod units;

@@ -186,3 +186,52 @@ pub async fn attempt_succeeded(db: impl PgExecutor<'_>, username: &str, ip: &str
         .await
         .map(|_| ())
 }
+
+/// A user's phone and e-mail (migration 0014), used only for reminders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+pub async fn contact(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Contact> {
+    let row =
+        sqlx::query_as!(Contact, "select phone, email from users where id = $1", user_id).fetch_optional(db).await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// The contacts of `user_ids` that have one, by user id.
+pub async fn contacts(db: impl PgExecutor<'_>, user_ids: &[i64]) -> sqlx::Result<Vec<(i64, Contact)>> {
+    let rows = sqlx::query!(
+        "select id, phone, email from users where id = any($1) and (phone is not null or email is not null)",
+        user_ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, Contact { phone: r.phone, email: r.email })).collect())
+}
+
+/// Sets a user's own phone and e-mail (as `domain::contact` normalised them), audited with before and after.
+pub async fn set_contact(pool: &PgPool, actor: &Actor, user: &User, new: &Contact) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_as!(Contact, "select phone, email from users where id = $1 for update", user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if before == *new {
+        return tx.commit().await;
+    }
+    sqlx::query!("update users set phone = $2, email = $3 where id = $1", user.id, new.phone, new.email)
+        .execute(&mut *tx)
+        .await?;
+    let json = |c: &Contact| serde_json::json!({ "phone": c.phone, "email": c.email });
+    let change = Change {
+        action: "update",
+        entity: "user",
+        entity_id: user.id.to_string(),
+        unit_id: Some(user.unit_id),
+        before: Some(json(&before)),
+        after: Some(json(new)),
+    };
+    audit::record(&mut tx, actor, change).await?;
+    tx.commit().await
+}

@@ -1,4 +1,5 @@
 //! Pure types and rules of the domain: no I/O here, so everything is unit-tested directly.
+pub mod contact;
 pub mod limits;
 pub mod meeting;
 pub mod metrics;

@@ -14,6 +14,7 @@
 //! [`direct_worker`] (`db::outbox::enqueue_held`) and run with [`run_held`], under the same lease: if the instance
 //! stops, another one claims the item and its handler says what became of the work (`import::interrupted`).
 pub mod import;
+pub mod reminders;
 mod runner;
 
 pub use runner::{Config, Runner, Running, run_held};
@@ -129,9 +130,11 @@ impl Registry {
 /// Outbox items done this long ago are forgotten.
 pub const KEEP_DONE: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
-/// What `chibo serve` runs: the imports' handlers and the outbox's own upkeep.
+/// What `chibo serve` runs: the imports' handlers, the reminders (on the channels the environment sets) and the
+/// outbox's own upkeep.
 pub fn standard() -> Registry {
-    import::register(Registry::new()).every("outbox.prune", Duration::from_secs(24 * 3600), |ctx: Ctx| async move {
+    let registry = reminders::register(import::register(Registry::new()), reminders::Channels::from_env());
+    registry.every("outbox.prune", Duration::from_secs(24 * 3600), |ctx: Ctx| async move {
         let pruned = crate::db::outbox::prune(&ctx.pool, ctx.now - KEEP_DONE).await?;
         if pruned > 0 {
             tracing::info!("outbox: {pruned} items done more than {} days ago forgotten", KEEP_DONE.num_days());

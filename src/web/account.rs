@@ -1,4 +1,5 @@
-//! A user's own account: change the password, create and revoke API tokens.
+//! A user's own account: the phone and e-mail reminders go to, change the password, create and revoke API tokens;
+//! the reminders shown on the home pages ([`Notices`]) and their dismissal.
 use crate::web::extract::Form;
 use crate::web::extract::Path;
 use askama::Template;
@@ -12,11 +13,15 @@ use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
 use crate::db::credentials::{self, ApiToken};
-use crate::db::users;
+use crate::db::{reminders, users};
+use crate::domain::{contact, time};
+use crate::web::extract::LocalPath;
 
 pub fn routes() -> Routes {
     Routes::default()
         .get("/account", Access::SignedIn, menu_page)
+        .post("/account/contact", Access::SignedIn, save_contact)
+        .post("/account/notices/dismiss", Access::SignedIn, dismiss_notice)
         .get("/account/password", Access::SignedIn, password_page)
         .post("/account/password", Access::SignedIn, change_password)
         .get("/account/tokens", Access::SignedIn, tokens_page)
@@ -42,12 +47,103 @@ pub fn password_problem(new: &str, confirm: &str) -> Option<&'static str> {
 #[template(path = "account/menu.html")]
 struct MenuPage {
     layout: Layout,
+    /// the phone and e-mail as stored, or as typed when refused
+    phone: String,
+    email: String,
+    /// (field, message) of what was refused
+    errors: Vec<(&'static str, &'static str)>,
+    saved: bool,
+}
+
+impl MenuPage {
+    fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, m)| *m)
+    }
 }
 
 /// Everything about one's account, and the pages an administrator keeps, in words a village secretary reads: the
 /// header keeps to one line on a phone and links here.
-async fn menu_page(user: CurrentUser) -> AppResult<Html<String>> {
-    Ok(Html(MenuPage { layout: Layout::new(&user) }.render()?))
+async fn menu_page(State(state): State<AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+    let c = users::contact(state.pool(), user.user.id).await?;
+    let (phone, email) = (c.phone.unwrap_or_default(), c.email.unwrap_or_default());
+    Ok(Html(MenuPage { layout: Layout::new(&user), phone, email, errors: Vec::new(), saved: false }.render()?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ContactForm {
+    csrf: Option<String>,
+    phone: String,
+    email: String,
+}
+
+/// The user's own phone and e-mail, used only for reminders; each refused at its field.
+async fn save_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<ContactForm>,
+) -> AppResult<Response> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let (phone, email) = (contact::phone(&form.phone), contact::email(&form.email));
+    let errors: Vec<(&'static str, &'static str)> = [("phone", phone.as_ref().err()), ("email", email.as_ref().err())]
+        .into_iter()
+        .filter_map(|(field, problem)| problem.map(|p| (field, crate::tr(p.key()))))
+        .collect();
+    let (Ok(phone), Ok(email), true) = (phone, email, errors.is_empty()) else {
+        let page = MenuPage { layout: Layout::new(&user), phone: form.phone, email: form.email, errors, saved: false };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    };
+    let new = users::Contact { phone, email };
+    users::set_contact(state.pool(), &user.actor(), &user.user, &new).await?;
+    let (phone, email) = (new.phone.unwrap_or_default(), new.email.unwrap_or_default());
+    Ok(Html(MenuPage { layout: Layout::new(&user), phone, email, errors: Vec::new(), saved: true }.render()?)
+        .into_response())
+}
+
+/// The reminders a home page shows its user about its unit (`templates/notices.html`), with the page to come back
+/// to after a dismissal.
+pub struct Notices {
+    pub items: Vec<reminders::Notice>,
+    pub back: String,
+}
+
+impl Notices {
+    pub async fn load(state: &AppState, user: &CurrentUser, unit_id: i64, back: &str) -> AppResult<Notices> {
+        let items = reminders::notices(state.pool(), user.user.id, unit_id).await?;
+        Ok(Notices { items, back: back.to_string() })
+    }
+
+    /// "Báo cáo tháng 11/2026 hạn ngày 05/12/2026 …"
+    pub fn text(&self, n: &reminders::Notice) -> String {
+        let (month, deadline) = (time::format_month(n.month), time::format_date(n.deadline));
+        if n.overdue {
+            crate::tr3("notice.overdue", month, deadline, n.cells.join(", "))
+        } else {
+            crate::tr2("notice.due", month, deadline)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DismissForm {
+    csrf: Option<String>,
+    id: Option<i64>,
+    next: Option<String>,
+}
+
+/// Hides one of the user's own notices (with the earlier ones of its month), then back to the page it was on.
+async fn dismiss_notice(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<DismissForm>,
+) -> AppResult<Redirect> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let id = form.id.ok_or(AppError::NotFound)?;
+    if !reminders::dismiss(state.pool(), &user.actor(), user.user.id, id, chrono::Utc::now()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(LocalPath::parse_or(form.next.as_deref(), "/").redirect())
 }
 
 #[derive(Template)]

@@ -43,6 +43,16 @@ struct UsersPage {
     me: i64,
     /// A reset link just issued: (user name, link), shown once.
     issued: Option<(String, String)>,
+    /// the phone and e-mail of those who gave them (for reminders), by user id
+    contacts: std::collections::HashMap<i64, users::Contact>,
+}
+
+impl UsersPage {
+    /// A user's phone and e-mail, as one line.
+    fn contact(&self, id: &i64) -> String {
+        let Some(c) = self.contacts.get(id) else { return String::new() };
+        [c.phone.as_deref(), c.email.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+    }
 }
 
 async fn render_users(
@@ -56,7 +66,10 @@ async fn render_users(
     let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
     let paused_names = credentials::sign_in_paused(state.pool(), &names).await?;
     let paused = users.iter().filter(|u| paused_names.contains(&u.username)).map(|u| u.id).collect();
-    Ok(Html(UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued }.render()?))
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let contacts = users::contacts(state.pool(), &ids).await?.into_iter().collect();
+    let page = UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts };
+    Ok(Html(page.render()?))
 }
 
 #[derive(Deserialize, Default)]

@@ -35,6 +35,7 @@ struct HomePage {
     done_task: Option<Task>,
     /// this page's address, to come back to after an undo
     here: String,
+    notices: super::account::Notices,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -82,6 +83,7 @@ async fn home(
         can_see_names: user.role().can_see_names(),
         done_task,
         here: format!("/cells/{code}"),
+        notices: super::account::Notices::load(&state, &user, cell.id, &format!("/cells/{code}")).await?,
         cell,
     };
     Ok(Html(page.render()?))

@@ -36,6 +36,7 @@ struct UnitPage {
     /// for each child cell, by id: (a regular meeting logged this month, the day of its latest meeting)
     status: std::collections::HashMap<i64, (bool, String)>,
     month: String,
+    notices: super::account::Notices,
 }
 
 impl UnitPage {
@@ -67,6 +68,7 @@ async fn show(State(state): State<AppState>, user: CurrentUser, Path(code): Path
         can_search: user.role().can_see_names(),
         status,
         month: time::format_month(today),
+        notices: super::account::Notices::load(&state, &user, unit.id, &format!("/units/{}", unit.code)).await?,
         unit,
     };
     Ok(Html(page.render()?).into_response())

@@ -250,6 +250,33 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 sec.post("/account/password", &form).await
             }
             "/account/tokens" => sec.post("/account/tokens", &[("csrf", csrf.as_str()), ("name", "k")]).await,
+            "/account/contact" => {
+                let form = [("csrf", csrf.as_str()), ("phone", "0912 345 678"), ("email", "")];
+                sec.post("/account/contact", &form).await
+            }
+            "/account/notices/dismiss" => {
+                let (user, cell): (i64, i64) =
+                    sqlx::query_as("select u.id, u.unit_id from users u where u.username = 'sec_a'")
+                        .fetch_one(&app.pool)
+                        .await
+                        .unwrap();
+                let month = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+                let notice = chibo::db::reminders::NewNotice {
+                    key: "reminder:due3:walk",
+                    user_id: user,
+                    unit_id: cell,
+                    month,
+                    deadline: month + chrono::TimeDelta::days(34),
+                    overdue: false,
+                    cell_ids: &[cell],
+                };
+                let mut conn = app.pool.acquire().await.unwrap();
+                chibo::db::reminders::add_notice(&mut conn, notice, chrono::Utc::now()).await.unwrap();
+                let id: i64 = sqlx::query_scalar("select max(id) from notices").fetch_one(&app.pool).await.unwrap();
+                let id = id.to_string();
+                let form = [("csrf", csrf.as_str()), ("id", id.as_str()), ("next", "/cells/A")];
+                sec.post("/account/notices/dismiss", &form).await
+            }
             "/account/tokens/{id}/revoke" => {
                 let id: i64 = sqlx::query_scalar("select max(id) from api_tokens").fetch_one(&app.pool).await.unwrap();
                 sec.post(&format!("/account/tokens/{id}/revoke"), &[("csrf", csrf.as_str())]).await

@@ -18,6 +18,7 @@ mod metrics;
 mod outage;
 mod published;
 mod records;
+mod reminders;
 mod reporting;
 mod rollups;
 mod schema;
