@@ -12,6 +12,7 @@ pub mod officials;
 pub mod outbox;
 pub mod programmes;
 pub mod records;
+pub mod reports;
 pub mod sessions;
 pub mod settings;
 pub mod units;

@@ -23,6 +23,7 @@ mod members;
 pub mod problems;
 mod programmes;
 mod records;
+pub(crate) mod reports;
 pub mod report;
 pub mod routes;
 mod units;
@@ -128,6 +129,7 @@ pub fn app_routes() -> Routes {
         .merge(units::routes())
         .merge(members::routes())
         .merge(cells::routes())
+        .merge(reports::routes())
         .merge(meetings::routes())
         .merge(account::routes())
         .merge(admin::routes())

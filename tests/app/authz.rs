@@ -133,7 +133,12 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
         panic!("no fixture for the parameters of {template}: teach tests/app/authz.rs about it");
     };
     let param = &template[template.find('{').unwrap()..=template.find('}').unwrap()];
-    candidates.into_iter().map(|(value, target)| (template.replacen(param, &value, 1), target)).collect()
+    // a report's month (`/cells/{code}/reports/{month}…`): the month of the fixture's meetings
+    let month = &DAY[..7];
+    candidates
+        .into_iter()
+        .map(|(value, target)| (template.replacen(param, &value, 1).replace("{month}", month), target))
+        .collect()
 }
 
 #[sqlx::test]

@@ -17,6 +17,7 @@ mod meetings;
 mod metrics;
 mod outage;
 mod records;
+mod reports;
 mod rollups;
 mod schema;
 mod security;

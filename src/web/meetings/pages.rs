@@ -287,10 +287,13 @@ pub async fn create(
         Err(errors) => {
             render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY, Some(s)).await
         }
-        Ok(draft) => {
-            let created = meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
-            Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response())
-        }
+        Ok(draft) => match meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await {
+            Ok(created) => Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response()),
+            Err(e) => {
+                let locked = locked_field(e)?;
+                render_form(&state, &user, cell, None, raw, vec![locked], StatusCode::CONFLICT, Some(s)).await
+            }
+        },
     }
 }
 
@@ -298,7 +301,26 @@ pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
     let raw = raw_from_meeting(&state, &meeting).await?;
-    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK, None).await
+    // a meeting of an approved month is locked: said before anything is typed
+    let report = crate::db::reports::get(state.pool(), cell.id, meeting.held_on).await?;
+    let errors = if report.state == crate::domain::vocab::ReportState::Approved {
+        let month = format!("{}/{}", cell.code, meeting.held_on.format("%Y-%m"));
+        vec![FieldError { field: "held_on".into(), message: crate::web::reports::locked_message(&month) }]
+    } else {
+        Vec::new()
+    };
+    render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::OK, None).await
+}
+
+/// The lock's refusal (migration 0012: the month's report is approved) as an error at the date field, in the
+/// user's language; any other error as it is.
+fn locked_field(e: sqlx::Error) -> AppResult<FieldError> {
+    match crate::db::reports::locked_month(&e) {
+        Some(month) => {
+            Ok(FieldError { field: "held_on".into(), message: crate::web::reports::locked_message(&month) })
+        }
+        None => Err(e.into()),
+    }
 }
 
 /// The stored meeting as the form shows it.
@@ -369,7 +391,14 @@ pub async fn update(
         }
         Ok(draft) => draft,
     };
-    match meetings::update(state.pool(), &user.actor(), id, version, &draft).await? {
+    let saved = match meetings::update(state.pool(), &user.actor(), id, version, &draft).await {
+        Ok(saved) => saved,
+        Err(e) => {
+            let locked = locked_field(e)?;
+            return render_form(&state, &user, cell, Some(id), raw, vec![locked], StatusCode::CONFLICT, Some(s)).await;
+        }
+    };
+    match saved {
         Updated::Saved => Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response()),
         Updated::Conflict => {
             let conflict = FieldError { field: "version".into(), message: crate::tr("meeting.conflict").into() };
