@@ -34,6 +34,10 @@ $$;
 create function meetings_lock() returns trigger language plpgsql as $$
 declare cells bigint[]; days date[];
 begin
+    -- nothing approved anywhere (a new installation, a bulk load): nothing to look up
+    if not exists (select 1 from cell_reports where state = 'approved') then
+        return null;
+    end if;
     if tg_op = 'INSERT' then
         select array_agg(cell_id), array_agg(held_on) into cells, days from new_rows;
     elsif tg_op = 'DELETE' then
@@ -63,6 +67,9 @@ create trigger meetings_lock_delete after delete on meetings referencing old tab
 create function meeting_rows_lock() returns trigger language plpgsql as $$
 declare cells bigint[]; days date[];
 begin
+    if not exists (select 1 from cell_reports where state = 'approved') then
+        return null;
+    end if;
     if tg_op = 'INSERT' then
         select array_agg(m.cell_id), array_agg(m.held_on) into cells, days
         from (select distinct meeting_id from new_rows) r join meetings m on m.id = r.meeting_id;
@@ -91,3 +98,6 @@ create trigger meeting_guests_lock_update after update on meeting_guests referen
     for each statement execute function meeting_rows_lock();
 create trigger meeting_guests_lock_delete after delete on meeting_guests referencing old table as old_rows
     for each statement execute function meeting_rows_lock();
+
+-- the triggers' first question: is anything approved at all
+create index cell_reports_approved on cell_reports (cell_id, month) where state = 'approved';

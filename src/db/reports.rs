@@ -220,13 +220,7 @@ fn json(r: &Report) -> serde_json::Value {
     })
 }
 
-async fn audit_step(
-    tx: &mut PgConnection,
-    actor: &Actor,
-    code: &str,
-    before: &Report,
-    step: &str,
-) -> sqlx::Result<()> {
+async fn audit_step(tx: &mut PgConnection, actor: &Actor, code: &str, before: &Report, step: &str) -> sqlx::Result<()> {
     let after = get(&mut *tx, before.cell_id, before.month).await?;
     let mut after_json = json(&after);
     after_json["step"] = serde_json::Value::from(step);
@@ -294,7 +288,12 @@ pub async fn submit(
 
 /// Approves the submitted reports of these (cell, month) pairs on `today`, in one transaction; the others (not
 /// submitted, or approved already) are left as they are. Returns how many were approved.
-pub async fn approve(pool: &PgPool, actor: &Actor, items: &[(i64, NaiveDate)], today: NaiveDate) -> sqlx::Result<usize> {
+pub async fn approve(
+    pool: &PgPool,
+    actor: &Actor,
+    items: &[(i64, NaiveDate)],
+    today: NaiveDate,
+) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;
     let mut approved = 0;
     for &(cell_id, month) in items {

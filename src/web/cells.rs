@@ -76,8 +76,7 @@ async fn home(
         meetings::list_for_cell(pool, cell.id, 40).await?.into_iter().filter(|m| m.held_on >= month_start).collect();
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     let reports = super::reports::open_months(&state, cell.id, today).await?;
-    let committee =
-        if user.role().can_manage_records() { ancestors.iter().rev().nth(1).cloned() } else { None };
+    let committee = if user.role().can_manage_records() { ancestors.iter().rev().nth(1).cloned() } else { None };
     let page = HomePage {
         reports,
         committee,

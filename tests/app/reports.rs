@@ -109,7 +109,8 @@ async fn the_lock_holds_for_the_web_form_the_import_and_plain_sql(pool: PgPool) 
         assert_eq!(db.code().as_deref(), Some("CB001"), "{sql}");
         assert!(db.message().contains("A 2026-10"), "{sql}: {}", db.message());
     }
-    let official: i64 = sqlx::query_scalar("select id from officials where code = 'O1'").fetch_one(&app.pool).await.unwrap();
+    let official: i64 =
+        sqlx::query_scalar("select id from officials where code = 'O1'").fetch_one(&app.pool).await.unwrap();
     let err = sqlx::query("insert into meeting_guests (meeting_id, official_id) values ($1, $2)")
         .bind(id)
         .bind(official)
@@ -123,11 +124,13 @@ async fn the_lock_holds_for_the_web_form_the_import_and_plain_sql(pool: PgPool) 
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let err = sqlx::query("update meetings set held_on = '2026-10-25' where id = $1").bind(other).execute(&app.pool).await;
+    let err =
+        sqlx::query("update meetings set held_on = '2026-10-25' where id = $1").bind(other).execute(&app.pool).await;
     assert_eq!(err.expect_err("moved in").as_database_error().unwrap().code().as_deref(), Some("CB001"));
 
     // tasks may still be marked done
-    let task: i64 = sqlx::query_scalar("select id from tasks where meeting_id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    let task: i64 =
+        sqlx::query_scalar("select id from tasks where meeting_id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
     let token = csrf(&mut sec).await;
     let done = sec.post(&format!("/tasks/{task}/done"), &[("csrf", token.as_str())]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
@@ -208,12 +211,11 @@ async fn a_month_without_a_regular_meeting_needs_a_reason(pool: PgPool) {
     let shown = sec.follow(page).await.text();
     assert!(shown.contains("Lý do không sinh hoạt định kỳ: Lũ quét cắt đường"), "{shown}");
     assert!(shown.contains("đang chờ cấp ủy duyệt"), "{shown}");
-    let (first, reason): (Option<chrono::NaiveDate>, Option<String>) = sqlx::query_as(
-        "select first_submitted_on, reason from cell_reports where month = '2026-09-01'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let (first, reason): (Option<chrono::NaiveDate>, Option<String>) =
+        sqlx::query_as("select first_submitted_on, reason from cell_reports where month = '2026-09-01'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(first, Some(chibo::domain::time::today()));
     assert_eq!(reason.as_deref(), Some("Lũ quét cắt đường"));
     // sent again: nothing more written
@@ -252,7 +254,10 @@ async fn the_clerk_returns_one_and_approves_several_at_once(pool: PgPool) {
 
     // B's September goes back with a reason; the secretary reads it on the cell's home
     let path = "/cells/B/reports/2026-09/return";
-    assert_eq!(clerk.post(path, &[("csrf", token.as_str()), ("reason", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        clerk.post(path, &[("csrf", token.as_str()), ("reason", "")]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let page = clerk.post(path, &[("csrf", token.as_str()), ("reason", "Thiếu điểm đánh giá")]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let mut sec_b = app.login("sec_b").await;

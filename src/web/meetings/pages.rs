@@ -290,7 +290,7 @@ pub async fn create(
         Ok(draft) => match meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await {
             Ok(created) => Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response()),
             Err(e) => {
-                let locked = locked_field(e)?;
+                let locked = super::lock::locked_field(e)?;
                 render_form(&state, &user, cell, None, raw, vec![locked], StatusCode::CONFLICT, Some(s)).await
             }
         },
@@ -302,25 +302,8 @@ pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id
     user.require_edit(&state, cell.id).await?;
     let raw = raw_from_meeting(&state, &meeting).await?;
     // a meeting of an approved month is locked: said before anything is typed
-    let report = crate::db::reports::get(state.pool(), cell.id, meeting.held_on).await?;
-    let errors = if report.state == crate::domain::vocab::ReportState::Approved {
-        let month = format!("{}/{}", cell.code, meeting.held_on.format("%Y-%m"));
-        vec![FieldError { field: "held_on".into(), message: crate::web::reports::locked_message(&month) }]
-    } else {
-        Vec::new()
-    };
+    let errors = super::lock::said_on_opening(&state, &cell, meeting.held_on).await?;
     render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::OK, None).await
-}
-
-/// The lock's refusal (migration 0012: the month's report is approved) as an error at the date field, in the
-/// user's language; any other error as it is.
-fn locked_field(e: sqlx::Error) -> AppResult<FieldError> {
-    match crate::db::reports::locked_month(&e) {
-        Some(month) => {
-            Ok(FieldError { field: "held_on".into(), message: crate::web::reports::locked_message(&month) })
-        }
-        None => Err(e.into()),
-    }
 }
 
 /// The stored meeting as the form shows it.
@@ -394,7 +377,7 @@ pub async fn update(
     let saved = match meetings::update(state.pool(), &user.actor(), id, version, &draft).await {
         Ok(saved) => saved,
         Err(e) => {
-            let locked = locked_field(e)?;
+            let locked = super::lock::locked_field(e)?;
             return render_form(&state, &user, cell, Some(id), raw, vec![locked], StatusCode::CONFLICT, Some(s)).await;
         }
     };
