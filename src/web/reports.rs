@@ -345,6 +345,8 @@ struct QueuePage {
 #[serde(default)]
 struct QueueQuery {
     approved: Option<usize>,
+    /// how many were ticked (sent again, they may have been approved already)
+    selected: Option<usize>,
 }
 
 async fn queue(
@@ -372,7 +374,11 @@ async fn queue(
     }
     let ancestors = units::ancestors(pool, unit.id, today).await?;
     let done = q.approved.map(|n| {
-        if n == 0 { crate::tr("cycle.nothing_selected").to_string() } else { crate::tr1("cycle.approved_n", n) }
+        if q.selected == Some(0) {
+            crate::tr("cycle.nothing_selected").to_string()
+        } else {
+            crate::tr1("cycle.approved_n", n)
+        }
     });
     let page = QueuePage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
@@ -409,5 +415,5 @@ async fn approve_many(
         items.push((cell.id, month));
     }
     let n = reports::approve(state.pool(), &user.actor(), &items, today).await?;
-    Ok(Redirect::to(&format!("/units/{code}/reports?approved={n}")).into_response())
+    Ok(Redirect::to(&format!("/units/{code}/reports?approved={n}&selected={}", items.len())).into_response())
 }

@@ -244,6 +244,10 @@ async fn the_clerk_returns_one_and_approves_several_at_once(pool: PgPool) {
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
     }
     let mut clerk = app.login("clerk").await;
+    assert!(
+        clerk.get("/units/XL").await.body.contains("href=\"/units/XL/reports\""),
+        "the committee's page links its queue"
+    );
     let queue = clerk.get("/units/XL/reports").await;
     assert_eq!(queue.status, StatusCode::OK);
     let text = queue.text();
@@ -267,8 +271,15 @@ async fn the_clerk_returns_one_and_approves_several_at_once(pool: PgPool) {
     // both Octobers at once
     let form = [("csrf", token.as_str()), ("item", "A/2026-10"), ("item", "B/2026-10")];
     let page = clerk.post("/units/XL/reports/approve", &form).await;
-    assert_eq!(page.location.as_deref(), Some("/units/XL/reports?approved=2"));
+    assert_eq!(page.location.as_deref(), Some("/units/XL/reports?approved=2&selected=2"));
     assert!(clerk.follow(page).await.text().contains("Đã duyệt 2 báo cáo."));
+    // sent twice: nothing approved twice, nothing written
+    let audit = app.count("audit_log").await;
+    let again = clerk.post("/units/XL/reports/approve", &form).await;
+    assert_eq!(again.location.as_deref(), Some("/units/XL/reports?approved=0&selected=2"));
+    assert_eq!(app.count("audit_log").await, audit);
+    let none = clerk.post("/units/XL/reports/approve", &[("csrf", token.as_str())]).await;
+    assert!(clerk.follow(none).await.text().contains("Chưa chọn báo cáo nào."));
     assert_eq!(state_of(&app, "A", MONTH).await.as_deref(), Some("approved"));
     assert_eq!(state_of(&app, "B", MONTH).await.as_deref(), Some("approved"));
     let queue = clerk.get("/units/XL/reports").await.text();

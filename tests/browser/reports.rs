@@ -92,10 +92,19 @@ async fn a_month_is_submitted_returned_fixed_approved_and_locked_on_a_phone(pool
     // an edit of the approved month is refused, in words
     sign_in(&c, &base, "khuoitrang").await;
     c.goto(&format!("{base}{meeting}/edit")).await.unwrap();
+    let said = format!("Báo cáo tháng {label} của chi bộ {cell} đã được duyệt");
+    // said as the form opens, and again when a save is tried anyway
+    let summary = wait_for(&c, "#error-summary").await.text().await.unwrap();
+    assert!(summary.contains(&said), "{summary}");
     wait_for(&c, "#topic").await.send_keys(" (sửa)").await.unwrap();
     click(&c, "button.primary[value=save]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.current_url().await.unwrap().path() != meeting {
+        assert!(Instant::now() < deadline, "the save was not answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let summary = wait_for(&c, "#error-summary").await.text().await.unwrap();
-    assert!(summary.contains(&format!("Báo cáo tháng {label} của chi bộ {cell} đã được duyệt")), "{summary}");
+    assert!(summary.contains(&said), "{summary}");
     screenshot(&c, "phone-report-locked").await;
     let topic: String = sqlx::query_scalar("select topic from meetings where id = $1")
         .bind(meeting.trim_start_matches("/meetings/").parse::<i64>().unwrap())
