@@ -227,11 +227,17 @@ fn locked_meetings() -> String {
 }
 
 /// Staged rows of a meeting's file (attendance, guests) that would add or change a row of a meeting in an approved
-/// cell-month: `join` finds the row's other party as `x`, `same` is the stored row it would leave as it is.
+/// cell-month (the meeting by its ref, or a web meeting by `web-<id>`): `join` finds the row's other party as `x`,
+/// `same` is the stored row it would leave as it is.
 fn locked_rows(table: &str, col: &str, join: &str, same: &str) -> String {
     format!(
         "select s.line, '{col}', 'month_locked', array[u.code, to_char(r.month, 'MM/YYYY')]
-         from {table} s join meetings m on m.ref = s.meeting_ref {join}
+         from {table} s
+              join meetings m on m.id = coalesce(
+                  (select w.id from meetings w where w.ref = s.meeting_ref),
+                  (select w.id from meetings w where w.ref is null
+                      and w.id = case when s.meeting_ref ~ '^web-[0-9]{{1,18}}$' then substr(s.meeting_ref, 5)::bigint end))
+              {join}
               join cell_reports r on r.cell_id = m.cell_id and r.month = date_trunc('month', m.held_on)::date
                                   and r.state = 'approved'
               join units u on u.id = m.cell_id

@@ -31,6 +31,9 @@ async fn approved_october(app: &TestApp) -> i64 {
         .rating(Rating::Good)
         .status("M1", AttendanceStatus::Present)
         .status("M2", AttendanceStatus::Excused)
+        .status("M3", AttendanceStatus::Present)
+        .status("M4", AttendanceStatus::Present)
+        .status("M5", AttendanceStatus::Exempt)
         .task("M1", "Vận động 5 hộ")
         .save()
         .await;
@@ -293,4 +296,45 @@ async fn the_clerk_returns_one_and_approves_several_at_once(pool: PgPool) {
     let page = clerk.post("/units/XL/reports/approve", &[("csrf", token.as_str()), ("item", "C/2026-10")]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert_eq!(state_of(&app, "C", MONTH).await.as_deref(), Some("submitted"));
+}
+
+/// A bundle that restates an approved month as it stands (export, then import the same files) goes through: only a
+/// change is refused.
+#[sqlx::test]
+async fn an_approved_month_restated_as_it_stands_imports_cleanly(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    approved_october(&app).await;
+    let dir = std::env::temp_dir().join(format!("chibo-locked-{}", std::process::id()));
+    chibo::import::export::export(&app.pool, &dir).await.unwrap();
+    let again = chibo::import::import_quiet(&app.pool, chibo::import::read_dir(&dir).unwrap(), false).await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let problems: Vec<_> =
+        again.problems.iter().map(|p| chibo::web::problems::text_in(p, chibo::domain::metrics::Lang::En)).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(state_of(&app, "A", MONTH).await.as_deref(), Some("approved"));
+
+    // a change to the month's attendance or guests is refused at its line, nothing written
+    let id: i64 = sqlx::query_scalar("select id from meetings").fetch_one(&app.pool).await.unwrap();
+    let reference: String = sqlx::query_scalar("select coalesce(ref, 'web-' || id) from meetings where id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let files = vec![
+        (
+            "attendance.csv".to_string(),
+            format!("meeting_ref,member_code,status\n{reference},M3,excused\n").into_bytes(),
+        ),
+        ("guests.csv".to_string(), format!("meeting_ref,official_code\n{reference},O1\n").into_bytes()),
+    ];
+    let written = app.written().await;
+    let out = chibo::import::import_quiet(&app.pool, files, false).await.unwrap();
+    let at: Vec<_> = out.problems.iter().map(|p| (p.file.as_str(), p.line, p.key.as_str())).collect();
+    assert_eq!(
+        at,
+        [("attendance.csv", 2, "import.problem.month_locked"), ("guests.csv", 2, "import.problem.month_locked")],
+        "{:?}",
+        out.problems
+    );
+    assert_eq!(app.written().await, written);
 }
