@@ -151,6 +151,12 @@ CREATE OR REPLACE FUNCTION public.last_due_month(today date, deadline_day intege
  IMMUTABLE
 AS $function$
     select (date_trunc('month', (today - deadline_day)::timestamp) - interval '1 month')::date
+CREATE OR REPLACE FUNCTION public.meeting_locked_part(m jsonb)
+ RETURNS jsonb
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+    select m - array['ref', 'version', 'updated_at', 'idempotency_key']
 $function$;
 
 CREATE OR REPLACE FUNCTION public.meeting_months_changed(pairs_cell bigint[], pairs_month date[])
@@ -165,6 +171,60 @@ begin
           where exists (select 1 from reg18_assignments a
                         where a.cell_id = x.cell_id and a.year = extract(year from x.month))) y
     having count(*) > 0;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.meeting_rows_lock()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare cells bigint[]; days date[];
+begin
+    if not exists (select 1 from cell_reports where state = 'approved') then
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        select array_agg(m.cell_id), array_agg(m.held_on) into cells, days
+        from (select distinct meeting_id from new_rows) r join meetings m on m.id = r.meeting_id;
+    elsif tg_op = 'DELETE' then
+        select array_agg(m.cell_id), array_agg(m.held_on) into cells, days
+        from (select distinct meeting_id from old_rows) r join meetings m on m.id = r.meeting_id;
+    else
+        select array_agg(m.cell_id), array_agg(m.held_on) into cells, days
+        from (select meeting_id from new_rows union select meeting_id from old_rows) r
+        join meetings m on m.id = r.meeting_id;
+    end if;
+    if cells is not null then
+        perform refuse_locked_months(cells, days);
+    end if;
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.meetings_lock()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare cells bigint[]; days date[];
+begin
+    -- nothing approved anywhere (a new installation, a bulk load): nothing to look up
+    if not exists (select 1 from cell_reports where state = 'approved') then
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        select array_agg(cell_id), array_agg(held_on) into cells, days from new_rows;
+    elsif tg_op = 'DELETE' then
+        select array_agg(cell_id), array_agg(held_on) into cells, days from old_rows;
+    else
+        -- both the month a meeting leaves and the month it enters; a row whose locked part is unchanged is free
+        select array_agg(v.cell_id), array_agg(v.day) into cells, days from (
+            select o.cell_id as o_cell, o.held_on as o_day, n.cell_id as n_cell, n.held_on as n_day
+            from old_rows o join new_rows n on n.id = o.id
+            where meeting_locked_part(to_jsonb(o)) is distinct from meeting_locked_part(to_jsonb(n))
+        ) x cross join lateral (values (x.o_cell, x.o_day), (x.n_cell, x.n_day)) v(cell_id, day);
+    end if;
+    if cells is not null then
+        perform refuse_locked_months(cells, days);
+    end if;
+    return null;
 end $function$;
 
 CREATE OR REPLACE FUNCTION public.members_years_changed(member_ids bigint[], extra_cells bigint[])
@@ -457,6 +517,25 @@ CREATE OR REPLACE FUNCTION public.reporting_since()
 AS $function$
     select to_date(value, 'YYYY-MM') from settings where key = 'reporting_since'
 $function$;
+CREATE OR REPLACE FUNCTION public.refuse_locked_months(cells bigint[], days date[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare hit record;
+begin
+    select u.code, r.month into hit
+    from unnest(cells, days) x(cell_id, day)
+    join cell_reports r on r.cell_id = x.cell_id and r.month = date_trunc('month', x.day)::date
+                       and r.state = 'approved'
+    join units u on u.id = r.cell_id
+    order by r.month, u.code
+    limit 1;
+    if found then
+        raise exception 'cell % %: the report of this month is approved, its meetings are locked',
+                hit.code, to_char(hit.month, 'YYYY-MM')
+            using errcode = 'CB001', detail = hit.code || '/' || to_char(hit.month, 'YYYY-MM');
+    end if;
+end $function$;
 
 CREATE OR REPLACE FUNCTION public.rows_changed()
  RETURNS trigger
@@ -608,6 +687,12 @@ CREATE OR REPLACE VIEW public.unit_parent_periods AS
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON attendance FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
+CREATE TRIGGER attendance_lock_delete AFTER DELETE ON attendance REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
+CREATE TRIGGER attendance_lock_insert AFTER INSERT ON attendance REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
+CREATE TRIGGER attendance_lock_update AFTER UPDATE ON attendance REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
 CREATE TRIGGER attendance_stats_delete AFTER DELETE ON attendance REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select refresh_cell_month_stats(array_agg(cell_id), array_agg(month))
             from (select distinct m.cell_id, date_trunc(''month'', m.held_on)::date as month
                   from %s r join meetings m on m.id = r.meeting_id) x
@@ -674,6 +759,12 @@ CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON e
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON meeting_guests FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
+CREATE TRIGGER meeting_guests_lock_delete AFTER DELETE ON meeting_guests REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
+CREATE TRIGGER meeting_guests_lock_insert AFTER INSERT ON meeting_guests REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
+CREATE TRIGGER meeting_guests_lock_update AFTER UPDATE ON meeting_guests REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meeting_rows_lock();
+
 CREATE TRIGGER meeting_guests_years AFTER INSERT ON meeting_guests REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(m.cell_id), array_agg(extract(year from m.held_on)::int))
             from %s r join meetings m on m.id = r.meeting_id');
 
@@ -684,6 +775,12 @@ CREATE TRIGGER meeting_guests_years_u AFTER UPDATE ON meeting_guests REFERENCING
             from %s r join meetings m on m.id = r.meeting_id');
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON meetings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
+
+CREATE TRIGGER meetings_lock_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
+
+CREATE TRIGGER meetings_lock_insert AFTER INSERT ON meetings REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
+
+CREATE TRIGGER meetings_lock_update AFTER UPDATE ON meetings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
 
 CREATE TRIGGER meetings_stats_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
             from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x

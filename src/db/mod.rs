@@ -14,6 +14,7 @@ pub mod programmes;
 pub mod published;
 pub mod records;
 pub mod reminders;
+pub mod reports;
 pub mod sessions;
 pub mod settings;
 pub mod units;

@@ -155,7 +155,17 @@ pub fn before() -> Vec<(&'static str, String)> {
              where m.present is not null and exists (select 1 from s_attendance a where a.meeting_ref = m.ref)"
                 .into(),
         ),
+        ("meetings.csv", locked_meetings()),
         ("attendance.csv", dup("s_attendance", "meeting_ref, member_code", "meeting_ref / member_code")),
+        (
+            "attendance.csv",
+            locked_rows(
+                "s_attendance",
+                "status",
+                "join members x on x.code = s.member_code",
+                "attendance a where a.meeting_id = m.id and a.member_id = x.id and a.status = s.status",
+            ),
+        ),
         ("attendance.csv", unknown("s_attendance", "meeting_ref", MEETING_REFS)),
         ("attendance.csv", unknown("s_attendance", "member_code", MEMBERS)),
         ("officials.csv", dup("s_officials", "code", "code")),
@@ -165,6 +175,15 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("assignments.csv", unknown("s_assignments", "cell_code", UNITS)),
         ("assignments.csv", not_cell("s_assignments", "cell_code")),
         ("guests.csv", dup("s_guests", "meeting_ref, official_code", "meeting_ref / official_code")),
+        (
+            "guests.csv",
+            locked_rows(
+                "s_guests",
+                "official_code",
+                "join officials x on x.code = s.official_code",
+                "meeting_guests g where g.meeting_id = m.id and g.official_id = x.id",
+            ),
+        ),
         ("guests.csv", unknown("s_guests", "meeting_ref", MEETING_REFS)),
         ("guests.csv", unknown("s_guests", "official_code", OFFICIALS)),
         ("classifications.csv", dup("s_classifications", "year, subject, code", "year / subject / code")),
@@ -200,6 +219,58 @@ pub fn before() -> Vec<(&'static str, String)> {
                 .into(),
         ),
     ]
+}
+
+/// The approved cell-months (DOMAIN.md §10): their meetings are locked (migration 0012 refuses the write). A staged
+/// meeting is refused when it would add, change or move a meeting of such a month (into it or out of it); one that
+/// restates the stored meeting as it is changes nothing and passes, so that a bundle exported and imported again
+/// still goes through.
+fn locked_meetings() -> String {
+    let cols = ["held_on", "kind", "topic", "started_at", "ended_at", "rating", "score", "present", "excused"];
+    let cols = cols.iter().chain(&["unexcused", "exempt"]);
+    let stored: Vec<String> = cols.clone().map(|c| format!("m.{c}")).collect();
+    let staged: Vec<String> = cols.map(|c| format!("s.{c}")).collect();
+    format!(
+        "with s as (
+             select s.*, u.id as cell_id, coalesce(m1.id, m2.id) as meeting_id from s_meetings s
+             join units u on u.code = s.cell_code
+             left join meetings m1 on m1.ref = s.ref
+             left join meetings m2 on m2.ref is null
+                  and m2.id = case when s.ref ~ '^web-[0-9]{{1,18}}$' then substr(s.ref, 5)::bigint end
+             where not s.broken),
+         hit as (
+             select s.line, s.cell_id, s.held_on from s left join meetings m on m.id = s.meeting_id
+             where (m.cell_id, {stored}) is distinct from (s.cell_id, {staged})
+             union all
+             select s.line, m.cell_id, m.held_on from s join meetings m on m.id = s.meeting_id
+             where (m.cell_id, {stored}) is distinct from (s.cell_id, {staged}))
+         select distinct on (h.line) h.line, 'held_on', 'month_locked', array[u.code, to_char(r.month, 'MM/YYYY')]
+         from hit h join cell_reports r on r.cell_id = h.cell_id and r.month = date_trunc('month', h.held_on)::date
+                                      and r.state = 'approved'
+              join units u on u.id = h.cell_id
+         order by h.line, r.month",
+        stored = stored.join(", "),
+        staged = staged.join(", "),
+    )
+}
+
+/// Staged rows of a meeting's file (attendance, guests) that would add or change a row of a meeting in an approved
+/// cell-month (the meeting by its ref, or a web meeting by `web-<id>`): `join` finds the row's other party as `x`,
+/// `same` is the stored row it would leave as it is.
+fn locked_rows(table: &str, col: &str, join: &str, same: &str) -> String {
+    format!(
+        "select s.line, '{col}', 'month_locked', array[u.code, to_char(r.month, 'MM/YYYY')]
+         from {table} s
+              join meetings m on m.id = coalesce(
+                  (select w.id from meetings w where w.ref = s.meeting_ref),
+                  (select w.id from meetings w where w.ref is null
+                      and w.id = case when s.meeting_ref ~ '^web-[0-9]{{1,18}}$' then substr(s.meeting_ref, 5)::bigint end))
+              {join}
+              join cell_reports r on r.cell_id = m.cell_id and r.month = date_trunc('month', m.held_on)::date
+                                  and r.state = 'approved'
+              join units u on u.id = m.cell_id
+         where not s.broken and not exists (select 1 from {same})"
+    )
 }
 
 /// Periods of the bundle (`staged`, keyed by `key`) that overlap another period of the same key, in the bundle or

@@ -23,6 +23,7 @@ pub fn clip(text: &str, max: usize) -> String {
 
 /// The message keys, each `import.problem.<key>` in both catalogs.
 pub const KEYS: &[&str] = &[
+    "month_locked",
     "utf8",
     "not_bundle",
     "quote_open",

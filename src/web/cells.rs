@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::meetings::load_cell;
 use super::routes::{Access, Routes};
-use super::view::Layout;
+use super::view::{Label, Layout};
 use super::{AppResult, AppState, CurrentUser};
 use crate::db::meetings::{self, Task};
 use crate::db::members::{self, RollMember};
@@ -36,6 +36,10 @@ struct HomePage {
     /// this page's address, to come back to after an undo
     here: String,
     notices: super::account::Notices,
+    /// this month's report and earlier months still to report, the latest first
+    reports: Vec<super::reports::MonthView>,
+    /// the committee this cell reports to, for a reviewer's link to its queue
+    committee: Option<Unit>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -72,7 +76,11 @@ async fn home(
     let this_month =
         meetings::list_for_cell(pool, cell.id, 40).await?.into_iter().filter(|m| m.held_on >= month_start).collect();
     let ancestors = units::ancestors(pool, cell.id, today).await?;
+    let reports = super::reports::open_months(&state, cell.id, today).await?;
+    let committee = if user.role().can_manage_records() { ancestors.iter().rev().nth(1).cloned() } else { None };
     let page = HomePage {
+        reports,
+        committee,
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         month: time::format_month(today),
         this_month,

@@ -60,6 +60,9 @@ impl AppError {
             AppError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, crate::tr("error.too_large"), crate::tr("error.too_large_detail"))
             }
+            AppError::Db(e) if crate::db::reports::locked_month(e).is_some() => {
+                (StatusCode::CONFLICT, crate::tr("cycle.locked_title"), crate::tr("cycle.locked_title"))
+            }
             AppError::Db(e) if is_unavailable(e) => {
                 (StatusCode::SERVICE_UNAVAILABLE, crate::tr("error.unavailable"), crate::tr("error.unavailable_detail"))
             }
@@ -83,6 +86,9 @@ impl AppError {
             AppError::BadRequest(reason) | AppError::Refused(reason) => reason.as_str(),
             AppError::Csrf => "bad request",
             AppError::TooLarge => "request body too large",
+            AppError::Db(e) if crate::db::reports::locked_month(e).is_some() => {
+                "the report of this cell-month is approved: its meetings are locked"
+            }
             AppError::Db(e) if is_unavailable(e) => "the database is unavailable; retry later",
             _ => "internal error",
         };
@@ -131,7 +137,15 @@ impl IntoResponse for AppError {
             return Redirect::to("/login").into_response();
         }
         let (status, title, message) = self.parts();
-        let message = if let AppError::Refused(reason) = &self { reason.as_str() } else { message };
+        let locked = match &self {
+            AppError::Db(e) => crate::db::reports::locked_month(e).map(|m| crate::web::reports::locked_message(&m)),
+            _ => None,
+        };
+        let message = match (&self, &locked) {
+            (AppError::Refused(reason), _) => reason.as_str(),
+            (_, Some(said)) => said.as_str(),
+            _ => message,
+        };
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }

@@ -25,6 +25,7 @@ mod programmes;
 mod published;
 mod records;
 pub mod report;
+pub(crate) mod reports;
 pub mod routes;
 mod settings;
 mod units;
@@ -130,6 +131,7 @@ pub fn app_routes() -> Routes {
         .merge(units::routes())
         .merge(members::routes())
         .merge(cells::routes())
+        .merge(reports::routes())
         .merge(meetings::routes())
         .merge(account::routes())
         .merge(admin::routes())

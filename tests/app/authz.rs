@@ -134,10 +134,14 @@ fn paths(template: &str, user: &str, t: &Targets, own_token: Option<i64>) -> Vec
         panic!("no fixture for the parameters of {template}: teach tests/app/authz.rs about it");
     };
     let param = &template[template.find('{').unwrap()..=template.find('}').unwrap()];
-    // a second parameter (a published report's id under its unit) names no report: the guard decides by the unit
+    // a second parameter: a published report's id under its unit names no report (the guard decides by the unit);
+    // a report's month (`/cells/{code}/reports/{month}…`) is the month of the fixture's meetings
+    let month = &DAY[..7];
     candidates
         .into_iter()
-        .map(|(value, target)| (template.replacen(param, &value, 1).replace("{id}", "0"), target))
+        .map(|(value, target)| {
+            (template.replacen(param, &value, 1).replace("{id}", "0").replace("{month}", month), target)
+        })
         .collect()
 }
 

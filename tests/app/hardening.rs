@@ -348,6 +348,28 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let form = admin.get("/dashboard/P/published").await.form_values();
                 admin.post("/dashboard/P/publish", &form).await
             }
+            // the reporting cycle, walked before the meeting routes (their months are left unlocked)
+            "/cells/{code}/reports/{month}/submit" => {
+                let form = [("csrf", csrf.as_str()), ("reason", "Lũ lụt")];
+                sec.post(&format!("/cells/A/reports/{}/submit", &DAY[..7]), &form).await
+            }
+            "/cells/{code}/reports/{month}/approve" => {
+                admin.post(&format!("/cells/A/reports/{}/approve", &DAY[..7]), &[("csrf", admin_csrf.as_str())]).await
+            }
+            "/cells/{code}/reports/{month}/return" => {
+                submitted_report(&app, "B", "2026-09-01").await;
+                let form = [("csrf", admin_csrf.as_str()), ("reason", "Thiếu biên bản")];
+                admin.post("/cells/B/reports/2026-09/return", &form).await
+            }
+            "/cells/{code}/reports/{month}/unlock" => {
+                let form = [("csrf", admin_csrf.as_str()), ("reason", "Sửa số liệu")];
+                admin.post(&format!("/cells/A/reports/{}/unlock", &DAY[..7]), &form).await
+            }
+            "/units/{code}/reports/approve" => {
+                submitted_report(&app, "B", "2026-08-01").await;
+                let form = [("csrf", admin_csrf.as_str()), ("item", "B/2026-08")];
+                admin.post("/units/XL/reports/approve", &form).await
+            }
             other => panic!("no audit walk for POST {other}: teach tests/app/hardening.rs how to write through it"),
         };
         assert!(page.status.is_success() || page.status.is_redirection(), "POST {}: {}", spec.path, page.status);
@@ -369,4 +391,17 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
     let audit = sec.get("/audit").await.text();
     assert!(audit.contains("meeting"), "{audit}");
     assert!(!audit.contains(&format!("user #{sec_b}")), "sec_b's changes are outside sec_a's scope");
+}
+
+/// A report of `cell` for `month` (its first day) in the state `submitted`, written without the app (test setup).
+async fn submitted_report(app: &TestApp, cell: &str, month: &str) {
+    sqlx::query(
+        "insert into cell_reports (cell_id, month, state, first_submitted_on, submitted_on)
+         select id, $2::date, 'submitted', $2::date + 10, $2::date + 10 from units where code = $1",
+    )
+    .bind(cell)
+    .bind(month)
+    .execute(&app.pool)
+    .await
+    .unwrap();
 }

@@ -20,6 +20,7 @@ mod published;
 mod records;
 mod reminders;
 mod reporting;
+mod reports;
 mod rollups;
 mod schema;
 mod security;

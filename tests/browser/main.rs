@@ -369,3 +369,4 @@ async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPoo
 }
 
 mod pages;
+mod reports;

@@ -1,6 +1,7 @@
 //! Logging, listing, showing and editing a cell's meetings; its tasks; the printable minutes.
 #[doc(hidden)]
 pub mod form;
+mod lock;
 pub(crate) mod pages;
 
 pub(crate) use pages::load_cell;

@@ -287,10 +287,13 @@ pub async fn create(
         Err(errors) => {
             render_form(&state, &user, cell, None, raw, errors, StatusCode::UNPROCESSABLE_ENTITY, Some(s)).await
         }
-        Ok(draft) => {
-            let created = meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await?;
-            Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response())
-        }
+        Ok(draft) => match meetings::create(state.pool(), &user.actor(), cell.id, key, &draft).await {
+            Ok(created) => Ok(Redirect::to(&format!("/meetings/{}?saved=1", created.id())).into_response()),
+            Err(e) => {
+                let locked = super::lock::locked_field(e)?;
+                render_form(&state, &user, cell, None, raw, vec![locked], StatusCode::CONFLICT, Some(s)).await
+            }
+        },
     }
 }
 
@@ -298,7 +301,9 @@ pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
     let raw = raw_from_meeting(&state, &meeting).await?;
-    render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK, None).await
+    // a meeting of an approved month is locked: said before anything is typed
+    let errors = super::lock::said_on_opening(&state, &cell, meeting.held_on).await?;
+    render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::OK, None).await
 }
 
 /// The stored meeting as the form shows it.
@@ -369,7 +374,14 @@ pub async fn update(
         }
         Ok(draft) => draft,
     };
-    match meetings::update(state.pool(), &user.actor(), id, version, &draft).await? {
+    let saved = match meetings::update(state.pool(), &user.actor(), id, version, &draft).await {
+        Ok(saved) => saved,
+        Err(e) => {
+            let locked = super::lock::locked_field(e)?;
+            return render_form(&state, &user, cell, Some(id), raw, vec![locked], StatusCode::CONFLICT, Some(s)).await;
+        }
+    };
+    match saved {
         Updated::Saved => Ok(Redirect::to(&format!("/meetings/{id}?saved=1")).into_response()),
         Updated::Conflict => {
             let conflict = FieldError { field: "version".into(), message: crate::tr("meeting.conflict").into() };
