@@ -151,6 +151,8 @@ CREATE OR REPLACE FUNCTION public.last_due_month(today date, deadline_day intege
  IMMUTABLE
 AS $function$
     select (date_trunc('month', (today - deadline_day)::timestamp) - interval '1 month')::date
+$function$;
+
 CREATE OR REPLACE FUNCTION public.meeting_locked_part(m jsonb)
  RETURNS jsonb
  LANGUAGE sql
@@ -494,6 +496,26 @@ begin
     analyze unit_year_rollup;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.refuse_locked_months(cells bigint[], days date[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare hit record;
+begin
+    select u.code, r.month into hit
+    from unnest(cells, days) x(cell_id, day)
+    join cell_reports r on r.cell_id = x.cell_id and r.month = date_trunc('month', x.day)::date
+                       and r.state = 'approved'
+    join units u on u.id = r.cell_id
+    order by r.month, u.code
+    limit 1;
+    if found then
+        raise exception 'cell % %: the report of this month is approved, its meetings are locked',
+                hit.code, to_char(hit.month, 'YYYY-MM')
+            using errcode = 'CB001', detail = hit.code || '/' || to_char(hit.month, 'YYYY-MM');
+    end if;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.report_deadline(month date, deadline_day integer)
  RETURNS date
  LANGUAGE sql
@@ -517,25 +539,6 @@ CREATE OR REPLACE FUNCTION public.reporting_since()
 AS $function$
     select to_date(value, 'YYYY-MM') from settings where key = 'reporting_since'
 $function$;
-CREATE OR REPLACE FUNCTION public.refuse_locked_months(cells bigint[], days date[])
- RETURNS void
- LANGUAGE plpgsql
-AS $function$
-declare hit record;
-begin
-    select u.code, r.month into hit
-    from unnest(cells, days) x(cell_id, day)
-    join cell_reports r on r.cell_id = x.cell_id and r.month = date_trunc('month', x.day)::date
-                       and r.state = 'approved'
-    join units u on u.id = r.cell_id
-    order by r.month, u.code
-    limit 1;
-    if found then
-        raise exception 'cell % %: the report of this month is approved, its meetings are locked',
-                hit.code, to_char(hit.month, 'YYYY-MM')
-            using errcode = 'CB001', detail = hit.code || '/' || to_char(hit.month, 'YYYY-MM');
-    end if;
-end $function$;
 
 CREATE OR REPLACE FUNCTION public.rows_changed()
  RETURNS trigger
