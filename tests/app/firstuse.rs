@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use chibo::domain::meeting::AttendanceStatus;
 use sqlx::PgPool;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, set};
 
 #[sqlx::test]
 async fn a_reset_link_is_shown_whole_with_a_copy_button(pool: PgPool) {
@@ -209,4 +209,66 @@ async fn the_commune_page_shows_each_cells_month(pool: PgPool) {
     assert!(a.contains(&format!("✓ đã sinh hoạt định kỳ tháng {month} · buổi gần nhất {day}")), "{a}");
     let b = page.split("Chi bộ thôn Nà Mỏ").nth(1).unwrap().to_string();
     assert!(b.contains(&format!("✗ chưa sinh hoạt định kỳ tháng {month} · buổi gần nhất 06/05/2025")), "{b}");
+}
+
+/// Item 14: an excused absence has a reason, typed beside the member, shown on the meeting and in the minutes; a
+/// reason typed beside a member not excused is ignored, and one too long is refused at its field, kept as typed.
+#[sqlx::test]
+async fn an_excused_absence_carries_its_reason_to_the_minutes(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let mut form = crate::meetings::filled_form(&mut sec, "A").await;
+    let binh = app.member_id("Hoàng Thị Bình").await;
+    let cuong = app.member_id("Ma Văn Cường").await;
+    assert!(form.iter().any(|(k, _)| *k == format!("reason.{binh}")), "a reason field beside each member: {form:?}");
+    set(&mut form, &format!("att.{binh}"), "excused");
+    set(&mut form, &format!("att.{cuong}"), "unexcused");
+    set(&mut form, &format!("reason.{cuong}"), "đi chợ");
+    // too long: refused at its field, everything typed kept, nothing written
+    let long = "ố".repeat(chibo::domain::limits::REASON + 1);
+    set(&mut form, &format!("reason.{binh}"), &long);
+    let refused = sec.post("/cells/A/meetings", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains(&format!("href=\"#reason-{binh}\"")), "the message links to the field");
+    assert_eq!(refused.input(&format!("reason.{binh}")).as_deref(), Some(long.as_str()), "kept as typed");
+    assert_eq!(refused.input(&format!("reason.{cuong}")).as_deref(), Some("đi chợ"));
+    assert_eq!(app.count("meetings").await, 0);
+
+    set(&mut form, &format!("reason.{binh}"), " ốm ");
+    let saved = sec.post("/cells/A/meetings", &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let id: i64 = sqlx::query_scalar("select id from meetings").fetch_one(&app.pool).await.unwrap();
+    let reasons: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select m.full_name, a.reason from attendance a join members m on m.id = a.member_id
+         where a.meeting_id = $1 and a.status <> 'present' and a.status <> 'exempt' order by m.code",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons,
+        [("Hoàng Thị Bình".to_string(), Some("ốm".to_string())), ("Ma Văn Cường".to_string(), None)],
+        "only an excused absence keeps a reason"
+    );
+    let shown = sec.get(&format!("/meetings/{id}")).await.text();
+    assert!(shown.contains("Hoàng Thị Bình — Vắng có lý do (ốm)"), "{shown}");
+    let minutes = sec.get(&format!("/meetings/{id}/minutes")).await.text();
+    assert!(minutes.contains("Vắng có lý do: 1 — đồng chí Hoàng Thị Bình (ốm)."), "{minutes}");
+    assert!(!minutes.contains("đi chợ"), "{minutes}");
+
+    // the edit form shows it; an edit that marks the member present drops it
+    let mut edit = sec.get(&format!("/meetings/{id}/edit")).await;
+    assert_eq!(edit.input(&format!("reason.{binh}")).as_deref(), Some("ốm"));
+    let mut values = edit.form_values();
+    set(&mut values, &format!("att.{binh}"), "present");
+    set(&mut values, "action", "save");
+    edit = sec.post(&format!("/meetings/{id}"), &values).await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.text());
+    let left: i64 = sqlx::query_scalar("select count(reason) from attendance where meeting_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
