@@ -272,3 +272,50 @@ async fn an_excused_absence_carries_its_reason_to_the_minutes(pool: PgPool) {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+/// Item 8: the follow-up page picks its month with a form that needs no script, and names link to the records
+/// for those who keep them.
+#[sqlx::test]
+async fn the_follow_up_page_has_a_month_picker_and_links_names_to_records(pool: PgPool) {
+    use chibo::domain::{metrics::add_months, time};
+    let app = TestApp::new(pool).await;
+    let today = time::today();
+    let last = add_months(time::month_start(today), -1);
+    let before = add_months(last, -1);
+    app.meeting("A", chrono::Datelike::with_day(&before, 5).unwrap()).save().await;
+    let joined_on = today - chrono::Days::new(396);
+    app.import(&[(
+        "members.csv",
+        &format!(
+            "code,full_name,gender,birth_date,ethnicity,joined_on,official_on,cell_code,left_on\n\
+             M10,Lục Thị Xuân,female,1998-02-02,Tày,{joined_on},,A,\n"
+        ),
+    )])
+    .await;
+    let mut clerk = app.login("clerk").await;
+    let no_meeting =
+        |body: &str| body.split("id=\"no-meeting\"").nth(1).unwrap().split("<h2").next().unwrap().to_string();
+
+    let page = clerk.get("/followup/XL").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<form method=\"get\" action=\"/followup/XL\""), "a GET form: {}", page.body);
+    let value = last.format("%Y-%m").to_string();
+    assert!(page.body.contains(&format!("<option value=\"{value}\" selected>")), "last month by default");
+    let listed = no_meeting(&page.body);
+    assert!(listed.contains("Khuổi Trang") && listed.contains("Nà Mỏ"), "neither met last month: {listed}");
+    assert!(page.body.contains("<a href=\"/members/M10\">Lục Thị Xuân</a>"), "a clerk opens the record");
+
+    let page = clerk.get(&format!("/followup/XL?month={}", before.format("%Y-%m"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("<option value=\"{}\" selected>", before.format("%Y-%m"))));
+    let listed = no_meeting(&page.body);
+    assert!(!listed.contains("Khuổi Trang") && listed.contains("Nà Mỏ"), "A met that month: {listed}");
+    assert!(page.text().contains(&time::format_month(before)), "the heading names the month");
+
+    // a secretary sees the names without links
+    let mut sec = app.login("sec_a").await;
+    let page = sec.get("/followup/A").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Lục Thị Xuân"));
+    assert!(!page.body.contains("href=\"/members/M10\""), "no link for those who cannot open records");
+}
