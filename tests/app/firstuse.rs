@@ -319,3 +319,50 @@ async fn the_follow_up_page_has_a_month_picker_and_links_names_to_records(pool: 
     assert!(page.text().contains("Lục Thị Xuân"));
     assert!(!page.body.contains("href=\"/members/M10\""), "no link for those who cannot open records");
 }
+
+/// Item 9: the record forms offer the cells in scope by name, a transfer asks before it is saved, and the record's
+/// tables and history name cells and members rather than show their codes.
+#[sqlx::test]
+async fn a_transfer_picks_the_cell_by_name_asks_first_and_its_history_names_names(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut clerk = app.login("clerk").await;
+    let page = clerk.get("/members/M1").await;
+    let transfer = page.body.split("id=\"f-transfers\"").nth(1).unwrap().split("</form>").next().unwrap().to_string();
+    assert!(transfer.contains("<select id=\"f-transfers-cell_code\" name=\"cell_code\""), "{transfer}");
+    assert!(transfer.contains("<optgroup label=\"Đảng bộ xã Xuân Lập\">"), "grouped by commune: {transfer}");
+    assert!(transfer.contains("<option value=\"B\">Chi bộ thôn Nà Mỏ</option>"), "{transfer}");
+    assert!(!transfer.contains("value=\"C\""), "only the cells in the clerk's scope: {transfer}");
+    let unit = clerk.get("/units/A/records").await;
+    assert!(unit.body.contains("<select id=\"f-moves-parent_code\" name=\"parent_code\""), "a parent by name too");
+
+    // the transfer asks first, naming the member, both cells and the day; nothing is written until confirmed
+    let csrf = page.input("csrf").unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("file", "transfers.csv"),
+        ("back", "/members/M1"),
+        ("member_code", "M1"),
+        ("cell_code", "B"),
+        ("effective_on", "2026-11-01"),
+    ];
+    let asked = clerk.post("/units/A/records", &form).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .text()
+            .contains("Chuyển Nguyễn Văn An từ Chi bộ thôn Khuổi Trang sang Chi bộ thôn Nà Mỏ từ ngày 01/11/2026?"),
+        "{}",
+        asked.text()
+    );
+    assert_eq!(app.count("member_transfers").await, 1, "nothing written before the answer");
+    let confirmed = clerk.post("/units/A/records", &asked.form_values()).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.body);
+    assert_eq!(app.count("member_transfers").await, 2);
+
+    let page = clerk.follow(confirmed).await;
+    let history = page.body.split("id=\"history-h\"").nth(1).unwrap().to_string();
+    assert!(history.contains("<dt>Chi bộ</dt><dd>Chi bộ thôn Nà Mỏ</dd>"), "{history}");
+    assert!(history.contains("<dt>Đảng viên</dt><dd>Nguyễn Văn An</dd>"), "{history}");
+    assert!(history.contains("<dd>01/11/2026</dd>"), "{history}");
+    assert!(!history.contains("<dd>B</dd>") && !history.contains("<dd>M1</dd>"), "no codes: {history}");
+}
