@@ -461,16 +461,10 @@ impl MeetingView {
 
     /// Each name, followed by the reason in brackets where one was given.
     fn names(&self, status: AttendanceStatus) -> String {
-        let names: Vec<String> = self
-            .attendance
-            .iter()
-            .filter(|a| a.status == status)
-            .map(|a| match &a.reason {
-                Some(r) => format!("{} ({r})", a.full_name),
-                None => a.full_name.clone(),
-            })
-            .collect();
-        names.join(", ")
+        let of = |a: &meetings::AttendanceRow| {
+            a.reason.as_ref().map_or(a.full_name.clone(), |r| format!("{} ({r})", a.full_name))
+        };
+        self.attendance.iter().filter(|a| a.status == status).map(of).collect::<Vec<_>>().join(", ")
     }
 }
 

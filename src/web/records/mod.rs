@@ -257,6 +257,18 @@ struct MemberPage {
     year: i32,
 }
 
+impl MemberPage {
+    /// The page's forms that write these files (names separated by spaces), in the page's order.
+    fn forms_of(&self, files: &str) -> Vec<&RecordForm> {
+        self.forms.iter().filter(|f| files.split(' ').any(|n| n == f.file)).collect()
+    }
+
+    /// Whether a group is shown open: one of its forms was just saved or was refused.
+    fn open(&self, files: &str) -> bool {
+        self.forms_of(files).iter().any(|f| f.saved || f.has_errors())
+    }
+}
+
 async fn member_page(
     State(state): State<AppState>,
     user: CurrentUser,
