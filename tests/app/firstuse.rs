@@ -366,3 +366,54 @@ async fn a_transfer_picks_the_cell_by_name_asks_first_and_its_history_names_name
     assert!(history.contains("<dd>01/11/2026</dd>"), "{history}");
     assert!(!history.contains("<dd>B</dd>") && !history.contains("<dd>M1</dd>"), "no codes: {history}");
 }
+
+/// Item 18: the import page offers an XLSX template, a sheet per file with a row of Vietnamese notes that the import
+/// skips; and an import's problems name columns in Vietnamese.
+#[sqlx::test]
+async fn the_import_offers_a_template_and_names_columns_in_vietnamese(pool: PgPool) {
+    use calamine::Reader;
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/import").await;
+    assert!(page.body.contains("href=\"/import/template.xlsx\""), "{}", page.body);
+    let bytes = admin.get_bytes("/import/template.xlsx").await;
+    let mut book =
+        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names().len(), chibo::import::spec::FILES.len(), "a sheet per file");
+    let members = book.worksheet_range("members.csv").unwrap();
+    assert_eq!(members.get((0, 3)).unwrap().to_string(), "birth_date");
+    let note = members.get((1, 3)).unwrap().to_string();
+    assert!(note.contains("ngày sinh") && note.contains("bắt buộc") && note.contains("YYYY-MM-DD"), "{note}");
+
+    // the template as it comes checks clean: its notes are not data
+    let token = admin.csrf("/import").await;
+    let sent = admin.post_multipart("/import", &[("csrf", &token), ("dry_run", "1")], &[("mau.xlsx", bytes)]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(text.contains("Kiểm tra xong: không có lỗi (chưa ghi gì)"), "{text}");
+
+    // filled in under the notes: row 3 is line 3
+    let mut filled = rust_xlsxwriter::Workbook::new();
+    let sheet = filled.add_worksheet();
+    sheet.set_name("members.csv").unwrap();
+    let cols = ["code", "full_name", "gender", "birth_date", "ethnicity", "joined_on", "official_on", "cell_code"];
+    let row = ["M20", "Ma Thị Lan", "female", "1985-13-03", "Tày", "2010-05-06", "", "A"];
+    for (i, (c, v)) in cols.iter().zip(row).enumerate() {
+        sheet.write_string(0, i as u16, *c).unwrap();
+        sheet.write_string(1, i as u16, if i == 0 { "ⓘ mã: bắt buộc" } else { "ghi chú" }).unwrap();
+        sheet.write_string(2, i as u16, v).unwrap();
+    }
+    sheet.write_string(0, 8, "left_on").unwrap();
+    let sent =
+        admin.post_multipart("/import", &[("csrf", &token)], &[("mau.xlsx", filled.save_to_buffer().unwrap())]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(
+        text.contains("members.csv:3: ngày sinh (birth_date): ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"),
+        "{text}"
+    );
+
+    // a missing column, named in words with its name in the file
+    let members = "code,full_name,gender,ethnicity,joined_on,official_on,cell_code,left_on\n";
+    let sent = admin.post_multipart("/import", &[("csrf", &token)], &[("members.csv", members.into())]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(text.contains("thiếu cột ngày sinh (birth_date)"), "{text}");
+}
