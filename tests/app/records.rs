@@ -350,7 +350,10 @@ async fn an_uploaded_zip_or_workbook_imports_as_the_command_line_does(pool: PgPo
     let page = admin.follow(sent).await;
     let text = page.text();
     assert!(text.contains("Gói có lỗi: không ghi gì cả"), "{text}");
-    assert!(text.contains("members.csv:2: ngày sinh (birth_date): ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"), "{text}");
+    assert!(
+        text.contains("members.csv:2: ngày sinh (birth_date): ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"),
+        "{text}"
+    );
     let sent = admin
         .post_multipart(
             "/import",
