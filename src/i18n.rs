@@ -64,6 +64,11 @@ pub fn tr_in(lang: Lang, key: &str) -> &'static str {
     catalog.get(key).or_else(|| CATALOGS[0].get(key)).copied().unwrap_or("?")
 }
 
+/// Whether the Vietnamese catalog (and so, by its test, the English one) has `key`.
+pub fn has_key(key: &str) -> bool {
+    CATALOGS[0].contains_key(key)
+}
+
 /// [`tr`] with `{}` replaced by `value`.
 pub fn tr1(key: &str, value: impl std::fmt::Display) -> String {
     tr(key).replacen("{}", &value.to_string(), 1)

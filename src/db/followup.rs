@@ -35,6 +35,8 @@ pub enum Reason {
 
 #[derive(Debug, Clone)]
 pub struct MemberFlag {
+    /// the member's code, for a link to their record
+    pub code: String,
     pub cell_code: String,
     pub cell_name: String,
     pub full_name: String,
@@ -68,7 +70,8 @@ pub struct FollowUp {
     pub small_cells: Vec<SmallCell>,
 }
 
-/// The lists for the cells under `unit_id`, as they stand on `today`.
+/// The lists for the cells under `unit_id`, as they stand on `today`: of the month before `today`'s. An earlier
+/// month's lists are those of a `today` in the month after it (its last day: what the page showed then).
 pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::Result<FollowUp> {
     let month = add_months(time::month_start(today), -1);
     let three_ago = add_months(month, -2);
@@ -150,24 +153,26 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::R
     // each of the three lists below is of the cells under the unit this month:
     // `cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $2 and ancestors @> ...)`
     let absent_members = sqlx::query!(
-        r#"select u.code as cell_code, u.name as cell_name, m.full_name,
+        r#"select m.code, u.code as cell_code, u.name as cell_name, m.full_name,
                   count(distinct date_trunc('month', mt.held_on)) as "months!"
            from attendance a join meetings mt on mt.id = a.meeting_id join members m on m.id = a.member_id
            join units u on u.id = mt.cell_id
-           where a.status = 'unexcused' and mt.held_on >= $3
+           where a.status = 'unexcused' and mt.held_on >= $3 and mt.held_on <= $4
              and mt.cell_id in (select cell_id from cell_places where period = 'month' and starts_on = $2
                                 and ancestors @> array[$1::bigint])
-           group by u.code, u.name, m.id, m.full_name
+           group by u.code, u.name, m.id, m.code, m.full_name
            having count(distinct date_trunc('month', mt.held_on)) >= 3
            order by u.name, m.full_name"#,
         unit_id,
         time::month_start(today),
-        year_start
+        year_start,
+        today
     )
     .fetch_all(pool)
     .await?
     .into_iter()
     .map(|a| MemberFlag {
+        code: a.code,
         cell_code: a.cell_code,
         cell_name: a.cell_name,
         full_name: a.full_name,
@@ -176,7 +181,7 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::R
     .collect();
 
     let probation_due = sqlx::query!(
-        r#"select u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
+        r#"select m.code, u.code as cell_code, u.name as cell_name, m.full_name, m.joined_on,
                   (m.joined_on + interval '12 months')::date as "due_on!"
            from members m cross join lateral cell_of(m.id, $3) c(cell_id) join units u on u.id = c.cell_id
            where m.official_on is null and m.left_on is null and m.joined_on + interval '12 months' <= $3 + 30
@@ -191,6 +196,7 @@ pub async fn follow_up(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::R
     .await?
     .into_iter()
     .map(|p| MemberFlag {
+        code: p.code,
         cell_code: p.cell_code,
         cell_name: p.cell_name,
         full_name: p.full_name,

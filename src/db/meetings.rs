@@ -111,12 +111,14 @@ pub struct AttendanceRow {
     pub member_id: i64,
     pub full_name: String,
     pub status: AttendanceStatus,
+    /// Why an excused member was absent, when a reason was given.
+    pub reason: Option<String>,
 }
 
 pub async fn attendance(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<AttendanceRow>> {
     let mut rows = sqlx::query_as!(
         AttendanceRow,
-        r#"select a.member_id, m.full_name, a.status as "status: AttendanceStatus"
+        r#"select a.member_id, m.full_name, a.status as "status: AttendanceStatus", a.reason
            from attendance a join members m on m.id = a.member_id
            where a.meeting_id = $1"#,
         meeting_id
@@ -450,11 +452,22 @@ fn score_json(draft: &MeetingDraft) -> Option<Value> {
 
 async fn write_children(tx: &mut PgConnection, id: i64, draft: &MeetingDraft) -> sqlx::Result<()> {
     let (members, statuses): (Vec<i64>, Vec<AttendanceStatus>) = draft.attendance.iter().copied().unzip();
+    // the reason of each excused member who has one, in the roll's order (null for the others)
+    let reasons: Vec<Option<String>> = draft
+        .attendance
+        .iter()
+        .map(|(member, status)| {
+            let reason = draft.reasons.iter().find(|(m, _)| m == member).map(|(_, r)| r.clone());
+            reason.filter(|_| *status == AttendanceStatus::Excused)
+        })
+        .collect();
     sqlx::query!(
-        "insert into attendance (meeting_id, member_id, status) select $1, * from unnest($2::bigint[], $3::text[])",
+        "insert into attendance (meeting_id, member_id, status, reason)
+         select $1, * from unnest($2::bigint[], $3::text[], $4::text[])",
         id,
         &members[..],
-        &statuses[..] as _
+        &statuses[..] as _,
+        &reasons[..] as _
     )
     .execute(&mut *tx)
     .await?;
@@ -501,6 +514,8 @@ async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
         r#"select to_jsonb(m) - 'idempotency_key'
             || jsonb_build_object(
                 'attendance', (select jsonb_object_agg(member_id, status) from attendance where meeting_id = m.id),
+                'reasons', (select jsonb_object_agg(member_id, reason) from attendance
+                            where meeting_id = m.id and reason is not null),
                 'guests', (select jsonb_agg(official_id order by official_id) from meeting_guests where meeting_id = m.id),
                 'tasks', (select jsonb_agg(to_jsonb(t) order by t.id) from tasks t where t.meeting_id = m.id))
               as "snapshot!"

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::PgPool;
+use std::collections::HashMap;
 
 use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, OfficialGroup, Position, UnitKind};
 
@@ -373,4 +374,53 @@ pub async fn current_cell(pool: &PgPool, member: &str, day: NaiveDate) -> sqlx::
 /// The unit an official belongs to.
 pub async fn official_unit(pool: &PgPool, code: &str) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!("select unit_id from officials where code = $1", code).fetch_optional(pool).await
+}
+
+/// A unit a record form may name, with the name of the unit it is under (the forms group by it).
+#[derive(Debug, Clone)]
+pub struct UnitChoice {
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_name: Option<String>,
+}
+
+/// The units open on `day` in the subtree of `scope_id` as the tree stands that day, each with its parent's name.
+pub async fn units_in_scope(pool: &PgPool, scope_id: i64, day: NaiveDate) -> sqlx::Result<Vec<UnitChoice>> {
+    let mut found = sqlx::query_as!(
+        UnitChoice,
+        r#"with recursive parents as materialized (
+               select u.id, p.parent_id from units u cross join lateral parent_on(u.id, $2) p(parent_id)
+           ),
+           down(id, depth) as (
+               select $1::bigint, 0
+               union all
+               select c.id, down.depth + 1 from down join parents c on c.parent_id = down.id where down.depth < 32
+           )
+           select u.code, u.name, u.kind as "kind: UnitKind", pu.name as "parent_name?"
+           from down join units u on u.id = down.id
+           left join parents p on p.id = u.id left join units pu on pu.id = p.parent_id
+           where is_open(u.valid_from, u.valid_to, $2)"#,
+        scope_id,
+        day
+    )
+    .fetch_all(pool)
+    .await?;
+    crate::db::members::sort_by_vietnamese_name(&mut found, |u| &u.name);
+    Ok(found)
+}
+
+/// The names of the units and of the members with these codes: (units, members), code → name.
+pub async fn names(
+    pool: &PgPool,
+    unit_codes: &[String],
+    member_codes: &[String],
+) -> sqlx::Result<(HashMap<String, String>, HashMap<String, String>)> {
+    let units = sqlx::query!("select code, name from units where code = any($1)", unit_codes).fetch_all(pool).await?;
+    let members =
+        sqlx::query!("select code, full_name from members where code = any($1)", member_codes).fetch_all(pool).await?;
+    Ok((
+        units.into_iter().map(|u| (u.code, u.name)).collect(),
+        members.into_iter().map(|m| (m.code, m.full_name)).collect(),
+    ))
 }

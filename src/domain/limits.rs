@@ -12,6 +12,8 @@ pub const LOCATION: usize = 200;
 pub const TOPIC: usize = 500;
 /// One task assigned at a meeting.
 pub const TASK: usize = 1_000;
+/// Why a member was excused from a meeting (attendance.reason, migration 0016).
+pub const REASON: usize = 500;
 /// A meeting's content and discussion, its conclusions and resolution: a few printed pages each.
 pub const LONG_TEXT: usize = 20_000;
 

@@ -102,6 +102,8 @@ pub struct MeetingDraft {
     pub score_detail: Option<Vec<(String, u8)>>,
     /// One status for every member on the roll that day.
     pub attendance: Vec<(i64, AttendanceStatus)>,
+    /// The reason given for each excused member who has one (member, reason): none for any other status.
+    pub reasons: Vec<(i64, String)>,
     pub guests: Vec<i64>,
     pub tasks: Vec<TaskDraft>,
 }

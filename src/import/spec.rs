@@ -402,7 +402,11 @@ mod tests {
         read_file(spec("moves.csv").unwrap(), &format!("code,parent_code,effective_on\nA,B,{huge}\n"), &mut problems);
         let texts: Vec<_> = problems.iter().map(|p| text_in(p, Lang::Vi)).collect();
         assert_eq!(texts.len(), 1, "{texts:.300?}");
-        assert!(texts[0].starts_with("moves.csv:2: effective_on: ngày không hợp lệ «xxx"), "{:.300}", texts[0]);
+        assert!(
+            texts[0].starts_with("moves.csv:2: ngày hiệu lực (effective_on): ngày không hợp lệ «xxx"),
+            "{:.300}",
+            texts[0]
+        );
         assert!(texts[0].chars().count() < 300, "{} characters", texts[0].chars().count());
         assert_eq!(problems[0].column.as_deref(), Some("effective_on"));
     }

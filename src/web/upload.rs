@@ -18,7 +18,7 @@ use crate::import::problem::{QUOTE_MAX, clip};
 use crate::import::unpack::{Budget, LIMITS, MAX_UPLOAD, unpack};
 
 pub fn routes() -> Routes {
-    Routes::default().get("/import", Access::Admin, page).post(
+    Routes::default().get("/import", Access::Admin, page).get("/import/template.xlsx", Access::Admin, template).post(
         "/import",
         Access::Admin,
         upload.layer(DefaultBodyLimit::max(MAX_UPLOAD)),
@@ -150,4 +150,55 @@ async fn read_token(mut field: axum::extract::multipart::Field<'_>) -> Option<St
         }
     }
     String::from_utf8(token).ok()
+}
+
+/// The bundle as an XLSX workbook to fill in: a sheet per file, its columns in the header row and under each a note
+/// in Vietnamese (what it holds, whether it may be blank, its form), the notes row skipped when the workbook is
+/// imported.
+async fn template(_user: CurrentUser) -> AppResult<Response> {
+    let bytes = template_xlsx().map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"chibo-mau-nhap.xlsx\""),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
+fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::import::spec::{FILES, Kind};
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let note = Format::new().set_italic().set_text_wrap().set_font_color("#505a5f");
+    for file in FILES {
+        let sheet = book.add_worksheet();
+        sheet.set_name(file.name)?;
+        for (i, col) in file.cols.iter().enumerate() {
+            let i = i as u16;
+            let required = crate::i18n::tr_vi(if col.blank_ok { "template.optional" } else { "template.required" });
+            let form =
+                match col.kind {
+                    Kind::Code => {
+                        crate::i18n::tr_vi("template.code").replacen("{}", &crate::domain::limits::CODE.to_string(), 1)
+                    }
+                    Kind::Text(max) => crate::i18n::tr_vi("template.text").replacen("{}", &max.to_string(), 1),
+                    Kind::Date => crate::i18n::tr_vi("template.date").to_string(),
+                    Kind::Time => crate::i18n::tr_vi("template.time").to_string(),
+                    Kind::Month => crate::i18n::tr_vi("template.month").to_string(),
+                    Kind::Int(lo, hi) => crate::i18n::tr_vi("template.int")
+                        .replacen("{}", &lo.to_string(), 1)
+                        .replacen("{}", &hi.to_string(), 1),
+                    Kind::Choice(codes) => crate::i18n::tr_vi("template.choice").replacen("{}", &codes.join(", "), 1),
+                };
+            let label = crate::i18n::tr_vi(&format!("col.{}", col.name));
+            let mark = if i == 0 { format!("{} ", crate::import::unpack::NOTES_MARK) } else { String::new() };
+            sheet.write_string_with_format(0, i, col.name, &bold)?;
+            sheet.write_string_with_format(1, i, format!("{mark}{label}: {required}; {form}"), &note)?;
+            sheet.set_column_width(i, 24)?;
+        }
+        sheet.write_string_with_format(2, 0, "", &Format::new())?;
+        sheet.set_row_height(1, 60)?;
+        sheet.set_freeze_panes(2, 0)?;
+    }
+    book.save_to_buffer()
 }

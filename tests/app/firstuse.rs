@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use chibo::domain::meeting::AttendanceStatus;
 use sqlx::PgPool;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, set};
 
 #[sqlx::test]
 async fn a_reset_link_is_shown_whole_with_a_copy_button(pool: PgPool) {
@@ -209,4 +209,211 @@ async fn the_commune_page_shows_each_cells_month(pool: PgPool) {
     assert!(a.contains(&format!("✓ đã sinh hoạt định kỳ tháng {month} · buổi gần nhất {day}")), "{a}");
     let b = page.split("Chi bộ thôn Nà Mỏ").nth(1).unwrap().to_string();
     assert!(b.contains(&format!("✗ chưa sinh hoạt định kỳ tháng {month} · buổi gần nhất 06/05/2025")), "{b}");
+}
+
+/// Item 14: an excused absence has a reason, typed beside the member, shown on the meeting and in the minutes; a
+/// reason typed beside a member not excused is ignored, and one too long is refused at its field, kept as typed.
+#[sqlx::test]
+async fn an_excused_absence_carries_its_reason_to_the_minutes(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let mut form = crate::meetings::filled_form(&mut sec, "A").await;
+    let binh = app.member_id("Hoàng Thị Bình").await;
+    let cuong = app.member_id("Ma Văn Cường").await;
+    assert!(form.iter().any(|(k, _)| *k == format!("reason.{binh}")), "a reason field beside each member: {form:?}");
+    set(&mut form, &format!("att.{binh}"), "excused");
+    set(&mut form, &format!("att.{cuong}"), "unexcused");
+    set(&mut form, &format!("reason.{cuong}"), "đi chợ");
+    // too long: refused at its field, everything typed kept, nothing written
+    let long = "ố".repeat(chibo::domain::limits::REASON + 1);
+    set(&mut form, &format!("reason.{binh}"), &long);
+    let refused = sec.post("/cells/A/meetings", &form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains(&format!("href=\"#reason-{binh}\"")), "the message links to the field");
+    assert_eq!(refused.input(&format!("reason.{binh}")).as_deref(), Some(long.as_str()), "kept as typed");
+    assert_eq!(refused.input(&format!("reason.{cuong}")).as_deref(), Some("đi chợ"));
+    assert_eq!(app.count("meetings").await, 0);
+
+    set(&mut form, &format!("reason.{binh}"), " ốm ");
+    let saved = sec.post("/cells/A/meetings", &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let id: i64 = sqlx::query_scalar("select id from meetings").fetch_one(&app.pool).await.unwrap();
+    let reasons: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select m.full_name, a.reason from attendance a join members m on m.id = a.member_id
+         where a.meeting_id = $1 and a.status <> 'present' and a.status <> 'exempt' order by m.code",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons,
+        [("Hoàng Thị Bình".to_string(), Some("ốm".to_string())), ("Ma Văn Cường".to_string(), None)],
+        "only an excused absence keeps a reason"
+    );
+    let shown = sec.get(&format!("/meetings/{id}")).await.text();
+    assert!(shown.contains("Hoàng Thị Bình — Vắng có lý do (ốm)"), "{shown}");
+    let minutes = sec.get(&format!("/meetings/{id}/minutes")).await.text();
+    assert!(minutes.contains("Vắng có lý do: 1 — đồng chí Hoàng Thị Bình (ốm)."), "{minutes}");
+    assert!(!minutes.contains("đi chợ"), "{minutes}");
+
+    // the edit form shows it; an edit that marks the member present drops it
+    let mut edit = sec.get(&format!("/meetings/{id}/edit")).await;
+    assert_eq!(edit.input(&format!("reason.{binh}")).as_deref(), Some("ốm"));
+    let mut values = edit.form_values();
+    set(&mut values, &format!("att.{binh}"), "present");
+    set(&mut values, "action", "save");
+    edit = sec.post(&format!("/meetings/{id}"), &values).await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.text());
+    let left: i64 = sqlx::query_scalar("select count(reason) from attendance where meeting_id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+/// Item 8: the follow-up page picks its month with a form that needs no script, and names link to the records
+/// for those who keep them.
+#[sqlx::test]
+async fn the_follow_up_page_has_a_month_picker_and_links_names_to_records(pool: PgPool) {
+    use chibo::domain::{metrics::add_months, time};
+    let app = TestApp::new(pool).await;
+    let today = time::today();
+    let last = add_months(time::month_start(today), -1);
+    let before = add_months(last, -1);
+    app.meeting("A", chrono::Datelike::with_day(&before, 5).unwrap()).save().await;
+    let joined_on = today - chrono::Days::new(396);
+    app.import(&[(
+        "members.csv",
+        &format!(
+            "code,full_name,gender,birth_date,ethnicity,joined_on,official_on,cell_code,left_on\n\
+             M10,Lục Thị Xuân,female,1998-02-02,Tày,{joined_on},,A,\n"
+        ),
+    )])
+    .await;
+    let mut clerk = app.login("clerk").await;
+    let no_meeting =
+        |body: &str| body.split("id=\"no-meeting\"").nth(1).unwrap().split("<h2").next().unwrap().to_string();
+
+    let page = clerk.get("/followup/XL").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<form method=\"get\" action=\"/followup/XL\""), "a GET form: {}", page.body);
+    let value = last.format("%Y-%m").to_string();
+    assert!(page.body.contains(&format!("<option value=\"{value}\" selected>")), "last month by default");
+    let listed = no_meeting(&page.body);
+    assert!(listed.contains("Khuổi Trang") && listed.contains("Nà Mỏ"), "neither met last month: {listed}");
+    assert!(page.body.contains("<a href=\"/members/M10\">Lục Thị Xuân</a>"), "a clerk opens the record");
+
+    let page = clerk.get(&format!("/followup/XL?month={}", before.format("%Y-%m"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("<option value=\"{}\" selected>", before.format("%Y-%m"))));
+    let listed = no_meeting(&page.body);
+    assert!(!listed.contains("Khuổi Trang") && listed.contains("Nà Mỏ"), "A met that month: {listed}");
+    assert!(page.text().contains(&time::format_month(before)), "the heading names the month");
+
+    // a secretary sees the names without links
+    let mut sec = app.login("sec_a").await;
+    let page = sec.get("/followup/A").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Lục Thị Xuân"));
+    assert!(!page.body.contains("href=\"/members/M10\""), "no link for those who cannot open records");
+}
+
+/// Item 9: the record forms offer the cells in scope by name, a transfer asks before it is saved, and the record's
+/// tables and history name cells and members rather than show their codes.
+#[sqlx::test]
+async fn a_transfer_picks_the_cell_by_name_asks_first_and_its_history_names_names(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut clerk = app.login("clerk").await;
+    let page = clerk.get("/members/M1").await;
+    let transfer = page.body.split("id=\"f-transfers\"").nth(1).unwrap().split("</form>").next().unwrap().to_string();
+    assert!(transfer.contains("<select id=\"f-transfers-cell_code\" name=\"cell_code\""), "{transfer}");
+    assert!(transfer.contains("<optgroup label=\"Đảng bộ xã Xuân Lập\">"), "grouped by commune: {transfer}");
+    assert!(transfer.contains("<option value=\"B\">Chi bộ thôn Nà Mỏ</option>"), "{transfer}");
+    assert!(!transfer.contains("value=\"C\""), "only the cells in the clerk's scope: {transfer}");
+    let unit = clerk.get("/units/A/records").await;
+    assert!(unit.body.contains("<select id=\"f-moves-parent_code\" name=\"parent_code\""), "a parent by name too");
+
+    // the transfer asks first, naming the member, both cells and the day; nothing is written until confirmed
+    let csrf = page.input("csrf").unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("file", "transfers.csv"),
+        ("back", "/members/M1"),
+        ("member_code", "M1"),
+        ("cell_code", "B"),
+        ("effective_on", "2026-11-01"),
+    ];
+    let asked = clerk.post("/units/A/records", &form).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .text()
+            .contains("Chuyển Nguyễn Văn An từ Chi bộ thôn Khuổi Trang sang Chi bộ thôn Nà Mỏ từ ngày 01/11/2026?"),
+        "{}",
+        asked.text()
+    );
+    assert_eq!(app.count("member_transfers").await, 1, "nothing written before the answer");
+    let confirmed = clerk.post("/units/A/records", &asked.form_values()).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.body);
+    assert_eq!(app.count("member_transfers").await, 2);
+
+    let page = clerk.follow(confirmed).await;
+    let history = page.body.split("id=\"history-h\"").nth(1).unwrap().to_string();
+    assert!(history.contains("<dt>Chi bộ</dt><dd>Chi bộ thôn Nà Mỏ</dd>"), "{history}");
+    assert!(history.contains("<dt>Đảng viên</dt><dd>Nguyễn Văn An</dd>"), "{history}");
+    assert!(history.contains("<dd>01/11/2026</dd>"), "{history}");
+    assert!(!history.contains("<dd>B</dd>") && !history.contains("<dd>M1</dd>"), "no codes: {history}");
+}
+
+/// Item 18: the import page offers an XLSX template, a sheet per file with a row of Vietnamese notes that the import
+/// skips; and an import's problems name columns in Vietnamese.
+#[sqlx::test]
+async fn the_import_offers_a_template_and_names_columns_in_vietnamese(pool: PgPool) {
+    use calamine::Reader;
+    let app = TestApp::new(pool).await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/import").await;
+    assert!(page.body.contains("href=\"/import/template.xlsx\""), "{}", page.body);
+    let bytes = admin.get_bytes("/import/template.xlsx").await;
+    let mut book =
+        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names().len(), chibo::import::spec::FILES.len(), "a sheet per file");
+    let members = book.worksheet_range("members.csv").unwrap();
+    assert_eq!(members.get((0, 3)).unwrap().to_string(), "birth_date");
+    let note = members.get((1, 3)).unwrap().to_string();
+    assert!(note.contains("ngày sinh") && note.contains("bắt buộc") && note.contains("YYYY-MM-DD"), "{note}");
+
+    // the template as it comes checks clean: its notes are not data
+    let token = admin.csrf("/import").await;
+    let sent = admin.post_multipart("/import", &[("csrf", &token), ("dry_run", "1")], &[("mau.xlsx", bytes)]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(text.contains("Kiểm tra xong: không có lỗi (chưa ghi gì)"), "{text}");
+
+    // filled in under the notes: row 3 is line 3
+    let mut filled = rust_xlsxwriter::Workbook::new();
+    let sheet = filled.add_worksheet();
+    sheet.set_name("members.csv").unwrap();
+    let cols = ["code", "full_name", "gender", "birth_date", "ethnicity", "joined_on", "official_on", "cell_code"];
+    let row = ["M20", "Ma Thị Lan", "female", "1985-13-03", "Tày", "2010-05-06", "", "A"];
+    for (i, (c, v)) in cols.iter().zip(row).enumerate() {
+        sheet.write_string(0, i as u16, *c).unwrap();
+        sheet.write_string(1, i as u16, if i == 0 { "ⓘ mã: bắt buộc" } else { "ghi chú" }).unwrap();
+        sheet.write_string(2, i as u16, v).unwrap();
+    }
+    sheet.write_string(0, 8, "left_on").unwrap();
+    let sent =
+        admin.post_multipart("/import", &[("csrf", &token)], &[("mau.xlsx", filled.save_to_buffer().unwrap())]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(
+        text.contains("members.csv:3: ngày sinh (birth_date): ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"),
+        "{text}"
+    );
+
+    // a missing column, named in words with its name in the file
+    let members = "code,full_name,gender,ethnicity,joined_on,official_on,cell_code,left_on\n";
+    let sent = admin.post_multipart("/import", &[("csrf", &token)], &[("members.csv", members.into())]).await;
+    let text = admin.follow(sent).await.text();
+    assert!(text.contains("thiếu cột ngày sinh (birth_date)"), "{text}");
 }

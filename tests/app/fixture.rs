@@ -229,6 +229,7 @@ impl<'a> MeetingFixture<'a> {
             rating: self.rating,
             score_detail: None,
             attendance,
+            reasons: Vec::new(),
             guests,
             tasks,
         };

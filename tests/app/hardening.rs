@@ -324,6 +324,7 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let form = [
                     ("csrf", admin_csrf.as_str()),
                     ("file", "transfers.csv"),
+                    ("confirmed", "1"),
                     ("member_code", "M1"),
                     ("cell_code", "B"),
                     ("effective_on", "2026-11-01"),

@@ -381,9 +381,9 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
     assert_eq!(
         vi,
         [
-            "members.csv:2: gender: giá trị không hợp lệ «nữ» (một trong: male, female)",
-            "classifications.csv:2: level: giá trị không hợp lệ «superb» (một trong: excellent, good, complete, fail)",
-            "classifications.csv:3: code: không có «M99» trong gói hay trong cơ sở dữ liệu",
+            "members.csv:2: giới tính (gender): giá trị không hợp lệ «nữ» (một trong: male, female)",
+            "classifications.csv:2: mức xếp loại (level): giá trị không hợp lệ «superb» (một trong: excellent, good, complete, fail)",
+            "classifications.csv:3: mã (code): không có «M99» trong gói hay trong cơ sở dữ liệu",
         ]
     );
     // the same problems as values: where, which message, the values it quotes

@@ -323,7 +323,7 @@ async fn a_control_character_or_an_overlong_value_in_a_bundle_is_listed_and_writ
     assert!(!out.written);
     assert_eq!(app_rows(&pool).await, before, "nothing written");
     let vi = text_in(&out.problems[0], Lang::Vi);
-    assert_eq!(vi, "members.csv:2: full_name: có ký tự điều khiển không lưu được (U+0000)");
+    assert_eq!(vi, "members.csv:2: họ và tên (full_name): có ký tự điều khiển không lưu được (U+0000)");
 }
 
 async fn app_rows(pool: &PgPool) -> Vec<i64> {

@@ -14,7 +14,8 @@ async fn save(
     fields: &[(&str, &str)],
 ) -> crate::common::Page {
     let token = client.csrf(page).await;
-    let mut form = vec![("csrf", token.as_str()), ("file", file), ("back", page)];
+    // a transfer's confirmation given (firstuse.rs shows the question it asks first)
+    let mut form = vec![("csrf", token.as_str()), ("file", file), ("back", page), ("confirmed", "1")];
     form.extend_from_slice(fields);
     let sent = client.post(&format!("/units/{unit}/records"), &form).await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{file}: {}", sent.body);
@@ -41,7 +42,7 @@ async fn a_clerk_keeps_members_current_and_every_record_keeps_its_history(pool: 
     let text = page.text();
     assert!(text.contains("Đã lưu."), "{text}");
     assert!(text.contains("Chi bộ hôm nay Chi bộ thôn Nà Mỏ"), "{text}");
-    assert!(text.contains("B 01/11/2026"), "the transfers table: {text}");
+    assert!(text.contains("Chi bộ thôn Nà Mỏ 01/11/2026"), "the transfers table, by name: {text}");
     assert_eq!(app.count("member_transfers").await, 2);
 
     // the same form again (a double submit) writes nothing more
@@ -70,7 +71,7 @@ async fn a_clerk_keeps_members_current_and_every_record_keeps_its_history(pool: 
     assert!(text.contains("Chưa lưu: có lỗi cần sửa"), "{text}");
     assert!(page.body.contains("id=\"f-transfers-cell_code-error\""), "the error sits at the field");
     assert!(text.contains("«Mã chi bộ»: không có «ZZ-9» trong gói hay trong cơ sở dữ liệu"), "{text}");
-    assert!(page.body.contains("name=\"cell_code\" type=\"text\" value=\"ZZ-9\""), "what was typed is kept");
+    assert!(page.body.contains("<option value=\"ZZ-9\" selected>ZZ-9</option>"), "what was typed is kept");
     assert!(page.body.contains("value=\"2026-11-02\""), "the date typed is kept");
     assert_eq!(app.count("member_transfers").await, 2);
 
@@ -134,7 +135,7 @@ async fn a_clerk_keeps_members_current_and_every_record_keeps_its_history(pool: 
     assert!(text.contains("Đã ra khỏi danh sách ngày 25/11/2026"), "{text}");
     let history = &text[text.find("Lịch sử thay đổi").unwrap()..];
     let (left, official, added) = (
-        history.find("2026-11-25").unwrap(),
+        history.find("25/11/2026").unwrap(),
         history.find("Sửa đảng viên").unwrap(),
         history.rfind("Tạo đảng viên").unwrap(),
     );
@@ -210,7 +211,7 @@ async fn units_open_close_and_move_on_a_date_and_a_cycle_is_refused(pool: PgPool
     )
     .await;
     let text = page.text();
-    assert!(text.contains("YY 01/11/2026") && text.contains("Trực thuộc Đảng bộ xã Côn Lôn"), "{text}");
+    assert!(text.contains("Đảng bộ xã Côn Lôn 01/11/2026") && text.contains("Trực thuộc Đảng bộ xã Côn Lôn"), "{text}");
     assert!(admin.get("/units/YY/records").await.text().contains("Chi bộ thôn Nà Mỏ"));
     // a report for October still counts B under Xuân Lập
     let october = chibo::domain::metrics::Period::parse("2026-10", "2026-10").unwrap();
@@ -349,7 +350,10 @@ async fn an_uploaded_zip_or_workbook_imports_as_the_command_line_does(pool: PgPo
     let page = admin.follow(sent).await;
     let text = page.text();
     assert!(text.contains("Gói có lỗi: không ghi gì cả"), "{text}");
-    assert!(text.contains("members.csv:2: birth_date: ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"), "{text}");
+    assert!(
+        text.contains("members.csv:2: ngày sinh (birth_date): ngày không hợp lệ «1985-13-03» (cần YYYY-MM-DD)"),
+        "{text}"
+    );
     let sent = admin
         .post_multipart(
             "/import",

@@ -15,6 +15,10 @@ mod workbook;
 const MB: u64 = 1024 * 1024;
 
 /// The largest upload taken: a province's whole history (the province demo's bundle is 241 MB).
+/// The mark that begins the first cell of the notes row under a sheet's header in the template (`/import`'s
+/// download): that row is read as blank, so the sheet's row numbers stay the lines errors name.
+pub const NOTES_MARK: &str = "ⓘ";
+
 pub const MAX_UPLOAD: usize = 400 * 1024 * 1024;
 
 /// What the zips of one upload (an uploaded zip, or an XLSX workbook, itself a zip) may expand to. Counted on the

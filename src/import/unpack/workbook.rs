@@ -166,11 +166,13 @@ struct SheetWriter {
     next_row: u32,
     row: Option<u32>,
     fields: Vec<String>,
+    /// the header's row, once written
+    header: Option<u32>,
 }
 
 impl SheetWriter {
     fn new(first_col: u32, width: usize) -> SheetWriter {
-        SheetWriter { csv: String::new(), first_col, width, next_row: 0, row: None, fields: Vec::new() }
+        SheetWriter { csv: String::new(), first_col, width, next_row: 0, row: None, fields: Vec::new(), header: None }
     }
 
     fn push(&mut self, row: u32, col: u32, text: String) {
@@ -187,6 +189,13 @@ impl SheetWriter {
 
     fn flush(&mut self) {
         let Some(row) = self.row.take() else { return };
+        // the template's notes under the header: left out, its line blank like a blank row's
+        let notes = self.fields.first().is_some_and(|f| f.starts_with(super::NOTES_MARK));
+        if notes && self.header.is_some_and(|h| h + 1 == row) {
+            self.fields.clear();
+            return;
+        }
+        self.header.get_or_insert(row);
         // blank rows before: blank lines, skipped by the reader and counted
         for _ in self.next_row..row {
             self.csv.push('\n');

@@ -26,6 +26,8 @@ pub struct RawMeeting {
     pub score: BTreeMap<String, String>,
     /// member id → status, as sent
     pub attendance: BTreeMap<String, String>,
+    /// member id → the reason typed beside them, read only if they are marked excused
+    pub reasons: BTreeMap<String, String>,
     pub guests: Vec<String>,
     pub tasks: Vec<RawTask>,
     pub confirm_second: bool,
@@ -76,6 +78,8 @@ impl RawMeeting {
                 _ => {
                     if let Some(member) = key.strip_prefix("att.") {
                         raw.attendance.insert(member.to_string(), value);
+                    } else if let Some(member) = key.strip_prefix("reason.") {
+                        raw.reasons.insert(member.to_string(), value);
                     } else if let Some(criterion) = key.strip_prefix("score.") {
                         raw.score.insert(criterion.to_string(), value);
                     } else if let Some((n, field)) = key.strip_prefix("task.").and_then(|k| k.split_once('.'))
@@ -127,6 +131,7 @@ fn is_field(key: &str) -> bool {
     ];
     SINGLE.contains(&key)
         || key.starts_with("att.")
+        || key.starts_with("reason.")
         || key.starts_with("score.")
         || key.strip_prefix("task.").and_then(|k| k.split_once('.')).is_some_and(|(n, field)| {
             n.parse::<usize>().is_ok_and(|n| n < 100) && ["id", "description", "assignee", "due"].contains(&field)
@@ -247,6 +252,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         .collect();
     let extra = raw.attendance.keys().filter(|k| !on_roll.contains_key(*k)).count();
     let mut attendance = Vec::new();
+    let mut reasons = Vec::new();
     if held_on.is_some() && (!missing.is_empty() || extra > 0) {
         let mut parts = Vec::new();
         if !missing.is_empty() {
@@ -271,7 +277,17 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
                 Some(AttendanceStatus::Exempt) if !m.exempt => {
                     err(&format!("att-{}", m.id), crate::tr1("mform.err.not_exempt", &m.full_name))
                 }
-                Some(s) => attendance.push((m.id, s)),
+                Some(s) => {
+                    attendance.push((m.id, s));
+                    let reason = raw.reasons.get(&m.id.to_string()).map(|r| r.trim()).unwrap_or_default();
+                    if s == AttendanceStatus::Excused && !reason.is_empty() {
+                        let label = crate::tr1("mform.reason_of", &m.full_name);
+                        match text_problem(&label, reason, limits::REASON) {
+                            Some(message) => err(&format!("reason-{}", m.id), message),
+                            None => reasons.push((m.id, reason.to_string())),
+                        }
+                    }
+                }
                 None => err(&format!("att-{}", m.id), crate::tr1("mform.err.status", &m.full_name)),
             }
         }
@@ -395,6 +411,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         rating,
         score_detail,
         attendance,
+        reasons,
         guests,
         tasks,
     })

@@ -101,6 +101,8 @@ pub struct RosterRow {
     pub exempt: bool,
     pub official: bool,
     pub status: AttendanceStatus,
+    /// the reason typed (or saved) beside the member, kept whatever the status
+    pub reason: String,
 }
 
 impl RosterRow {
@@ -149,6 +151,10 @@ impl FormPage {
         self.error(&format!("att-{member_id}"))
     }
 
+    fn reason_error(&self, member_id: &i64) -> Option<&str> {
+        self.error(&format!("reason-{member_id}"))
+    }
+
     fn score_error(&self, key: &str) -> Option<&str> {
         self.error(&format!("score-{key}"))
     }
@@ -195,6 +201,7 @@ async fn render_form(
                 .get(&m.id.to_string())
                 .and_then(|v| AttendanceStatus::parse(v))
                 .unwrap_or(if m.exempt { AttendanceStatus::Exempt } else { AttendanceStatus::Present }),
+            reason: raw.reasons.get(&m.id.to_string()).cloned().unwrap_or_default(),
         })
         .collect();
     let present_count = roster.iter().filter(|r| r.status == AttendanceStatus::Present).count();
@@ -311,6 +318,7 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
     let pool = state.pool();
     let fmt_time = |t: Option<chrono::NaiveTime>| t.map(time::format_time).unwrap_or_default();
     let id_or_blank = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let attendance = meetings::attendance(pool, m.id).await?;
     Ok(RawMeeting {
         held_on: m.held_on.format("%Y-%m-%d").to_string(),
         kind: m.kind.as_str().into(),
@@ -328,11 +336,8 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
             .into_iter()
             .filter_map(|c| m.score_part(&c.key).map(|p| (c.key, p.to_string())))
             .collect(),
-        attendance: meetings::attendance(pool, m.id)
-            .await?
-            .into_iter()
-            .map(|a| (a.member_id.to_string(), a.status.as_str().to_string()))
-            .collect(),
+        attendance: attendance.iter().map(|a| (a.member_id.to_string(), a.status.as_str().to_string())).collect(),
+        reasons: attendance.into_iter().filter_map(|a| Some((a.member_id.to_string(), a.reason?))).collect(),
         guests: meetings::guests(pool, m.id).await?.into_iter().map(|g| g.id.to_string()).collect(),
         tasks: meetings::tasks(pool, m.id)
             .await?
@@ -466,10 +471,12 @@ impl MeetingView {
         self.names(AttendanceStatus::Unexcused)
     }
 
+    /// Each name, followed by the reason in brackets where one was given.
     fn names(&self, status: AttendanceStatus) -> String {
-        let names: Vec<&str> =
-            self.attendance.iter().filter(|a| a.status == status).map(|a| a.full_name.as_str()).collect();
-        names.join(", ")
+        let of = |a: &meetings::AttendanceRow| {
+            a.reason.as_ref().map_or(a.full_name.clone(), |r| format!("{} ({r})", a.full_name))
+        };
+        self.attendance.iter().filter(|a| a.status == status).map(of).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -3,7 +3,9 @@
 use crate::web::view::Label;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
+use crate::db::records::UnitChoice;
 use crate::domain::limits;
 use crate::domain::time;
 use crate::domain::vocab::{CellType, ClassLevel, ClassSubject, Gender, OfficialGroup, Position, UnitKind};
@@ -44,6 +46,97 @@ fn label(col: &str) -> &'static str {
     }
 }
 
+/// What a column's value names: a unit (by its code) or a member (by theirs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ref {
+    Unit,
+    Member,
+}
+
+fn refers(col: &str) -> Option<Ref> {
+    match col {
+        "cell_code" | "parent_code" | "unit_code" => Some(Ref::Unit),
+        "member_code" => Some(Ref::Member),
+        _ => None,
+    }
+}
+
+/// The label of a column whose value is shown as the name of what it names.
+fn name_label(col: &str) -> &'static str {
+    match col {
+        "cell_code" => crate::tr("followup.cell"),
+        "parent_code" => crate::tr("records.parent"),
+        "unit_code" => crate::tr("records.col.unit"),
+        "member_code" => crate::tr("records.col.member"),
+        _ => label(col),
+    }
+}
+
+/// The names of the units and members a page's tables and history name, by code.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub units: HashMap<String, String>,
+    pub members: HashMap<String, String>,
+}
+
+impl Names {
+    /// The name `code` stands for in a column that names a `kind`, or the code itself if none is known.
+    fn of(&self, kind: Ref, code: &str) -> String {
+        let found = match kind {
+            Ref::Unit => self.units.get(code),
+            Ref::Member => self.members.get(code),
+        };
+        found.cloned().unwrap_or_else(|| code.to_string())
+    }
+}
+
+/// The codes that `values` (column, value) name: (units, members).
+pub fn codes_in<'a>(
+    values: impl Iterator<Item = (&'a str, &'a str)>,
+    units: &mut Vec<String>,
+    members: &mut Vec<String>,
+) {
+    for (col, v) in values {
+        match refers(col) {
+            Some(Ref::Unit) => units.push(v.to_string()),
+            Some(Ref::Member) => members.push(v.to_string()),
+            None => {}
+        }
+    }
+}
+
+/// A value of column `col` in the user's words: a name for a code, a date as dd/mm/yyyy, a choice's label.
+fn shown(col: &str, v: &str, names: &Names) -> String {
+    if let Some(kind) = refers(col) {
+        return names.of(kind, v);
+    }
+    if let Some(l) = choice_label(col, v) {
+        return l.to_string();
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_or(v.to_string(), time::format_date)
+}
+
+/// A record as it stood before or after a change, as (label, value) in the user's words; blank values left out.
+pub fn described(record: Option<&Value>, names: &Names) -> Vec<(String, String)> {
+    let Some(Value::Object(m)) = record else { return Vec::new() };
+    m.iter()
+        .map(|(k, v)| (k, text_of(Some(v))))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            let l = name_label(k);
+            (if l.is_empty() { k.clone() } else { l.to_string() }, shown(k, &v, names))
+        })
+        .collect()
+}
+
+/// Every code an audit record names, in (column, value) pairs.
+pub fn record_values(record: Option<&Value>) -> Vec<(&str, &str)> {
+    match record {
+        Some(Value::Object(m)) => m.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The label of a value of choice column `col`, read as the vocabulary it holds; None for a value outside it.
 fn choice_label(col: &str, value: &str) -> Option<&'static str> {
     fn of<C: Label>(value: &str) -> Option<&'static str> {
@@ -69,6 +162,8 @@ pub struct Field {
     /// `text`, `date`, `number`, `select` or `hidden`
     pub input: &'static str,
     pub options: Vec<(&'static str, &'static str)>,
+    /// for `unit`: the units offered, grouped by the unit they are under: (group, [(code, name)])
+    pub groups: Vec<(String, Vec<(String, String)>)>,
     pub value: String,
     pub required: bool,
     /// the most characters a text may hold (the import's limit, checked again there)
@@ -118,6 +213,7 @@ impl RecordForm {
                     label: label(c.name),
                     input,
                     options,
+                    groups: Vec::new(),
                     value: fixed_value.unwrap_or_default(),
                     required: !c.blank_ok,
                     maxlength: match c.kind {
@@ -172,6 +268,35 @@ impl RecordForm {
         self
     }
 
+    /// Offers the units in the user's scope by name where a visible field asks for a code: the cells for a cell,
+    /// the units above cells for a parent. A value typed that is not offered stays, as its code.
+    pub(super) fn choosing_units(mut self, units: &[UnitChoice]) -> RecordForm {
+        for f in self.fields.iter_mut().filter(|f| f.input != "hidden") {
+            let cells = match f.name {
+                "cell_code" => true,
+                "parent_code" => false,
+                _ => continue,
+            };
+            let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+            let mut offered: Vec<&UnitChoice> = units.iter().filter(|u| (u.kind == UnitKind::Cell) == cells).collect();
+            offered.sort_by_cached_key(|u| crate::domain::text::name_order_key(u.parent_name.as_deref().unwrap_or("")));
+            for u in offered {
+                let group = u.parent_name.clone().unwrap_or_default();
+                match groups.last_mut() {
+                    Some((g, list)) if *g == group => list.push((u.code.clone(), u.name.clone())),
+                    _ => groups.push((group, vec![(u.code.clone(), u.name.clone())])),
+                }
+            }
+            if !f.value.is_empty() && !groups.iter().any(|(_, l)| l.iter().any(|(c, _)| *c == f.value)) {
+                groups.push((String::new(), vec![(f.value.clone(), f.value.clone())]));
+            }
+            f.input = "unit";
+            f.label = name_label(f.name);
+            f.groups = groups;
+        }
+        self
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.problems.is_empty() || self.fields.iter().any(|f| f.error.is_some())
     }
@@ -214,6 +339,30 @@ pub(super) fn text_of(v: Option<&Value>) -> String {
 pub struct Table {
     pub heads: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// each column's name in the file
+    cols: Vec<&'static str>,
+}
+
+impl Table {
+    /// The codes the table's rows name: (units, members).
+    pub fn codes(&self, units: &mut Vec<String>, members: &mut Vec<String>) {
+        for r in &self.rows {
+            codes_in(self.cols.iter().copied().zip(r.iter().map(String::as_str)), units, members);
+        }
+    }
+
+    /// The table with each code it shows replaced by the name of what it names.
+    pub fn named(mut self, names: &Names) -> Table {
+        for (i, col) in self.cols.iter().enumerate() {
+            if let Some(kind) = refers(col) {
+                self.heads[i] = name_label(col);
+                for r in &mut self.rows {
+                    r[i] = names.of(kind, &r[i]);
+                }
+            }
+        }
+        self
+    }
 }
 
 /// A record as its file's row: each column's value by name.
@@ -229,6 +378,7 @@ pub(super) fn table(file: &str, found: &[impl Serialize], skip: &[&str]) -> Tabl
     let cols: Vec<_> = spec.cols.iter().filter(|c| !skip.contains(&c.name)).collect();
     Table {
         heads: cols.iter().map(|c| label(c.name)).collect(),
+        cols: cols.iter().map(|c| c.name).collect(),
         rows: found
             .iter()
             .map(map_of)

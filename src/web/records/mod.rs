@@ -30,7 +30,7 @@ use crate::domain::time;
 use crate::domain::vocab::{AttendanceStatus, ClassSubject, JobState};
 use crate::import::spec;
 use crate::import::{AuditAs, csv::write_field};
-use form::{RecordForm, Table, table};
+use form::{Names, RecordForm, Table, table};
 
 mod form;
 
@@ -70,8 +70,40 @@ async fn job_of(state: &AppState, user: &CurrentUser, q: &PageQuery) -> AppResul
     })
 }
 
+/// One change in a record's history, its record before and after in the user's words (names, not codes).
+pub struct Change {
+    pub entry: Entry,
+    pub before: Vec<(String, String)>,
+    pub after: Vec<(String, String)>,
+}
+
 async fn history(pool: &PgPool, entity: &str, code: &str) -> sqlx::Result<Vec<Entry>> {
     audit::for_entity(pool, entity, code).await
+}
+
+/// The tables and the history with names for codes, read in one query for the page.
+async fn named(pool: &PgPool, tables: Vec<Table>, entries: Vec<Entry>) -> sqlx::Result<(Vec<Table>, Vec<Change>)> {
+    let (mut units, mut members) = (Vec::new(), Vec::new());
+    for t in &tables {
+        t.codes(&mut units, &mut members);
+    }
+    for e in &entries {
+        for record in [e.before.as_ref(), e.after.as_ref()] {
+            form::codes_in(form::record_values(record).into_iter(), &mut units, &mut members);
+        }
+    }
+    let (units, members) = records::names(pool, &units, &members).await?;
+    let names = Names { units, members };
+    let tables = tables.into_iter().map(|t| t.named(&names)).collect();
+    let changes = entries
+        .into_iter()
+        .map(|entry| Change {
+            before: form::described(entry.before.as_ref(), &names),
+            after: form::described(entry.after.as_ref(), &names),
+            entry,
+        })
+        .collect();
+    Ok((tables, changes))
 }
 
 #[derive(Template)]
@@ -86,7 +118,7 @@ struct UnitPage {
     officials: Table,
     assignments: Table,
     forms: Vec<RecordForm>,
-    history: Vec<Entry>,
+    history: Vec<Change>,
     /// where the forms post and come back to
     post_unit: String,
     back: String,
@@ -133,12 +165,14 @@ const MEMBER_FORMS: &[FormSpec] = &[
 ];
 
 /// A page's forms from their specs: `value` gives each fixed field's value; the first form (the record's own row)
-/// is filled with `own`; each shows the outcome of the user's last save through it (`job`).
+/// is filled with `own`; each shows the outcome of the user's last save through it (`job`), and offers `units` (the
+/// user's scope) by name where it asks for a unit.
 fn forms<'a>(
     specs: &[FormSpec],
     value: impl Fn(&str, &str) -> &'a str,
     own: Option<&impl serde::Serialize>,
     job: Option<&Job>,
+    units: &[records::UnitChoice],
 ) -> Vec<RecordForm> {
     specs
         .iter()
@@ -147,7 +181,7 @@ fn forms<'a>(
             let fixed: Vec<(&str, &str)> = fields.iter().map(|f| (*f, value(file, f))).collect();
             let form = RecordForm::new(file, crate::tr(title), crate::tr(button), &fixed);
             let form = if i == 0 { form.filled(own) } else { form };
-            form.after(job)
+            form.after(job).choosing_units(units)
         })
         .collect()
 }
@@ -169,18 +203,28 @@ async fn unit_page(
     let specs = if unit.is_cell() { CELL_FORMS } else { UNIT_FORMS };
     // only cells are classified here (members on their page)
     let value = |_: &str, field: &str| if field == "subject" { ClassSubject::Cell.as_str() } else { code.as_str() };
-    let forms = forms(specs, value, own.as_ref(), job.as_ref());
+    let units = records::units_in_scope(pool, user.user.unit_id, today).await?;
+    let forms = forms(specs, value, own.as_ref(), job.as_ref(), &units);
     let classifications = records::classifications(pool, ClassSubject::Cell, &code).await?;
+    let tables = vec![
+        table("moves.csv", &records::moves(pool, &code).await?, &["code"]),
+        table("classifications.csv", &classifications, &["subject", "code"]),
+        table("officials.csv", &records::officials_of(pool, &code).await?, &["unit_code"]),
+        table("assignments.csv", &records::assignments(pool, &code).await?, &["cell_code"]),
+    ];
+    let (tables, history) = named(pool, tables, history(pool, "unit", &code).await?).await?;
+    let [moves, classifications, officials, assignments]: [Table; 4] =
+        tables.try_into().map_err(|_| AppError::NotFound)?;
     let page = UnitPage {
         layout: Layout::new(&user).with_units(&ancestors, user.user.unit_id),
         parent,
         children: units::children(pool, unit.id, today).await?,
-        moves: table("moves.csv", &records::moves(pool, &code).await?, &["code"]),
-        classifications: table("classifications.csv", &classifications, &["subject", "code"]),
-        officials: table("officials.csv", &records::officials_of(pool, &code).await?, &["unit_code"]),
-        assignments: table("assignments.csv", &records::assignments(pool, &code).await?, &["cell_code"]),
+        moves,
+        classifications,
+        officials,
+        assignments,
         forms,
-        history: history(pool, "unit", &code).await?,
+        history,
         post_unit: code.clone(),
         back: format!("/units/{code}/records"),
         unit,
@@ -203,7 +247,7 @@ struct MemberPage {
     trainings: Table,
     classifications: Table,
     forms: Vec<RecordForm>,
-    history: Vec<Entry>,
+    history: Vec<Change>,
     post_unit: String,
     back: String,
     /// this year's meetings and the member's status at each: (meeting id, date, kind, status), labels shown
@@ -211,6 +255,18 @@ struct MemberPage {
     /// the year's tally: (present, excused, unexcused, exempt)
     tally: (usize, usize, usize, usize),
     year: i32,
+}
+
+impl MemberPage {
+    /// The page's forms that write these files (names separated by spaces), in the page's order.
+    fn forms_of(&self, files: &str) -> Vec<&RecordForm> {
+        self.forms.iter().filter(|f| files.split(' ').any(|n| n == f.file)).collect()
+    }
+
+    /// Whether a group is shown open: one of its forms was just saved or was refused.
+    fn open(&self, files: &str) -> bool {
+        self.forms_of(files).iter().any(|f| f.saved || f.has_errors())
+    }
 }
 
 async fn member_page(
@@ -233,8 +289,19 @@ async fn member_page(
         (_, "cell_code") => cell_code.as_str(),
         _ => code.as_str(),
     };
-    let forms = forms(MEMBER_FORMS, value, Some(&own), job.as_ref());
+    let units = records::units_in_scope(pool, user.user.unit_id, today).await?;
+    let forms = forms(MEMBER_FORMS, value, Some(&own), job.as_ref(), &units);
     let classifications = records::classifications(pool, ClassSubject::Member, &code).await?;
+    let tables = vec![
+        table("transfers.csv", &records::transfers(pool, &code).await?, &["member_code"]),
+        table("exemptions.csv", &records::exemptions(pool, &code).await?, &["member_code"]),
+        table("positions.csv", &records::positions(pool, &code).await?, &["member_code"]),
+        table("trainings.csv", &records::trainings(pool, &code).await?, &["member_code"]),
+        table("classifications.csv", &classifications, &["subject", "code"]),
+    ];
+    let (tables, history) = named(pool, tables, history(pool, "member", &code).await?).await?;
+    let [transfers, exemptions, positions, trainings, classifications]: [Table; 5] =
+        tables.try_into().map_err(|_| AppError::NotFound)?;
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     use chrono::Datelike;
     let year = today.year();
@@ -258,13 +325,13 @@ async fn member_page(
         full_name: own.full_name.clone(),
         probationary: !own.is_official_on(today),
         left_on: own.left_on.map_or(String::new(), time::format_date),
-        transfers: table("transfers.csv", &records::transfers(pool, &code).await?, &["member_code"]),
-        exemptions: table("exemptions.csv", &records::exemptions(pool, &code).await?, &["member_code"]),
-        positions: table("positions.csv", &records::positions(pool, &code).await?, &["member_code"]),
-        trainings: table("trainings.csv", &records::trainings(pool, &code).await?, &["member_code"]),
-        classifications: table("classifications.csv", &classifications, &["subject", "code"]),
+        transfers,
+        exemptions,
+        positions,
+        trainings,
+        classifications,
         forms,
-        history: history(pool, "member", &code).await?,
+        history,
         post_unit: cell.code.clone(),
         back: format!("/members/{code}"),
         code,
@@ -329,6 +396,42 @@ async fn units_named(
     Ok(ids)
 }
 
+#[derive(Template)]
+#[template(path = "records/confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    /// "Chuyển … từ … sang … từ ngày …?"
+    question: String,
+    post_unit: String,
+    /// the form's fields, sent again with the confirmation
+    fields: Vec<(&'static str, String)>,
+    back: String,
+}
+
+/// The question a transfer asks before it is saved, naming the member, the cells and the day; None when the form
+/// names no member, cell or day that exists (the import then says what is wrong, at its field).
+async fn transfer_question(pool: &PgPool, form: &HashMap<String, String>) -> AppResult<Option<String>> {
+    let get = |k: &str| {
+        form.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && limits::forbidden_char(s).is_none())
+    };
+    let (Some(member), Some(to), Some(day)) = (get("member_code"), get("cell_code"), get("effective_on")) else {
+        return Ok(None);
+    };
+    let Some(day) = time::parse_date(&day) else { return Ok(None) };
+    let Some(member) = records::member(pool, &member).await? else { return Ok(None) };
+    let Some(to) = units::by_code(pool, &to).await? else { return Ok(None) };
+    let from = match current_cell(pool, &member.code).await? {
+        Some(c) => units::by_code(pool, &c).await?.map_or(c, |u| u.name),
+        None => return Ok(None),
+    };
+    let question = crate::tr("records.confirm_transfer")
+        .replacen("{}", &member.full_name, 1)
+        .replacen("{}", &from, 1)
+        .replacen("{}", &to.name, 1)
+        .replacen("{}", &time::format_date(day), 1);
+    Ok(Some(question))
+}
+
 /// Saves one record: the form becomes one row of its bundle file and goes through the import.
 async fn save(
     State(state): State<AppState>,
@@ -358,6 +461,25 @@ async fn save(
     // every unit the row names, directly or through a member or official, must be in the user's scope
     for id in units_named(pool, file, &form, subject).await? {
         user.require_scope(&state, id).await?;
+    }
+    if file == "transfers.csv"
+        && form.get("confirmed").map(String::as_str) != Some("1")
+        && let Some(question) = transfer_question(pool, &form).await?
+    {
+        let fields = std::iter::once("file")
+            .chain(std::iter::once("back"))
+            .chain(spec.cols.iter().map(|c| c.name))
+            .map(|k| (k, form.get(k).cloned().unwrap_or_default()))
+            .collect();
+        let back = LocalPath::parse_or(form.get("back").map(String::as_str), &format!("/units/{code}/records"));
+        let page = ConfirmPage {
+            layout: Layout::new(&user),
+            question,
+            post_unit: code,
+            fields,
+            back: back.as_str().to_string(),
+        };
+        return Ok(Html(page.render()?).into_response());
     }
     if file == "units.csv" && form.get("parent_code").is_none_or(|p| p.trim().is_empty()) {
         // without a parent: only the top of the tree itself, edited; a new top is not made from a page
