@@ -69,7 +69,7 @@ async fn home(
     axum::extract::Query(q): axum::extract::Query<HomeQuery>,
 ) -> AppResult<Html<String>> {
     let cell = load_cell(&state, &user, &code).await?;
-    let done_task = super::meetings::pages::just_done(&state, cell.id, q.done_task).await?;
+    let done_task = super::meetings::tasks::just_done(&state, cell.id, q.done_task).await?;
     let pool = state.pool();
     let today = time::today();
     let month_start = time::month_start(today);

@@ -57,7 +57,7 @@ impl DashboardQuery {
 }
 
 /// The metrics a dashboard shows in tiles and columns.
-const SHOWN: [Metric; 8] = [
+pub(super) const SHOWN: [Metric; 8] = [
     Metric::AttendanceRate,
     Metric::GoodMeetingShare,
     Metric::MeetingRegularity,

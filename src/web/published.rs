@@ -31,15 +31,6 @@ pub fn routes() -> Routes {
         .get("/dashboard/{code}/published/{id}", Access::ReadUnit, show)
 }
 
-/// The columns of the children's table on paper, as the printed report has them (the rest are compared below it).
-const COLUMNS: [Metric; 5] = [
-    Metric::AttendanceRate,
-    Metric::GoodMeetingShare,
-    Metric::MeetingRegularity,
-    Metric::ThematicCoverage,
-    Metric::Reg18Participation,
-];
-
 /// The longest note a publication may carry (the table allows no more).
 const NOTE_MAX: usize = 1000;
 
@@ -415,7 +406,7 @@ async fn show(
         .collect();
     // the printed report's columns, those the frozen report holds
     let first = children(frozen).first().copied().cloned().unwrap_or(Value::Null);
-    let shown: Vec<&str> = COLUMNS
+    let shown: Vec<&str> = super::dashboard::SHOWN
         .iter()
         .map(|m| m.as_str())
         .filter(|k| entries(&first, "metrics").iter().any(|(key, _)| key == k))

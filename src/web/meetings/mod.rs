@@ -3,6 +3,7 @@
 pub mod form;
 mod lock;
 pub(crate) mod pages;
+pub(crate) mod tasks;
 
 pub(crate) use pages::load_cell;
 
@@ -17,6 +18,6 @@ pub fn routes() -> Routes {
         .post("/meetings/{id}", Access::EditCell, pages::update)
         .get("/meetings/{id}/edit", Access::EditCell, pages::edit_form)
         .get("/meetings/{id}/minutes", Access::ReadNames, pages::minutes)
-        .post("/tasks/{id}/done", Access::EditCell, pages::task_done)
-        .post("/tasks/{id}/reopen", Access::EditCell, pages::task_reopen)
+        .post("/tasks/{id}/done", Access::EditCell, tasks::set_done::<true>)
+        .post("/tasks/{id}/reopen", Access::EditCell, tasks::set_done::<false>)
 }

@@ -1,5 +1,5 @@
 //! Handlers of the meeting pages.
-use crate::web::extract::{Fields, Form, LocalPath, Path};
+use crate::web::extract::{Fields, Path};
 use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -508,7 +508,7 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let (meeting, cell) = load_meeting(&state, &user, id).await?;
-    let done_task = just_done(&state, cell.id, q.done_task).await?;
+    let done_task = super::tasks::just_done(&state, cell.id, q.done_task).await?;
     let v = MeetingView::load(&state, meeting, cell).await?;
     let page = ShowPage {
         done_task,
@@ -556,49 +556,4 @@ pub async fn minutes(State(state): State<AppState>, user: CurrentUser, Path(id):
         .unwrap_or_default();
     let page = MinutesPage { probationary_count: roll.len() - official_count, official_count, place, issuer, v };
     Ok(Html(page.render()?))
-}
-
-#[derive(Deserialize)]
-pub struct TaskDoneForm {
-    csrf: Option<String>,
-    next: Option<String>,
-}
-
-pub async fn task_done(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<TaskDoneForm>,
-) -> AppResult<Response> {
-    user.check_csrf(form.csrf.as_deref())?;
-    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
-    user.require_edit(&state, cell_id).await?;
-    meetings::complete_task(state.pool(), &user.actor(), id, time::today()).await?;
-    // only a path on this site, never an address elsewhere; it says what was done and offers to undo it
-    let next = LocalPath::parse_or(form.next.as_deref(), &format!("/meetings/{meeting_id}"));
-    let sep = if next.as_str().contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{}{sep}done_task={id}#tasks", next.as_str())).into_response())
-}
-
-/// Undoes a task marked done by mistake.
-pub async fn task_reopen(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<TaskDoneForm>,
-) -> AppResult<Response> {
-    user.check_csrf(form.csrf.as_deref())?;
-    let (cell_id, meeting_id) = meetings::task_cell(state.pool(), id).await?.ok_or(AppError::NotFound)?;
-    user.require_edit(&state, cell_id).await?;
-    meetings::reopen_task(state.pool(), &user.actor(), id).await?;
-    let next = LocalPath::parse_or(form.next.as_deref(), &format!("/meetings/{meeting_id}"));
-    Ok(next.redirect().into_response())
-}
-
-/// The task a page was sent back to after it was marked done (`?done_task=`), if it is one of `cell_id`'s and done:
-/// the page says so and offers to undo it.
-pub async fn just_done(state: &AppState, cell_id: i64, task_id: Option<i64>) -> AppResult<Option<meetings::Task>> {
-    let Some(id) = task_id else { return Ok(None) };
-    let Some((cell, _)) = meetings::task_cell(state.pool(), id).await? else { return Ok(None) };
-    Ok(meetings::task(state.pool(), id).await?.filter(|t| cell == cell_id && t.is_done()))
 }
