@@ -112,5 +112,17 @@ async fn a_month_is_submitted_returned_fixed_approved_and_locked_on_a_phone(pool
         .await
         .unwrap();
     assert_eq!(topic, "Họp chi bộ định kỳ", "nothing written");
+
+    // the province sees how completely and how timely its cells report, each tile with its figure
+    sign_out(&c).await;
+    sign_in(&c, &base, "bantochuc").await;
+    c.goto(&format!("{base}/dashboard/TQ")).await.unwrap();
+    let page = wait_for(&c, "main").await.text().await.unwrap();
+    for label in ["Tỷ lệ chi bộ nộp báo cáo tháng", "Tỷ lệ chi bộ nộp báo cáo đúng hạn"] {
+        let at = page.find(label).unwrap_or_else(|| panic!("no tile {label}: {page:.3000}"));
+        let after: String = page[at + label.len()..].chars().take(40).collect();
+        assert!(after.contains('%'), "{label} shows no figure: {after}");
+    }
+    screenshot(&c, "phone-province-reporting").await;
     c.close().await.unwrap();
 }
