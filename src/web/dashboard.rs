@@ -90,6 +90,7 @@ fn report_tile(report: &Report, metric: Metric, months: &[MonthFigures]) -> Tile
     let mut t = tile(metric, &report.figure(metric), months);
     if REPORTING.contains(&metric) {
         t.note = reporting_note(report);
+        t.reporting = true;
     }
     t
 }
@@ -107,6 +108,8 @@ pub struct Tile {
     pub note: Option<String>,
     /// the figure is above 100 % (officials attended more often than required)
     pub over_100: bool,
+    /// one of the monthly reporting cycle's metrics (shown in their own group)
+    pub reporting: bool,
 }
 
 fn tile(metric: Metric, f: &Figure, months: &[MonthFigures]) -> Tile {
@@ -131,6 +134,7 @@ fn tile(metric: Metric, f: &Figure, months: &[MonthFigures]) -> Tile {
         met: f.met,
         note: None,
         over_100: f.value.is_some_and(|v| v > 1.0),
+        reporting: false,
     }
 }
 

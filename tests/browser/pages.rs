@@ -36,16 +36,25 @@ async fn screenshots_of_the_key_pages_at_phone_and_desktop_size(pool: PgPool) {
         c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
         wait_for(&c, "#username").await;
         sign_in(&c, &base, "xuanlap").await;
+        // the commune's home: each cell's month at a glance
+        wait_for(&c, ".month-status").await;
+        shoot(&c, &format!("{size}-07-commune-home"), &mut scrolls).await;
+        let home = c.current_url().await.unwrap().path().to_string();
+        c.goto(&format!("{base}{home}/reports")).await.unwrap();
+        wait_for(&c, "h1").await;
+        shoot(&c, &format!("{size}-08-report-queue"), &mut scrolls).await;
         c.goto(&format!("{base}/units/TQ-LB-01-01/records")).await.unwrap();
         wait_for(&c, "#f-members").await;
-        shoot(&c, &format!("{size}-07-cell-record"), &mut scrolls).await;
+        shoot(&c, &format!("{size}-09-cell-record"), &mut scrolls).await;
         c.close().await.unwrap();
     }
     assert!(scrolls.is_empty(), "pages that scroll sideways: {scrolls:#?}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     for size in ["phone", "desktop"] {
-        let png = std::fs::read(dir.join(format!("{size}-05-province-dashboard.png"))).unwrap();
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{size}: a real picture");
+        for name in ["05-province-dashboard", "07-commune-home"] {
+            let png = std::fs::read(dir.join(format!("{size}-{name}.png"))).unwrap();
+            assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{size}-{name}: a real picture");
+        }
     }
 }
 
@@ -206,7 +215,8 @@ async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
     wait_for(&c, "#children").await;
     let desktop = c
         .execute(
-            "const tops = new Set([...document.querySelectorAll('.tile')].map(t => t.getBoundingClientRect().top));
+            "const tops = {size: Math.max(...[...document.querySelectorAll('.tiles')].map(s =>
+                 new Set([...s.querySelectorAll('.tile')].map(t => t.getBoundingClientRect().top)).size))};
              const lines = [...document.querySelectorAll('#children tbody th a')].map(a => {
                  const r = document.createRange(); r.selectNodeContents(a); return r.getClientRects().length; });
              return [document.querySelector('main').getBoundingClientRect().width, tops.size, Math.max(...lines),
@@ -217,7 +227,7 @@ async fn the_dashboard_reads_on_a_phone_and_uses_a_desktop(pool: PgPool) {
         .unwrap();
     let (width, rows_of_tiles, most_lines, hint): (f64, usize, usize, bool) = serde_json::from_value(desktop).unwrap();
     assert!(width >= 1000.0, "the content uses the desktop's width: {width} px");
-    assert_eq!(rows_of_tiles, 1, "the tiles stand in one row");
+    assert_eq!(rows_of_tiles, 1, "each group of tiles stands in one row");
     assert_eq!(most_lines, 1, "every unit name on one line");
     assert!(!hint, "no swipe hint on a desktop");
     c.close().await.unwrap();
