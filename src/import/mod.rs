@@ -173,6 +173,14 @@ pub async fn import_as(
     progress(Step::Writing);
     sqlx::query!("savepoint merge").execute(&mut *tx).await?;
     if let Err(e) = merge(&mut tx, &present, &mut out).await {
+        // an approved month's lock (migration 0012) said as the checks say it; any other refusal as the database says it
+        if let Some((cell, month)) = crate::db::reports::locked_month(&e).as_deref().and_then(|d| d.split_once('/')) {
+            let month =
+                crate::domain::time::parse_month(month).map_or(month.to_string(), |m| m.format("%m/%Y").to_string());
+            out.problems.push(Problem::new("bundle", 0, "month_locked", &[cell, &month]));
+            finish_problems(&mut out);
+            return Ok(out);
+        }
         let Some(db) = e.as_database_error() else { return Err(e.into()) };
         out.problems.push(Problem::new("bundle", 0, "db", &[db.message()]));
         finish_problems(&mut out);

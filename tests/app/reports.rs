@@ -338,3 +338,26 @@ async fn an_approved_month_restated_as_it_stands_imports_cleanly(pool: PgPool) {
     );
     assert_eq!(app.written().await, written);
 }
+
+/// A bundle whose merge would drop attendance rows of a locked meeting (a row fewer than the month holds) is refused
+/// in words, naming the cell and month, and writes nothing — not as the database's English text.
+#[sqlx::test]
+async fn a_bundle_that_would_drop_a_locked_meetings_rows_is_refused_in_words(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    approved_october(&app).await;
+    let dir = std::env::temp_dir().join(format!("chibo-locked-drop-{}", std::process::id()));
+    chibo::import::export::export(&app.pool, &dir).await.unwrap();
+    let attendance = std::fs::read_to_string(dir.join("attendance.csv")).unwrap();
+    let mut lines: Vec<&str> = attendance.lines().collect();
+    assert!(lines.len() > 2, "the locked meeting has attendance rows: {attendance}");
+    lines.pop();
+    std::fs::write(dir.join("attendance.csv"), lines.join("\n") + "\n").unwrap();
+    let written = app.written().await;
+    let out = chibo::import::import_quiet(&app.pool, chibo::import::read_dir(&dir).unwrap(), false).await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let keys: Vec<_> = out.problems.iter().map(|p| p.key.as_str()).collect();
+    assert!(!keys.is_empty() && keys.iter().all(|k| *k == "import.problem.month_locked"), "{:?}", out.problems);
+    let text = chibo::web::problems::text_in(&out.problems[0], chibo::domain::metrics::Lang::Vi);
+    assert!(text.contains("đã được duyệt") && text.contains("«A»"), "{text}");
+    assert_eq!(app.written().await, written);
+}
