@@ -246,3 +246,63 @@ pub async fn token_user(pool: &PgPool, secret: &str) -> sqlx::Result<Option<User
 pub async fn token_owner(pool: &PgPool, id: i64) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!("select user_id from api_tokens where id = $1", id).fetch_optional(pool).await
 }
+
+/// A new account made on the web (DOMAIN.md §13): the creator types no password; the account gets one nobody
+/// knows and a one-time reset link, in one transaction with its audit row.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: crate::domain::Role,
+    pub unit_id: i64,
+    pub contact: &'a users::Contact,
+    /// from `auth::password::hash` of a secret nobody keeps
+    pub password_hash: String,
+}
+
+/// Creates the account and its reset link: the new id and the link's token, or `None` if the user name is taken
+/// (a double submit creates nothing twice).
+pub async fn create_account(pool: &PgPool, actor: &Actor, new: NewAccount<'_>) -> sqlx::Result<Option<(i64, String)>> {
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "insert into users (username, display_name, password_hash, role, unit_id, phone, email)
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (username) do nothing returning id",
+        new.username,
+        new.display_name,
+        new.password_hash,
+        new.role.as_str(),
+        new.unit_id,
+        new.contact.phone,
+        new.contact.email,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    let after = json!({
+        "username": new.username, "display_name": new.display_name, "role": new.role.as_str(),
+        "unit_id": new.unit_id, "phone": new.contact.phone, "email": new.contact.email,
+        "reset_link_valid_hours": RESET_HOURS,
+    });
+    let user = User {
+        id,
+        username: new.username.to_string(),
+        display_name: new.display_name.to_string(),
+        role: new.role,
+        unit_id: new.unit_id,
+        disabled: false,
+    };
+    let token = new_token();
+    sqlx::query!(
+        "insert into password_resets (token_hash, user_id, created_by, expires_at)
+         values ($1, $2, $3, now() + make_interval(hours => $4))",
+        token_hash(&token),
+        id,
+        actor.user_id,
+        RESET_HOURS,
+    )
+    .execute(&mut *tx)
+    .await?;
+    // one action, one row: the account and the link it was given
+    audit::record(&mut tx, actor, user_change(&user, "create", after)).await?;
+    tx.commit().await?;
+    Ok(Some((id, token)))
+}

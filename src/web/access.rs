@@ -31,7 +31,7 @@ pub enum Target {
     Meeting,
     Task,
     Member,
-    /// A user account, for administrators (`/admin/users/{id}/…`).
+    /// A user account, for administrators and committee clerks (`/admin/users/{id}/…`).
     User,
     /// One of the user's own API tokens.
     Token,
@@ -70,7 +70,7 @@ pub fn consistent(access: Access, target: Target) -> bool {
         Access::ReadUnit | Access::ReadNames | Access::EditCell | Access::ManageRecords | Access::Publish => {
             !matches!(target, Target::Nothing | Target::User | Target::Token)
         }
-        Access::Admin => matches!(target, Target::Nothing | Target::User),
+        Access::Admin | Access::ManageAccounts => matches!(target, Target::Nothing | Target::User),
         Access::Owner => target == Target::Token,
     }
 }
@@ -184,6 +184,7 @@ async fn check(
         Access::ManageRecords => role.can_manage_records(),
         Access::Publish => role.can_publish_reports(),
         Access::Admin => role == Role::Admin,
+        Access::ManageAccounts => role.can_manage_accounts(),
     };
     if !role_may {
         return Err(AppError::Forbidden);

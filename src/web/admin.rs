@@ -1,5 +1,6 @@
-//! Administrators: the users in their scope, one-time password reset links, disabling; and the reset page that
-//! such a link opens. Also the audit trail, which every user browses within their own scope.
+//! Accounts (DOMAIN.md §13): administrators keep the users in their scope, committee clerks those of their own
+//! cells' secretaries — the list with a name search, one-time password reset links, disabling (creating is in
+//! `web::accounts`); the reset page that such a link opens. Also the audit trail, which every user browses within their own scope.
 use crate::web::extract::Form;
 use crate::web::extract::Path;
 use crate::web::view::Label;
@@ -13,6 +14,7 @@ use super::account::password_problem;
 use super::routes::{Access, Routes};
 use super::view::Layout;
 use super::{AppError, AppResult, AppState, CurrentUser};
+use crate::db;
 use crate::db::audit::{self, Actor, Entry};
 use crate::db::credentials;
 use crate::db::units;
@@ -21,9 +23,9 @@ use crate::domain::time;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .get("/admin/users", Access::Admin, users_page)
-        .post("/admin/users/{id}/reset", Access::Admin, issue_reset)
-        .post("/admin/users/{id}/disable", Access::Admin, disable_user)
+        .get("/admin/users", Access::ManageAccounts, users_page)
+        .post("/admin/users/{id}/reset", Access::ManageAccounts, issue_reset)
+        .post("/admin/users/{id}/disable", Access::ManageAccounts, disable_user)
         .post("/admin/users/{id}/unlock", Access::Admin, unlock_user)
         .get("/reset/{token}", Access::Public, reset_page)
         .post("/reset/{token}", Access::Public, reset_password)
@@ -45,6 +47,8 @@ struct UsersPage {
     issued: Option<(String, String)>,
     /// the phone and e-mail of those who gave them (for reminders), by user id
     contacts: std::collections::HashMap<i64, users::Contact>,
+    /// the name searched for, as typed
+    q: String,
 }
 
 impl UsersPage {
@@ -55,20 +59,31 @@ impl UsersPage {
     }
 }
 
-async fn render_users(
+pub(super) async fn render_users(
     state: &AppState,
     user: &CurrentUser,
     issued: Option<(String, String)>,
     done: Option<&'static str>,
+    q: &str,
 ) -> AppResult<Html<String>> {
     let scope = units::subtree_ids(state.pool(), user.user.unit_id, time::today()).await?;
-    let users = users::in_units(state.pool(), &scope).await?;
+    let mut users = users::in_units(state.pool(), &scope).await?;
+    // a clerk sees the accounts they keep: their cells' secretaries
+    users.retain(|u| user.role().may_grant(u.role()));
+    let words: Vec<String> = db::search_key(q).split_whitespace().map(str::to_string).collect();
+    if !words.is_empty() {
+        users.retain(|u| {
+            let key = db::search_key(&format!("{} {}", u.display_name, u.username));
+            words.iter().all(|w| key.contains(w.as_str()))
+        });
+    }
     let names: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
     let paused_names = credentials::sign_in_paused(state.pool(), &names).await?;
     let paused = users.iter().filter(|u| paused_names.contains(&u.username)).map(|u| u.id).collect();
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let contacts = users::contacts(state.pool(), &ids).await?.into_iter().collect();
-    let page = UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts };
+    let q = q.to_string();
+    let page = UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts, q };
     Ok(Html(page.render()?))
 }
 
@@ -77,6 +92,7 @@ async fn render_users(
 struct UsersQuery {
     locked: Option<String>,
     unlocked: Option<String>,
+    q: String,
 }
 
 async fn users_page(
@@ -84,13 +100,12 @@ async fn users_page(
     user: CurrentUser,
     Query(q): Query<UsersQuery>,
 ) -> AppResult<Html<String>> {
-    user.require_admin(&state, user.user.unit_id).await?;
     let done = match (q.locked, q.unlocked) {
         (Some(_), _) => Some(crate::tr("users.locked_done")),
         (_, Some(_)) => Some(crate::tr("users.unlocked_done")),
         _ => None,
     };
-    render_users(&state, &user, None, done).await
+    render_users(&state, &user, None, done, &q.q).await
 }
 
 #[derive(Deserialize)]
@@ -98,15 +113,27 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-/// The user named in the path, if an administrator whose scope holds them is asking.
+/// The user named in the path (the guard placed them in the asker's scope), if the asker may keep an account of
+/// their role: an administrator any, a committee clerk only a cell secretary's.
 async fn target_user(state: &AppState, admin: &CurrentUser, id: i64, csrf: Option<&str>) -> AppResult<User> {
     admin.check_csrf(csrf)?;
-    if admin.role() != crate::domain::Role::Admin {
+    let target = users::by_id(state.pool(), id).await?.ok_or(AppError::NotFound)?;
+    if !admin.role().may_grant(target.role()) {
         return Err(AppError::Forbidden);
     }
-    let target = users::by_id(state.pool(), id).await?.ok_or(AppError::NotFound)?;
-    admin.require_admin(state, target.unit_id).await?;
+    admin.require_scope(state, target.unit_id).await?;
     Ok(target)
+}
+
+/// The whole address a link is sent as: the configured one, else the one this request came to.
+pub(super) fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    match std::env::var("CHIBO_BASE_URL") {
+        Ok(base) if !base.trim().is_empty() => base.trim().trim_end_matches('/').to_string(),
+        _ => {
+            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            format!("{}://{host}", if state.0.secure_cookies { "https" } else { "http" })
+        }
+    }
 }
 
 async fn issue_reset(
@@ -118,15 +145,8 @@ async fn issue_reset(
 ) -> AppResult<Html<String>> {
     let target = target_user(&state, &admin, id, form.csrf.as_deref()).await?;
     let token = credentials::create_reset(state.pool(), &admin.actor(), &target).await?;
-    // the whole address, to be sent as it is: the configured one, else the one this request came to
-    let origin = match std::env::var("CHIBO_BASE_URL") {
-        Ok(base) if !base.trim().is_empty() => base.trim().trim_end_matches('/').to_string(),
-        _ => {
-            let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-            format!("{}://{host}", if state.0.secure_cookies { "https" } else { "http" })
-        }
-    };
-    render_users(&state, &admin, Some((target.username, format!("{origin}/reset/{token}"))), None).await
+    let link = format!("{}/reset/{token}", origin(&state, &headers));
+    render_users(&state, &admin, Some((target.username, link)), None, "").await
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! The HTTP side: one module per area, each exposing `router()`; the middleware stack is here.
 pub mod access;
 mod account;
+mod accounts;
 mod admin;
 mod api;
 pub mod assets;
@@ -135,6 +136,7 @@ pub fn app_routes() -> Routes {
         .merge(meetings::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(accounts::routes())
         .merge(api::routes())
         .merge(dashboard::routes())
         .merge(followup::routes())

@@ -28,6 +28,9 @@ pub enum Access {
     Publish,
     /// Administrators only, for users and units in their scope.
     Admin,
+    /// Administrators and committee clerks, for user accounts in their scope (DOMAIN.md §13); the handler then
+    /// allows a clerk only cell secretaries' accounts (`Role::may_grant`).
+    ManageAccounts,
     /// Only the user a record belongs to (their own API tokens).
     Owner,
 }

@@ -53,6 +53,7 @@ fn allowed(access: Access, user: &str, target: Target) -> bool {
         Access::ManageRecords => in_scope && role.can_manage_records(),
         Access::Publish => in_scope && role.can_publish_reports(),
         Access::Admin => in_scope && role == Role::Admin,
+        Access::ManageAccounts => in_scope && role.can_manage_accounts(),
         Access::Owner => matches!(target, Target::Owned(true)),
     }
 }

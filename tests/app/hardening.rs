@@ -281,6 +281,16 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let id: i64 = sqlx::query_scalar("select max(id) from api_tokens").fetch_one(&app.pool).await.unwrap();
                 sec.post(&format!("/account/tokens/{id}/revoke"), &[("csrf", csrf.as_str())]).await
             }
+            "/admin/users" => {
+                let form = [
+                    ("csrf", admin_csrf.as_str()),
+                    ("username", "bt_moi"),
+                    ("display_name", "Bí thư mới"),
+                    ("role", "cell_secretary"),
+                    ("unit", "A"),
+                ];
+                admin.post("/admin/users", &form).await
+            }
             "/admin/users/{id}/reset" => {
                 admin.post(&format!("/admin/users/{sec_b}/reset"), &[("csrf", admin_csrf.as_str())]).await
             }
