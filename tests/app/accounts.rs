@@ -103,6 +103,12 @@ async fn a_clerk_is_refused_outside_their_commune_and_above_their_role(pool: PgP
     let far_lock = clerk.post(&format!("/admin/users/{sec_c}/disable"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(far_lock.status, StatusCode::FORBIDDEN);
 
+    let sec_b = user_id(&app, "sec_b").await;
+    let lock = clerk.post(&format!("/admin/users/{sec_b}/disable"), &[("csrf", csrf.as_str()), ("confirm", "1")]).await;
+    assert_eq!(lock.location.as_deref(), Some("/admin/users?locked=1"), "a clerk locks a secretary of their commune");
+    let unlock = clerk.post(&format!("/admin/users/{sec_b}/unlock"), &[("csrf", csrf.as_str())]).await;
+    assert_eq!(unlock.status, StatusCode::FORBIDDEN, "unlocking stays with administrators");
+
     // and a secretary may not manage accounts at all
     let mut sec = app.login("sec_a").await;
     assert_eq!(sec.get("/admin/users").await.status, StatusCode::FORBIDDEN);
