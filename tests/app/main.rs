@@ -1,4 +1,5 @@
 //! Integration tests: HTTP through the real router against a real PostgreSQL (one database per test).
+mod activation;
 mod attack;
 mod authz;
 mod backup;
