@@ -382,21 +382,23 @@ fn activation_sheets(made: &[db::activation::Activation], origin: &str) -> Vec<(
         for a in &group {
             let link = format!("{origin}/reset/{}", a.token);
             rows.push_str(&format!(
-                "<tr><td>{} ({})</td><td>{}</td><td><code>{}</code></td><td><code class=\"link\">{}</code></td></tr>\n",
+                "<tr><td>{} ({})</td><td>{}</td><td><code>{}</code></td><td><code class=\"link\">{}</code></td><td class=\"qr\">{}</td></tr>\n",
                 esc(&a.cell_name),
                 esc(&a.cell_code),
                 esc(&a.full_name),
                 esc(&a.username),
-                esc(&link)
+                esc(&link),
+                qr_svg(&link)
             ));
         }
         let html = format!(
             "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
              @page {{ size: A4; margin: 15mm }} body {{ font-family: sans-serif; font-size: 11pt }} \
              table {{ border-collapse: collapse; width: 100% }} td, th {{ border: 1px solid #444; padding: 4px; \
-             text-align: left; vertical-align: top }} .link {{ word-break: break-all; font-size: 9pt }}</style>\
+             text-align: left; vertical-align: top }} .link {{ word-break: break-all; font-size: 9pt }} \
+             .qr svg {{ width: 25mm; height: 25mm }} tr {{ break-inside: avoid }}</style>\
              </head><body><h1>{title}</h1><p>{committee}</p><p>{note}</p><table><thead><tr><th>{cell}</th>\
-             <th>{name}</th><th>{user}</th><th>{link}</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
+             <th>{name}</th><th>{user}</th><th>{link}</th><th>QR</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
             title = esc(chibo::tr("activation.sheet.title")),
             committee = esc(&group[0].committee_name),
             note = esc(&chibo::tr("activation.sheet.note").replace("{}", &db::activation::ACTIVATION_DAYS.to_string())),
@@ -410,6 +412,14 @@ fn activation_sheets(made: &[db::activation::Activation], origin: &str) -> Vec<(
         out.push((format!("{}.html", if file.is_empty() { "units".into() } else { file }), html));
     }
     out
+}
+
+/// The link as a QR code, an inline SVG drawn here (no network); empty if the link does not fit in one.
+fn qr_svg(link: &str) -> String {
+    let Ok(code) = qrcode::QrCode::new(link.as_bytes()) else { return String::new() };
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(120, 120).quiet_zone(true).build();
+    // inline in HTML: without the XML declaration
+    svg.find("<svg").map_or(svg.clone(), |at| svg[at..].to_string())
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit.
