@@ -149,6 +149,47 @@ async fn migrate_demo_and_user_add_from_the_command_line(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
+async fn user_secretaries_makes_every_secretarys_account_and_printable_sheets(pool: PgPool) {
+    let url = url_of(&pool);
+    assert!(chibo(&url, &["migrate"]).status.success());
+    let out = chibo(&url, &["demo", "--scale", "small"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("chibo-sheets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(CHIBO)
+        .args(["user", "secretaries", "--unit", "TQ-LB-01", "--sheets", dir.to_str().unwrap()])
+        .env("DATABASE_URL", &url)
+        .env("CHIBO_BASE_URL", "https://chibo.example.vn/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(!lines.is_empty(), "accounts for the committee's secretaries");
+    assert!(!stdout.contains("TQ-LB-01-01\t"), "Khuổi Trang already has its secretary's account: {stdout}");
+    for line in &lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 4, "cell, name, user name, link: {line}");
+        assert!(fields[3].starts_with("https://chibo.example.vn/reset/"), "{line}");
+    }
+    let made: i64 = sqlx::query_scalar("select count(*) from users where password_hash = '!activation'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(made as usize, lines.len());
+    let sheet = std::fs::read_to_string(dir.join("TQ-LB-01.html")).expect("the committee's sheet");
+    for line in &lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert!(sheet.contains(fields[2]) && sheet.contains(fields[3]), "{line} on the sheet");
+    }
+    assert!(sheet.contains("Tên đăng nhập") && sheet.contains("size: A4"));
+    assert_eq!(sheet.matches("<svg").count(), lines.len(), "a QR code per link");
+    let _ = std::fs::remove_dir_all(&dir);
+    let again = chibo(&url, &["user", "secretaries", "--unit", "TQ-LB-01"]);
+    assert!(again.status.success() && again.stdout.is_empty(), "a second run makes nothing");
+}
+
+#[sqlx::test(migrations = false)]
 async fn serve_migrates_answers_healthz_and_stops_on_sigterm(pool: PgPool) {
     let url = url_of(&pool);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -1,5 +1,6 @@
 //! All SQL lives here, one module per aggregate.
 pub mod access;
+pub mod activation;
 pub mod audit;
 pub mod copy;
 pub mod credentials;

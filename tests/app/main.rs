@@ -1,5 +1,6 @@
 //! Integration tests: HTTP through the real router against a real PostgreSQL (one database per test).
 mod accounts;
+mod activation;
 mod attack;
 mod authz;
 mod backup;
