@@ -121,21 +121,26 @@ pub struct MonthMeeting {
     pub expected: i64,
 }
 
-/// The meetings of `cell_id` held in the month of `month`, in the order held.
-pub async fn meetings_of_month(
+/// The meetings of `cell_id` held in the months `first` to `last` (any day in each), in the order held: one query for
+/// every month a page shows.
+pub async fn meetings_of_months(
     db: impl PgExecutor<'_>,
     cell_id: i64,
-    month: NaiveDate,
+    first: NaiveDate,
+    last: NaiveDate,
 ) -> sqlx::Result<Vec<MonthMeeting>> {
+    let from = crate::domain::time::month_start(first);
+    let until = crate::domain::metrics::add_months(crate::domain::time::month_start(last), 1);
     sqlx::query_as!(
         MonthMeeting,
         r#"select m.id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.rating as "rating: Rating", m.score,
                   c.present as "present!", (c.present + c.excused + c.unexcused)::bigint as "expected!"
            from meetings m join meeting_counts c on c.meeting_id = m.id
-           where m.cell_id = $1 and date_trunc('month', m.held_on) = date_trunc('month', $2::date)
+           where m.cell_id = $1 and m.held_on >= $2 and m.held_on < $3
            order by m.held_on, m.id"#,
         cell_id,
-        month
+        from,
+        until
     )
     .fetch_all(db)
     .await

@@ -1,7 +1,7 @@
 //! A user's own account: the phone and e-mail reminders go to, change the password, create and revoke API tokens;
 //! the reminders shown on the home pages ([`Notices`]) and their dismissal.
-use crate::web::extract::Form;
 use crate::web::extract::Path;
+use crate::web::extract::{CsrfForm, Form};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -237,11 +237,6 @@ async fn create_token(
     }
     let secret = credentials::create_token(state.pool(), &user.actor(), &user.user, &name).await?;
     Ok(render_tokens(&state, &user, Some(secret), None).await?.into_response())
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: Option<String>,
 }
 
 async fn revoke_token(

@@ -1,8 +1,8 @@
 //! Accounts (DOMAIN.md §13): administrators keep the users in their scope, committee clerks those of their own
 //! cells' secretaries — the list with a name search, one-time password reset links, disabling (creating is in
 //! `web::accounts`); the reset page that such a link opens. Also the audit trail, which every user browses within their own scope.
-use crate::web::extract::Form;
 use crate::web::extract::Path;
+use crate::web::extract::{CsrfForm, Form};
 use crate::web::view::Label;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -106,11 +106,6 @@ async fn users_page(
         _ => None,
     };
     render_users(&state, &user, None, done, &q.q).await
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: Option<String>,
 }
 
 /// The user named in the path (the guard placed them in the asker's scope), if the asker may keep an account of

@@ -11,6 +11,12 @@ use serde::de::DeserializeOwned;
 
 use super::AppError;
 
+/// A form that carries nothing but the session's token (a button that changes one thing).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: Option<String>,
+}
+
 /// A form, refused whole (400, in the user's language) when any name or value holds a NUL byte, which no text
 /// column can store.
 pub struct Form<T>(pub T);

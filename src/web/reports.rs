@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::extract::{Fields, Form, Path};
+use super::extract::{CsrfForm, Fields, Form, Path};
 use super::meetings::load_cell;
 use super::routes::{Access, Routes};
 use super::view::{Label, Layout};
@@ -47,7 +47,7 @@ pub struct MonthView {
 
 impl MonthView {
     pub async fn load(state: &AppState, s: &Settings, report: Report) -> AppResult<MonthView> {
-        let meetings = reports::meetings_of_month(state.pool(), report.cell_id, report.month).await?;
+        let meetings = reports::meetings_of_months(state.pool(), report.cell_id, report.month, report.month).await?;
         Ok(MonthView { deadline: s.deadline(report.month), report, meetings })
     }
 
@@ -114,11 +114,21 @@ impl MonthView {
 pub async fn open_months(state: &AppState, cell_id: i64, today: NaiveDate) -> AppResult<Vec<MonthView>> {
     let s = settings::get(state.pool()).await?;
     let since = s.reporting_since.unwrap_or(time::month_start(today));
-    let mut views = Vec::new();
-    for report in reports::open_months(state.pool(), cell_id, since, today).await?.into_iter().take(12) {
-        views.push(MonthView::load(state, &s, report).await?);
-    }
-    Ok(views)
+    let open: Vec<Report> =
+        reports::open_months(state.pool(), cell_id, since, today).await?.into_iter().take(12).collect();
+    let (Some(first), Some(last)) = (open.iter().map(|r| r.month).min(), open.iter().map(|r| r.month).max()) else {
+        return Ok(Vec::new());
+    };
+    // every month's meetings in one query, then each month takes its own
+    let mut meetings = reports::meetings_of_months(state.pool(), cell_id, first, last).await?;
+    Ok(open
+        .into_iter()
+        .map(|report| {
+            let (mine, rest) = meetings.drain(..).partition(|m| time::month_start(m.held_on) == report.month);
+            meetings = rest;
+            MonthView { deadline: s.deadline(report.month), report, meetings: mine }
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -262,11 +272,6 @@ async fn submit(
     after_step(&state, &user, cell, month, outcome, "reason", "cycle.reason_needed", form.reason, "submit").await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: Option<String>,
-}
-
 async fn approve(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -403,16 +408,16 @@ async fn approve_many(
     let unit = units::by_code(state.pool(), &code).await?.ok_or(AppError::NotFound)?;
     user.require_scope(&state, unit.id).await?;
     let today = time::today();
+    // each cell must lie under the queue's unit (itself in the user's scope): the cells there, read once
+    let under = units::by_ids(state.pool(), &units::subtree_ids(state.pool(), unit.id, today).await?).await?;
+    let cells: std::collections::HashMap<&str, i64> =
+        under.iter().filter(|u| u.is_cell()).map(|u| (u.code.as_str(), u.id)).collect();
     let mut items = Vec::new();
     for (_, value) in pairs.iter().filter(|(k, _)| k == "item").take(1000) {
         let (cell_code, month) = value.split_once('/').ok_or(AppError::BadRequest("item".into()))?;
         let month = time::parse_month(month).ok_or(AppError::BadRequest("item".into()))?;
-        let cell = units::by_code(state.pool(), cell_code).await?.filter(Unit::is_cell).ok_or(AppError::NotFound)?;
-        // each cell must lie under the queue's unit, itself in the user's scope
-        if !units::is_within(state.pool(), unit.id, cell.id, today).await? {
-            return Err(AppError::Forbidden);
-        }
-        items.push((cell.id, month));
+        let cell = *cells.get(cell_code).ok_or(AppError::Forbidden)?;
+        items.push((cell, month));
     }
     let n = reports::approve(state.pool(), &user.actor(), &items, today).await?;
     Ok(Redirect::to(&format!("/units/{code}/reports?approved={n}&selected={}", items.len())).into_response())
