@@ -2,6 +2,12 @@
 -- Generated from a freshly migrated database by tests/app/schema.rs: do not edit. After a migration that
 -- changes any of them: CHIBO_WRITE_FUNCTIONS=1 cargo test --test app schema::
 
+CREATE OR REPLACE FUNCTION public.account_active(disabled boolean, access_until date)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$ select not disabled and (access_until is null or access_until >= local_today()) $function$;
+
 CREATE OR REPLACE FUNCTION public.announce_change()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -152,6 +158,12 @@ CREATE OR REPLACE FUNCTION public.last_due_month(today date, deadline_day intege
 AS $function$
     select (date_trunc('month', (today - deadline_day)::timestamp) - interval '1 month')::date
 $function$;
+
+CREATE OR REPLACE FUNCTION public.local_today()
+ RETURNS date
+ LANGUAGE sql
+ STABLE
+AS $function$ select (now() at time zone 'Asia/Ho_Chi_Minh')::date $function$;
 
 CREATE OR REPLACE FUNCTION public.meeting_locked_part(m jsonb)
  RETURNS jsonb

@@ -337,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
             let unit =
                 db::units::by_code(&pool, &unit).await?.with_context(|| format!("no unit with code {unit:?}"))?;
             let today = chibo::domain::time::today();
-            let made = db::activation::activate_secretaries(&pool, &Actor::cli(), unit.id, today).await?;
+            let made = db::activation::activate_secretaries(&pool, &Actor::cli(), unit.id, today, None).await?;
             let origin = base_url.trim_end_matches('/');
             for a in &made {
                 println!("{}\t{}\t{}\t{origin}/reset/{}", a.cell_code, a.full_name, a.username, a.token);
@@ -345,7 +345,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{} accounts created", made.len());
             if let Some(dir) = sheets {
                 std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                for (file, html) in activation_sheets(&made, origin) {
+                for (file, html) in chibo::web::activation::Sheet::files(&made, origin)? {
                     let path = dir.join(file);
                     std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
                 }
@@ -366,60 +366,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// One printable A4 page per grassroots committee: (file name, HTML), each cell's secretary with their user name
-/// and activation link.
-fn activation_sheets(made: &[db::activation::Activation], origin: &str) -> Vec<(String, String)> {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut i = 0;
-    while i < made.len() {
-        let code = &made[i].committee_code;
-        let group: Vec<_> = made[i..].iter().take_while(|a| &a.committee_code == code).collect();
-        i += group.len();
-        let mut rows = String::new();
-        for a in &group {
-            let link = format!("{origin}/reset/{}", a.token);
-            rows.push_str(&format!(
-                "<tr><td>{} ({})</td><td>{}</td><td><code>{}</code></td><td><code class=\"link\">{}</code></td><td class=\"qr\">{}</td></tr>\n",
-                esc(&a.cell_name),
-                esc(&a.cell_code),
-                esc(&a.full_name),
-                esc(&a.username),
-                esc(&link),
-                qr_svg(&link)
-            ));
-        }
-        let html = format!(
-            "<!doctype html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
-             @page {{ size: A4; margin: 15mm }} body {{ font-family: sans-serif; font-size: 11pt }} \
-             table {{ border-collapse: collapse; width: 100% }} td, th {{ border: 1px solid #444; padding: 4px; \
-             text-align: left; vertical-align: top }} .link {{ word-break: break-all; font-size: 9pt }} \
-             .qr svg {{ width: 25mm; height: 25mm }} tr {{ break-inside: avoid }}</style>\
-             </head><body><h1>{title}</h1><p>{committee}</p><p>{note}</p><table><thead><tr><th>{cell}</th>\
-             <th>{name}</th><th>{user}</th><th>{link}</th><th>QR</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>\n",
-            title = esc(chibo::tr("activation.sheet.title")),
-            committee = esc(&group[0].committee_name),
-            note = esc(&chibo::tr("activation.sheet.note").replace("{}", &db::activation::ACTIVATION_DAYS.to_string())),
-            cell = esc(chibo::tr("activation.sheet.cell")),
-            name = esc(chibo::tr("activation.sheet.name")),
-            user = esc(chibo::tr("activation.sheet.username")),
-            link = esc(chibo::tr("activation.sheet.link")),
-        );
-        let file: String =
-            code.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-        out.push((format!("{}.html", if file.is_empty() { "units".into() } else { file }), html));
-    }
-    out
-}
-
-/// The link as a QR code, an inline SVG drawn here (no network); empty if the link does not fit in one.
-fn qr_svg(link: &str) -> String {
-    let Ok(code) = qrcode::QrCode::new(link.as_bytes()) else { return String::new() };
-    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(120, 120).quiet_zone(true).build();
-    // inline in HTML: without the XML declaration
-    svg.find("<svg").map_or(svg.clone(), |at| svg[at..].to_string())
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit.

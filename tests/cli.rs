@@ -182,7 +182,7 @@ async fn user_secretaries_makes_every_secretarys_account_and_printable_sheets(po
         let fields: Vec<&str> = line.split('\t').collect();
         assert!(sheet.contains(fields[2]) && sheet.contains(fields[3]), "{line} on the sheet");
     }
-    assert!(sheet.contains("Tên đăng nhập") && sheet.contains("size: A4"));
+    assert!(sheet.contains("Tên đăng nhập") && sheet.contains("size:A4"));
     assert_eq!(sheet.matches("<svg").count(), lines.len(), "a QR code per link");
     let _ = std::fs::remove_dir_all(&dir);
     let again = chibo(&url, &["user", "secretaries", "--unit", "TQ-LB-01"]);

@@ -68,12 +68,20 @@ pub async fn disable(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<
 pub async fn unlock(pool: &PgPool, actor: &Actor, user: &User) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let enabled =
-        sqlx::query!("update users set disabled = false where id = $1 and disabled", user.id).execute(&mut *tx).await?;
+        // an account whose access a handover ended is given it back too
+        sqlx::query!(
+            "update users set disabled = false, access_until = null
+             where id = $1 and (disabled or access_until is not null)",
+            user.id
+        )
+        .execute(&mut *tx)
+        .await?;
     let forgotten =
         sqlx::query!("delete from login_failures where username = $1", user.username).execute(&mut *tx).await?;
     let changed = enabled.rows_affected() > 0 || forgotten.rows_affected() > 0;
     if changed {
-        let after = json!({"disabled": false, "wrong_passwords_forgotten": forgotten.rows_affected()});
+        let after =
+            json!({"disabled": false, "access_until": null, "wrong_passwords_forgotten": forgotten.rows_affected()});
         audit::record(&mut tx, actor, user_change(user, "update", after)).await?;
     }
     tx.commit().await?;
@@ -289,6 +297,7 @@ pub async fn create_account(pool: &PgPool, actor: &Actor, new: NewAccount<'_>) -
         role: new.role,
         unit_id: new.unit_id,
         disabled: false,
+        access_until: None,
     };
     let token = new_token();
     sqlx::query!(

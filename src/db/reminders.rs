@@ -51,7 +51,7 @@ pub async fn recipients(db: impl PgExecutor<'_>, role: Role, unit_ids: &[i64]) -
     sqlx::query_as!(
         Recipient,
         "select id as user_id, unit_id, display_name, phone, email from users
-         where role = $1 and unit_id = any($2) and not disabled order by id",
+         where role = $1 and unit_id = any($2) and account_active(disabled, access_until) order by id",
         role.as_str(),
         unit_ids,
     )

@@ -70,7 +70,7 @@ pub async fn still_valid(db: impl PgExecutor<'_>, token: &str, user: &crate::db:
     sqlx::query_scalar!(
         r#"select exists (
                select 1 from sessions s join users u on u.id = s.user_id
-               where s.id_hash = $1 and s.user_id = $2 and not u.disabled and u.role = $3 and u.unit_id = $4
+               where s.id_hash = $1 and s.user_id = $2 and account_active(u.disabled, u.access_until) and u.role = $3 and u.unit_id = $4
                  and s.created_at > now() - make_interval(hours => $5)
                  and s.last_seen_at > now() - make_interval(mins => $6)) as "valid!""#,
         token_hash(token),

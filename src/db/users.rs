@@ -11,7 +11,10 @@ pub struct User {
     pub display_name: String,
     pub role: Role,
     pub unit_id: i64,
+    /// disabled, or past the last day of its access (a secretary's account after a handover)
     pub disabled: bool,
+    /// the last day a secretary's account may be used, set by a handover (DOMAIN.md §13)
+    pub access_until: Option<chrono::NaiveDate>,
 }
 
 impl User {
@@ -23,7 +26,9 @@ impl User {
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
-        r#"select id, username, display_name, role as "role: Role", unit_id, disabled from users where id = $1"#,
+        r#"select id, username, display_name, role as "role: Role", unit_id,
+                  not account_active(disabled, access_until) as "disabled!", access_until
+           from users where id = $1"#,
         id
     )
     .fetch_optional(db)
@@ -83,7 +88,9 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: NewUser<'_>) -> anyhow::R
 pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
-        r#"select id, username, display_name, role as "role: Role", unit_id, disabled from users where username = $1"#,
+        r#"select id, username, display_name, role as "role: Role", unit_id,
+                  not account_active(disabled, access_until) as "disabled!", access_until
+           from users where username = $1"#,
         username
     )
     .fetch_optional(db)
@@ -94,7 +101,8 @@ pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> sqlx::Resul
 pub async fn in_units(db: impl PgExecutor<'_>, unit_ids: &[i64]) -> sqlx::Result<Vec<User>> {
     sqlx::query_as!(
         User,
-        r#"select id, username, display_name, role as "role: Role", unit_id, disabled
+        r#"select id, username, display_name, role as "role: Role", unit_id,
+                  not account_active(disabled, access_until) as "disabled!", access_until
            from users where unit_id = any($1) order by username"#,
         unit_ids
     )

@@ -202,6 +202,10 @@ pub async fn import_as(
         progress(Step::Rebuilding);
         sqlx::query!("select rebuild_metric_stores()").execute(&mut *tx).await?;
     }
+    if present.contains(&"positions.csv") {
+        // a secretary's position passed to another member: the old secretary's account ends (DOMAIN.md §13)
+        crate::db::activation::end_replaced(&mut tx, actor).await?;
+    }
     let summary = serde_json::json!({ "read": out.read, "changed": out.changed });
     let change = match &audit_as {
         Some(a) => Change {

@@ -70,7 +70,9 @@ pub fn consistent(access: Access, target: Target) -> bool {
         Access::ReadUnit | Access::ReadNames | Access::EditCell | Access::ManageRecords | Access::Publish => {
             !matches!(target, Target::Nothing | Target::User | Target::Token)
         }
-        Access::Admin | Access::ManageAccounts => matches!(target, Target::Nothing | Target::User),
+        Access::Admin => matches!(target, Target::Nothing | Target::User),
+        // a unit's secretaries' accounts at once (`/units/{code}/secretaries`)
+        Access::ManageAccounts => matches!(target, Target::Nothing | Target::User | Target::Unit),
         Access::Owner => target == Target::Token,
     }
 }

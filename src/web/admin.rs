@@ -49,6 +49,8 @@ struct UsersPage {
     contacts: std::collections::HashMap<i64, users::Contact>,
     /// the name searched for, as typed
     q: String,
+    /// the code of the asker's own unit, for the page of its secretaries' accounts
+    scope_code: String,
 }
 
 impl UsersPage {
@@ -83,7 +85,9 @@ pub(super) async fn render_users(
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let contacts = users::contacts(state.pool(), &ids).await?.into_iter().collect();
     let q = q.to_string();
-    let page = UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts, q };
+    let scope_code = units::by_ids(state.pool(), &[user.user.unit_id]).await?.pop().map(|u| u.code).unwrap_or_default();
+    let page =
+        UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts, q, scope_code };
     Ok(Html(page.render()?))
 }
 

@@ -432,6 +432,7 @@ mod tests {
                 role: Role::CellSecretary,
                 unit_id: 1,
                 disabled: false,
+                access_until: None,
             };
             cache.store_session(&format!("token-{i:060}"), generation, expires, &user, &"c".repeat(64));
         }

@@ -2,6 +2,7 @@
 pub mod access;
 mod account;
 mod accounts;
+pub mod activation;
 mod admin;
 mod api;
 pub mod assets;
@@ -137,6 +138,7 @@ pub fn app_routes() -> Routes {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(accounts::routes())
+        .merge(activation::routes())
         .merge(api::routes())
         .merge(dashboard::routes())
         .merge(followup::routes())

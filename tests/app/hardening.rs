@@ -355,6 +355,30 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 }
                 page
             }
+            "/units/{code}/secretaries" => {
+                // cell B's secretary is Bàn Văn Phúc, and sec_b is someone else's: one account to make (raw SQL
+                // so that the setting up leaves no audit row)
+                sqlx::query(
+                    "insert into positions (cell_id, member_id, position, valid_from)
+                     select u.id, m.id, 'secretary', '2020-01-01' from units u, members m
+                     where u.code = 'B' and m.code = 'M7'",
+                )
+                .execute(&app.pool)
+                .await
+                .unwrap();
+                sqlx::query(
+                    "update users set member_id = (select id from members where code = 'M8') where username = 'sec_b'",
+                )
+                .execute(&app.pool)
+                .await
+                .unwrap();
+                let form = [("csrf", admin_csrf.as_str()), ("batch", "hardening-walk-0123456789")];
+                admin.post("/units/XL/secretaries", &form).await
+            }
+            "/units/{code}/secretaries/reissue" => {
+                // the account just made, not yet activated
+                admin.post("/units/XL/secretaries/reissue", &[("csrf", admin_csrf.as_str())]).await
+            }
             "/dashboard/{code}/publish" => {
                 let form = admin.get("/dashboard/P/published").await.form_values();
                 admin.post("/dashboard/P/publish", &form).await

@@ -368,6 +368,7 @@ async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPoo
     c.close().await.unwrap();
 }
 
+mod accounts;
 mod firstuse;
 mod pages;
 mod reports;
