@@ -291,6 +291,17 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
 /// values) is added to `problems`; rows with a bad value are staged as `broken` so that references to their
 /// keys do not show up as unknown as well.
 pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> CopyBuffer {
+    read_file_as(spec, text, None, problems)
+}
+
+/// [`read_file`], the header's headings read as `columns` says when given (by position: the bundle column each
+/// holds, `None` for one ignored; a heading past them is read as written).
+pub fn read_file_as(
+    spec: &FileSpec,
+    text: &str,
+    columns: Option<&[Option<&'static str>]>,
+    problems: &mut Vec<Problem>,
+) -> CopyBuffer {
     let file = spec.name;
     let mut buffer = CopyBuffer::new(spec.table, "");
     let mut records = Reader::new(text);
@@ -309,7 +320,11 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
     let mut positions = vec![usize::MAX; spec.cols.len()];
     let mut header_ok = true;
     for (i, name) in header.fields.iter().enumerate() {
-        let name = name.trim();
+        let name = match columns.and_then(|c| c.get(i)) {
+            Some(Some(col)) => col,
+            Some(None) => continue,
+            None => name.trim(),
+        };
         match spec.cols.iter().position(|c| c.name == name) {
             None => {
                 problems.push(Problem::new(file, header.line, "col_unknown", &[name]));

@@ -27,6 +27,8 @@ pub struct Work {
     pub dry_run: bool,
     pub actor: Actor,
     pub audit_as: Option<AuditAs>,
+    /// the user's own file names and headings (`import::headings`)
+    pub mapping: import::headings::Mapping,
 }
 
 /// Runs job `id`'s import, started at `now`, writing its steps as they come and its outcome at the end, in the
@@ -46,7 +48,9 @@ pub async fn execute(pool: PgPool, id: i64, work: Work, now: DateTime<Utc>) -> O
     let progress = move |step: import::Step| {
         let _ = tx.send(format!("[{:.1} s] {}", started.elapsed().as_secs_f64(), step.render(crate::i18n::lang())));
     };
-    let outcome = import::import_as(&pool, work.files, work.dry_run, &work.actor, &progress, work.audit_as).await;
+    let outcome =
+        import::import_mapped(&pool, work.files, &work.mapping, work.dry_run, &work.actor, &progress, work.audit_as)
+            .await;
     drop(progress);
     let _ = writer.await;
     let (state, problems, changed) = match outcome {

@@ -14,6 +14,7 @@ mod dashboard;
 pub mod error;
 pub(crate) mod extract;
 mod followup;
+mod headings;
 mod health;
 mod jobs;
 mod lang;
@@ -145,6 +146,7 @@ pub fn app_routes() -> Routes {
         .merge(settings::routes())
         .merge(records::routes())
         .merge(upload::routes())
+        .merge(headings::routes())
         .merge(lang::routes())
 }
 
