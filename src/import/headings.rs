@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::csv::Reader;
 use super::problem::{Problem, QUOTE_MAX, clip};
-use super::spec::{FILES, FileSpec};
+use super::spec::{FILES, FileSpec, Kind};
 
 /// Values shown under a heading the page asks about.
 const SAMPLES: usize = 3;
@@ -297,6 +297,79 @@ fn suggest(key: &str, file: Option<&'static FileSpec>) -> Option<Choice> {
     }
 }
 
+/// A value of a sheet read under a mapping, written as people write it, in the bundle's form: a choice by its label
+/// in Vietnamese or English ("Nữ" → female, "Có mặt" → present), a date as day/month/year ("02/04/1979",
+/// "2-4-1979", "2.4.1979" → 1979-04-02), a month as month/year ("4/2026" → 2026-04), a time as "19h30" or "7:30".
+/// `None`: the value is checked as written (and quoted so in a problem).
+pub fn as_bundle(kind: Kind, raw: &str) -> Option<String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return None;
+    }
+    let numbers = |sep: &[char]| -> Option<Vec<u32>> {
+        let parts: Vec<&str> = v.split(sep).collect();
+        let ok = parts.iter().all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
+        ok.then(|| parts.iter().map(|p| p.parse().unwrap_or(0)).collect())
+    };
+    match kind {
+        Kind::Choice(codes) if !codes.contains(&v) => {
+            let key = fold(v);
+            labelled(codes).into_iter().find_map(|(code, label)| {
+                let named = [crate::i18n::tr_vi(label), crate::i18n::tr_in(crate::domain::metrics::Lang::En, label)];
+                named.iter().any(|n| fold(n) == key).then(|| code.to_string())
+            })
+        }
+        Kind::Date => match numbers(&['/', '-', '.'])?.as_slice() {
+            // a year first (the bundle's own form) is not day/month/year
+            &[d, m, y] if d <= 31 && m <= 12 && y >= 1000 => {
+                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|d| d.format("%Y-%m-%d").to_string())
+            }
+            _ => None,
+        },
+        Kind::Month => match numbers(&['/', '-', '.'])?.as_slice() {
+            &[m, y] if (1..=12).contains(&m) && y >= 1000 => Some(format!("{y:04}-{m:02}")),
+            _ => None,
+        },
+        Kind::Time => {
+            let lower = v.to_lowercase();
+            let parts: Vec<&str> = lower.split([':', 'h']).collect();
+            let n = |p: &str| {
+                (!p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| p.parse::<u32>().ok())
+                    .flatten()
+            };
+            let (h, m) = match parts.as_slice() {
+                [h, ""] if lower.ends_with('h') => (n(h)?, 0),
+                [h, m] => (n(h)?, n(m)?),
+                _ => return None,
+            };
+            (h < 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
+        }
+        _ => None,
+    }
+}
+
+/// The codes of a choice with the catalog keys of their labels (the vocabulary's enums).
+fn labelled(codes: &[&str]) -> Vec<(&'static str, &'static str)> {
+    use crate::domain::vocab::*;
+    fn pairs<T: Code>() -> Vec<(&'static str, &'static str)> {
+        T::ALL.iter().map(|v| (v.as_str(), v.label_key())).collect()
+    }
+    let sets = [
+        pairs::<UnitKind>(),
+        pairs::<CellType>(),
+        pairs::<Gender>(),
+        pairs::<MeetingKind>(),
+        pairs::<AttendanceStatus>(),
+        pairs::<Rating>(),
+        pairs::<ClassLevel>(),
+        pairs::<ClassSubject>(),
+        pairs::<Position>(),
+        pairs::<OfficialGroup>(),
+    ];
+    sets.into_iter().find(|p| p.iter().map(|(c, _)| *c).eq(codes.iter().copied())).unwrap_or_default()
+}
+
 /// Why a choice on the page is refused (each a catalog key `headings.err.*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -551,6 +624,27 @@ mod tests {
         assert_eq!(refused.get(&(0, 2)), Some(&Refusal::OtherFile));
         answers.remove(&(0, 2));
         assert_eq!(plan.choose(&answers).err().unwrap().get(&(0, 2)), Some(&Refusal::Missing));
+    }
+
+    #[test]
+    fn values_as_people_write_them_read_in_the_bundles_form() {
+        use crate::domain::vocab::{AttendanceStatus, Gender};
+        let read = |kind, v| as_bundle(kind, v);
+        assert_eq!(read(Kind::Choice(Gender::CODES), "Nữ").as_deref(), Some("female"));
+        assert_eq!(read(Kind::Choice(Gender::CODES), " nam ").as_deref(), Some("male"));
+        assert_eq!(read(Kind::Choice(Gender::CODES), "female"), None, "a code is checked as it is");
+        assert_eq!(read(Kind::Choice(AttendanceStatus::CODES), "Có mặt").as_deref(), Some("present"));
+        assert_eq!(read(Kind::Choice(Gender::CODES), "khác"), None);
+        assert_eq!(read(Kind::Date, "02/04/1979").as_deref(), Some("1979-04-02"));
+        assert_eq!(read(Kind::Date, "2-4-1979").as_deref(), Some("1979-04-02"));
+        assert_eq!(read(Kind::Date, "2.4.1979").as_deref(), Some("1979-04-02"));
+        assert_eq!(read(Kind::Date, "31/02/1990"), None, "no such day: quoted as written");
+        assert_eq!(read(Kind::Date, "1979-04-02"), None, "already the bundle's form");
+        assert_eq!(read(Kind::Month, "4/2026").as_deref(), Some("2026-04"));
+        assert_eq!(read(Kind::Time, "19h30").as_deref(), Some("19:30"));
+        assert_eq!(read(Kind::Time, "7h").as_deref(), Some("07:00"));
+        assert_eq!(read(Kind::Time, "7:05").as_deref(), Some("07:05"));
+        assert_eq!(read(Kind::Time, "25h"), None);
     }
 
     #[test]

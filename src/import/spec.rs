@@ -368,7 +368,10 @@ pub fn read_file_as(
         let before = problems.len();
         values.clear();
         for (k, col) in spec.cols.iter().enumerate() {
-            values.push(check(col, &record.fields[positions[k]], file, record.line, problems));
+            let raw = &record.fields[positions[k]];
+            // a sheet of the user's own (mapped headings): its values as people write them ("Nữ", "02/04/1979")
+            let value = columns.and_then(|_| super::headings::as_bundle(col.kind, raw));
+            values.push(check(col, value.as_deref().unwrap_or(raw), file, record.line, problems));
         }
         if !spec.extra_cols().is_empty() {
             // members: the accent-free search key of the full name

@@ -19,9 +19,10 @@ const HEADINGS: [&str; 10] = [
     "Chi bộ",
     "Ngày ra khỏi danh sách",
 ];
+/// Its values as people write them: "Nam", "Nữ", dates as day/month/year.
 const ROWS: [[&str; 10]; 2] = [
-    ["1", "M30", "Lò Văn Hùng", "male", "1979-04-02", "Thái", "2005-09-01", "2006-09-01", "A", ""],
-    ["2", "M31", "Vàng Thị Dợ", "female", "1990-11-20", "Mông", "2018-05-19", "", "A", ""],
+    ["1", "M30", "Lò Văn Hùng", "Nam", "02/04/1979", "Thái", "01/09/2005", "01/09/2006", "A", ""],
+    ["2", "M31", "Vàng Thị Dợ", "Nữ", "20/11/1990", "Mông", "19/05/2018", "", "A", ""],
 ];
 
 /// What the page preselects for each heading, in order.
@@ -62,7 +63,7 @@ fn workbook(rows: &[[&str; 10]]) -> Vec<u8> {
             if v.is_empty() {
                 continue;
             }
-            if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y") {
                 use chrono::Datelike;
                 let d = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).unwrap();
                 sheet.write_date_with_format(r, i, d, &date).unwrap();
@@ -124,6 +125,7 @@ async fn vietnamese_headings_are_mapped_once_then_imported_straight_away(pool: P
         assert!(text.contains(h), "{h}: {text}");
     }
     assert!(text.contains("Ví dụ: Lò Văn Hùng · Vàng Thị Dợ"), "{text}");
+    assert!(text.contains("Ví dụ: Nam · Nữ"), "{text}");
     assert!(page.body.contains("<optgroup label=\"members.csv\">"), "{}", page.body);
     assert!(text.contains("Bỏ qua cột này"), "{text}");
     assert_eq!(chosen(&page), GUESSED);
@@ -164,6 +166,13 @@ async fn vietnamese_headings_are_mapped_once_then_imported_straight_away(pool: P
     let list = admin.get("/units/A/members?q=lo+van+hung").await.text();
     assert!(list.contains("Lò Văn Hùng"), "{list}");
     assert!(admin.get("/units/A/members?q=vang+thi").await.text().contains("Vàng Thị Dợ"));
+    // her "Nữ" and "20/11/1990" read as the bundle's female and 1990-11-20
+    let do_: (String, String, Option<String>) =
+        sqlx::query_as("select gender::text, birth_date::text, official_on::text from members where code = 'M31'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(do_, ("female".into(), "1990-11-20".into(), None));
     let actions: Vec<(String, String)> =
         sqlx::query_as("select action, entity from audit_log order by id").fetch_all(&app.pool).await.unwrap();
     assert_eq!(
@@ -184,10 +193,10 @@ async fn vietnamese_headings_are_mapped_once_then_imported_straight_away(pool: P
 
     // its problems name the user's own file, line and heading
     let mut bad = more;
-    bad[1][4] = "20/11/1990";
+    bad[1][4] = "31/02/1990";
     let sent = upload(&mut admin, "dang_vien.csv", csv(&bad)).await;
     let text = finished(&mut admin, sent).await;
-    assert!(text.contains("dang_vien.csv:3: Ngày sinh: ngày không hợp lệ «20/11/1990»"), "{text}");
+    assert!(text.contains("dang_vien.csv:3: Ngày sinh: ngày không hợp lệ «31/02/1990»"), "{text}");
 }
 
 #[sqlx::test]
