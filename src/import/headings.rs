@@ -15,6 +15,8 @@ use super::spec::{FILES, FileSpec, Kind};
 const SAMPLES: usize = 3;
 /// Records read to find them.
 const SAMPLE_ROWS: usize = 50;
+/// Rows of a title above a sheet's table, at most.
+const TITLE_ROWS: usize = 10;
 
 /// A name or heading as it is compared and remembered: lower case, without accents or tone marks (precomposed or
 /// combining), punctuation as spaces, single-spaced ("Họ và tên (*)" → "ho va ten"); at most 200 characters.
@@ -138,6 +140,10 @@ pub struct Sheet {
     /// remembered as a sheet to leave out
     pub left_out: bool,
     pub headings: Vec<Heading>,
+    /// the line of its header: past a title ("DANH SÁCH ĐẢNG VIÊN") above the table
+    pub header_line: u32,
+    /// rows above the header
+    pub titled: bool,
 }
 
 impl Sheet {
@@ -172,6 +178,8 @@ pub struct Source {
     pub columns: Vec<Option<&'static str>>,
     /// per heading, as the file writes it
     pub headings: Vec<String>,
+    /// the line of the header; the lines above are the sheet's title
+    pub header_line: u32,
 }
 
 /// What each uploaded file is, from its name, its heading row and `saved`.
@@ -190,11 +198,30 @@ fn sheet(name: &str, bytes: &[u8], saved: &Saved) -> Sheet {
             None => {}
         }
     }
-    let mut out = Sheet { name: name.to_string(), file, left_out, headings: Vec::new() };
+    let mut out = Sheet { name: name.to_string(), file, left_out, headings: Vec::new(), header_line: 1, titled: false };
     // a file the import cannot read (not UTF-8, no header, broken quotes) is left to it to say so
     let Ok(text) = std::str::from_utf8(bytes) else { return out };
     let mut records = Reader::new(text);
-    let Some(Ok(header)) = records.next() else { return out };
+    // the header: the first row of two values or more, below a title of one value a row (a sheet's "CỘNG HÒA…",
+    // "DANH SÁCH ĐẢNG VIÊN" above its table), else the first row
+    let mut header = None;
+    for record in records.by_ref().take(TITLE_ROWS + 1) {
+        let Ok(record) = record else { break };
+        if record.fields.iter().filter(|f| !f.trim().is_empty()).count() >= 2 {
+            header = Some(record);
+            break;
+        }
+    }
+    let header = match header {
+        Some(h) => h,
+        None => {
+            records = Reader::new(text);
+            let Some(Ok(first)) = records.next() else { return out };
+            first
+        }
+    };
+    out.header_line = header.line;
+    out.titled = Reader::new(text).next().is_some_and(|r| r.map_or(true, |r| r.line < header.line));
     let mut headings: Vec<Heading> = header
         .fields
         .iter()
@@ -434,6 +461,7 @@ impl Plan {
                     file: None,
                     columns: Vec::new(),
                     headings: Vec::new(),
+                    header_line: sheet.header_line,
                 }));
                 continue;
             }
@@ -499,6 +527,7 @@ impl Plan {
                 }
             }
             let identity = named
+                && !sheet.titled
                 && sheet
                     .headings
                     .iter()
@@ -511,6 +540,7 @@ impl Plan {
                     file,
                     columns,
                     headings: sheet.headings.iter().map(|h| h.text.clone()).collect(),
+                    header_line: sheet.header_line,
                 })
             });
         }
@@ -612,6 +642,18 @@ mod tests {
     }
 
     #[test]
+    fn a_title_above_the_table_is_passed_over() {
+        let titled = format!("DANH SÁCH ĐẢNG VIÊN,,\n\n{MEMBERS}");
+        let plan = plan(&files("dang_vien.csv", &titled), &Saved::default());
+        let sheet = &plan.sheets[0];
+        assert_eq!((sheet.header_line, sheet.titled), (3, true));
+        assert_eq!(sheet.headings[2].text, "Họ và tên");
+        // a file whose first row is its header, as always
+        let plain = super::plan(&files("members.csv", "code,full_name\n"), &Saved::default());
+        assert_eq!((plain.sheets[0].header_line, plain.sheets[0].titled), (1, false));
+    }
+
+    #[test]
     fn a_column_twice_or_of_another_file_is_refused_at_its_field() {
         let plan = plan(&files("x.csv", "Họ tên,Tên,Ngày họp\nA,B,2026-01-01\n"), &Saved::default());
         let mut answers = HashMap::new();
@@ -655,6 +697,7 @@ mod tests {
                 file: Some("members.csv"),
                 columns: vec![None, Some("birth_date")],
                 headings: vec!["STT".into(), "Ngày sinh".into()],
+                header_line: 1,
             })],
         };
         let mut problems = vec![

@@ -155,7 +155,7 @@ async fn read_and_write(
         let (spec, columns) = match source {
             // a sheet left out on the headings page
             Some(s) if s.file.is_none() => continue,
-            Some(s) => (s.file.and_then(spec::spec), Some(s.columns.as_slice())),
+            Some(s) => (s.file.and_then(spec::spec), Some(s)),
             None => (spec::spec(name), None),
         };
         let Some(spec) = spec else {

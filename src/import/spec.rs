@@ -294,19 +294,30 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
     read_file_as(spec, text, None, problems)
 }
 
-/// [`read_file`], the header's headings read as `columns` says when given (by position: the bundle column each
-/// holds, `None` for one ignored; a heading past them is read as written).
+/// [`read_file`], or a sheet of the user's own read as `source` says (`import::headings`): the rows above its
+/// header line (a title) skipped, each heading as the bundle column it holds (by position; `None`: ignored; a
+/// heading past them read as written), values as people write them, and a row whose last cells are blank as wide
+/// as the header.
 pub fn read_file_as(
     spec: &FileSpec,
     text: &str,
-    columns: Option<&[Option<&'static str>]>,
+    source: Option<&super::headings::Source>,
     problems: &mut Vec<Problem>,
 ) -> CopyBuffer {
+    let columns = source.map(|s| s.columns.as_slice());
+    let header_line = source.map_or(0, |s| s.header_line);
     let file = spec.name;
     let mut buffer = CopyBuffer::new(spec.table, "");
     let mut records = Reader::new(text);
-    // the header
-    let header = match records.next() {
+    // the header, after a sheet's title
+    let first = loop {
+        match records.next() {
+            Some(Ok(r)) if r.line < header_line => {}
+            Some(Err(e)) if e.line < header_line => {}
+            other => break other,
+        }
+    };
+    let header = match first {
         None => {
             problems.push(Problem::new(file, 0, "no_header", &[]));
             return buffer;
@@ -349,13 +360,21 @@ pub fn read_file_as(
     let width = header.fields.len();
     let mut values: Vec<Option<String>> = Vec::with_capacity(spec.cols.len() + 1);
     for record in records {
-        let record = match record {
+        let mut record = match record {
             Ok(r) => r,
             Err(e) => {
                 problems.push(Problem::new(file, e.line, e.key, &[]));
                 continue;
             }
         };
+        if source.is_some() && record.fields.len() != width {
+            // a sheet's row: its blank last cells are not written, nor are blank cells past the header a value
+            if record.fields.len() < width {
+                record.fields.resize(width, String::new());
+            } else if record.fields[width..].iter().all(|f| f.trim().is_empty()) {
+                record.fields.truncate(width);
+            }
+        }
         if record.fields.len() != width {
             problems.push(Problem::new(
                 file,

@@ -47,17 +47,19 @@ fn csv(rows: &[[&str; 10]]) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// The same list as a workbook's sheet named "Đảng viên", dates as dates.
+/// The same list as a workbook's sheet named "Đảng viên" under a title, dates as dates, a blank last cell not
+/// written.
 fn workbook(rows: &[[&str; 10]]) -> Vec<u8> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let mut book = Workbook::new();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let sheet = book.add_worksheet().set_name("Đảng viên").unwrap();
+    sheet.merge_range(0, 0, 0, 9, "DANH SÁCH ĐẢNG VIÊN XÃ XUÂN LẬP", &Format::new().set_bold()).unwrap();
     for (i, h) in HEADINGS.iter().enumerate() {
-        sheet.write_string(0, i as u16, *h).unwrap();
+        sheet.write_string(2, i as u16, *h).unwrap();
     }
     for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
+        let r = r as u32 + 3;
         for (i, v) in row.iter().enumerate() {
             let i = i as u16;
             if v.is_empty() {
@@ -223,6 +225,15 @@ async fn a_workbook_sheet_of_its_own_name_is_remembered_as_the_members_file(pool
     let sent = upload(&mut admin, "Danh sách đảng viên (2).xlsx", workbook(&ROWS)).await;
     let text = finished(&mut admin, sent).await;
     assert!(text.contains("Không có gì thay đổi"), "{text}");
+    // a problem names the sheet and its row as the spreadsheet shows them (the title is rows 1-2)
+    let mut bad = ROWS;
+    bad[0][3] = "Không rõ";
+    let sent = upload(&mut admin, "Danh sách đảng viên (3).xlsx", workbook(&bad)).await;
+    let text = finished(&mut admin, sent).await;
+    assert!(
+        text.contains("Đảng viên.csv:4: Giới tính: giá trị không hợp lệ «Không rõ» (một trong: male, female)"),
+        "{text}"
+    );
 }
 
 #[sqlx::test]
