@@ -69,6 +69,11 @@ pub async fn keep(
     Ok(id)
 }
 
+/// Deletes the kept uploads past their time (the imports' sweep, every ten minutes); returns how many.
+pub async fn sweep(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(sqlx::query!("delete from import_drafts where expires_at <= $1", now).execute(pool).await?.rows_affected())
+}
+
 /// `user_id`'s kept upload `id`, unless it has expired.
 pub async fn draft(pool: &PgPool, id: i64, user_id: i64, now: DateTime<Utc>) -> sqlx::Result<Option<Draft>> {
     let Some(d) = sqlx::query!(

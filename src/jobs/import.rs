@@ -82,8 +82,10 @@ async fn interrupted(ctx: Ctx) -> Outcome {
 }
 
 /// Jobs still running, silent for [`SILENT`], whose item no instance holds (started before the outbox, or whose
-/// item was lost) are said interrupted.
+/// item was lost) are said interrupted; uploads kept past their day for a mapping of headings are deleted.
 async fn sweep(ctx: Ctx) -> Outcome {
+    // uploads kept for their headings to be mapped (web::headings) last a day
+    crate::db::headings::sweep(&ctx.pool, ctx.now).await?;
     let n = store::sweep(&ctx.pool, ctx.now - SILENT, ctx.now).await?;
     if n > 0 {
         tracing::warn!("{n} import jobs silent for {} minutes said interrupted", SILENT.num_minutes());

@@ -256,4 +256,10 @@ async fn only_the_uploader_among_administrators_maps_a_kept_upload(pool: PgPool)
     sqlx::query("update import_drafts set expires_at = now() - interval '1 second'").execute(&app.pool).await.unwrap();
     assert_eq!(admin.get(&at).await.status, StatusCode::NOT_FOUND);
     assert_eq!(admin.post(&at, &form).await.status, StatusCode::NOT_FOUND);
+    // and is deleted by the imports' sweep
+    assert_eq!(app.count("import_drafts").await, 1);
+    let runner = chibo::jobs::Runner::new(app.pool.clone(), chibo::jobs::standard()).named("sweeper");
+    runner.tick(chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.count("import_drafts").await, 0);
+    assert_eq!(app.count("import_draft_files").await, 0);
 }
