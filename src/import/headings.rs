@@ -149,8 +149,8 @@ pub struct Sheet {
 impl Sheet {
     /// A heading the page asks about.
     pub fn asks(&self) -> bool {
-        !self.left_out
-            && (self.file.is_none() && !self.headings.is_empty() || self.headings.iter().any(|h| h.known.is_none()))
+        // a sheet of no known file has no heading known
+        !self.left_out && self.headings.iter().any(|h| h.known.is_none())
     }
 }
 
@@ -438,11 +438,8 @@ impl Plan {
 
     /// The mapping of a complete plan.
     pub fn mapping(&self) -> Mapping {
-        let answers = HashMap::new();
-        match self.choose(&answers) {
-            Ok(chosen) => chosen.mapping,
-            Err(_) => Mapping::default(),
-        }
+        // nothing is asked of a complete plan, so nothing is refused
+        self.choose(&HashMap::new()).map(|chosen| chosen.mapping).unwrap_or_default()
     }
 
     /// The mapping, with `answers` for the headings asked about (keyed by (sheet, heading) position); refusals
@@ -470,37 +467,32 @@ impl Plan {
                 continue;
             }
             let mut file = sheet.file;
-            let mut columns = Vec::new();
+            let mut columns = vec![None; sheet.headings.len()];
             let mut used: Vec<&'static str> = Vec::new();
-            let mut asked = Vec::new();
+            // the headings known first: the page does not show them, so a clash is the one asked about's (two
+            // known headings of one column are the import's to report, as a column twice)
             for (h, heading) in sheet.headings.iter().enumerate() {
-                let choice = match heading.known {
-                    Some(c) => c,
-                    None => match answers.get(&(s, h)) {
-                        Some(&c) => {
-                            asked.push((h, c));
-                            c
-                        }
-                        None => {
-                            refused.insert((s, h), Refusal::Missing);
-                            columns.push(None);
-                            continue;
-                        }
-                    },
+                if let Some(Choice::Column(_, col)) = heading.known {
+                    columns[h] = Some(col);
+                    used.push(col);
+                }
+            }
+            let mut asked = Vec::new();
+            for (h, heading) in sheet.headings.iter().enumerate().filter(|(_, x)| x.known.is_none()) {
+                let Some(&choice) = answers.get(&(s, h)) else {
+                    refused.insert((s, h), Refusal::Missing);
+                    continue;
                 };
-                match choice {
-                    Choice::Ignore => columns.push(None),
-                    Choice::Column(f, col) => {
-                        let at = (s, h);
-                        if file.is_some_and(|known| known != f) {
-                            refused.insert(at, Refusal::OtherFile);
-                        } else if used.contains(&col) {
-                            refused.insert(at, Refusal::Twice);
-                        } else {
-                            file = Some(f);
-                            used.push(col);
-                        }
-                        columns.push(Some(col));
+                asked.push((h, choice));
+                if let Choice::Column(f, col) = choice {
+                    columns[h] = Some(col);
+                    if file.is_some_and(|known| known != f) {
+                        refused.insert((s, h), Refusal::OtherFile);
+                    } else if used.contains(&col) {
+                        refused.insert((s, h), Refusal::Twice);
+                    } else {
+                        file = Some(f);
+                        used.push(col);
                     }
                 }
             }
@@ -666,6 +658,11 @@ mod tests {
         assert_eq!(refused.get(&(0, 2)), Some(&Refusal::OtherFile));
         answers.remove(&(0, 2));
         assert_eq!(plan.choose(&answers).err().unwrap().get(&(0, 2)), Some(&Refusal::Missing));
+        // a heading asked about on a column a heading already known holds: the one asked about is refused
+        let plan = super::plan(&files("members.csv", "Họ tên,full_name\nA,A\n"), &Saved::default());
+        assert_eq!(plan.sheets[0].headings[1].known, Some(Choice::Column("members.csv", "full_name")));
+        let answers = HashMap::from([((0, 0), Choice::Column("members.csv", "full_name"))]);
+        assert_eq!(plan.choose(&answers).err().unwrap(), HashMap::from([((0, 0), Refusal::Twice)]));
     }
 
     #[test]
