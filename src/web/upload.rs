@@ -1,7 +1,9 @@
 //! The import from the web: the bundle's CSV files, a zip of them, or one XLSX workbook with a sheet per file
 //! name (unpacked by `import::unpack`, field by field as the multipart body arrives, after the session's token).
 //! It runs as a background job (`jobs`); the job's page shows each step as it comes, refreshing itself
-//! (no script needed), then the outcome: every problem as `file:line: message`, or what was written.
+//! (no script needed), then the outcome: every problem as `file:line: message`, or what was written. An upload
+//! with sheet names or headings of its own that no saved mapping names is kept and asked about first
+//! (`web::headings`).
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::handler::Handler;
