@@ -5,6 +5,7 @@ pub mod audit;
 pub mod copy;
 pub mod credentials;
 pub mod followup;
+pub mod headings;
 pub mod jobs;
 pub mod meetings;
 pub mod members;

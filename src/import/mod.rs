@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod csv;
 pub mod export;
+pub mod headings;
 pub mod problem;
 pub mod spec;
 pub mod unpack;
@@ -118,20 +119,55 @@ pub async fn import_as(
     progress: &(dyn Fn(Step) + Sync),
     audit_as: Option<AuditAs>,
 ) -> anyhow::Result<Outcome> {
+    import_mapped(pool, files, &headings::Mapping::default(), dry_run, actor, progress, audit_as).await
+}
+
+/// [`import_as`], each uploaded file read as `mapping` says (its bundle file and the column of each of its
+/// headings); the problems name the user's own file and headings.
+pub async fn import_mapped(
+    pool: &PgPool,
+    files: Vec<(String, Vec<u8>)>,
+    mapping: &headings::Mapping,
+    dry_run: bool,
+    actor: &Actor,
+    progress: &(dyn Fn(Step) + Sync),
+    audit_as: Option<AuditAs>,
+) -> anyhow::Result<Outcome> {
+    let mut out = read_and_write(pool, files, mapping, dry_run, actor, progress, audit_as).await?;
+    mapping.rename(&mut out.problems);
+    Ok(out)
+}
+
+async fn read_and_write(
+    pool: &PgPool,
+    files: Vec<(String, Vec<u8>)>,
+    mapping: &headings::Mapping,
+    dry_run: bool,
+    actor: &Actor,
+    progress: &(dyn Fn(Step) + Sync),
+    audit_as: Option<AuditAs>,
+) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
     let mut buffers = Vec::new();
     let mut present = Vec::new();
-    for (name, bytes) in &files {
-        let Some(spec) = spec::spec(name) else {
+    for (i, (name, bytes)) in files.iter().enumerate() {
+        let source = mapping.source(i);
+        let (spec, columns) = match source {
+            // a sheet left out on the headings page
+            Some(s) if s.file.is_none() => continue,
+            Some(s) => (s.file.and_then(spec::spec), Some(s)),
+            None => (spec::spec(name), None),
+        };
+        let Some(spec) = spec else {
             out.problems.push(Problem::not_bundle(name));
             continue;
         };
         let Ok(text) = std::str::from_utf8(bytes) else {
-            out.problems.push(Problem::new(name, 0, "utf8", &[]));
+            out.problems.push(Problem::new(spec.name, 0, "utf8", &[]));
             continue;
         };
-        let buffer = spec::read_file(spec, text, &mut out.problems);
-        progress(Step::Read { file: name, rows: buffer.rows });
+        let buffer = spec::read_file_as(spec, text, columns, &mut out.problems);
+        progress(Step::Read { file: source.map_or(name, |s| &s.name), rows: buffer.rows });
         out.read.insert(name.clone(), buffer.rows);
         present.push(spec.name);
         buffers.push((spec, buffer));

@@ -291,11 +291,33 @@ fn check(col: &Col, raw: &str, file: &str, line: u32, problems: &mut Vec<Problem
 /// values) is added to `problems`; rows with a bad value are staged as `broken` so that references to their
 /// keys do not show up as unknown as well.
 pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> CopyBuffer {
+    read_file_as(spec, text, None, problems)
+}
+
+/// [`read_file`], or a sheet of the user's own read as `source` says (`import::headings`): the rows above its
+/// header line (a title) skipped, each heading as the bundle column it holds (by position; `None`: ignored; a
+/// heading past them read as written), values as people write them, and a row whose last cells are blank as wide
+/// as the header.
+pub fn read_file_as(
+    spec: &FileSpec,
+    text: &str,
+    source: Option<&super::headings::Source>,
+    problems: &mut Vec<Problem>,
+) -> CopyBuffer {
+    let columns = source.map(|s| s.columns.as_slice());
+    let header_line = source.map_or(0, |s| s.header_line);
     let file = spec.name;
     let mut buffer = CopyBuffer::new(spec.table, "");
     let mut records = Reader::new(text);
-    // the header
-    let header = match records.next() {
+    // the header, after a sheet's title
+    let first = loop {
+        match records.next() {
+            Some(Ok(r)) if r.line < header_line => {}
+            Some(Err(e)) if e.line < header_line => {}
+            other => break other,
+        }
+    };
+    let header = match first {
         None => {
             problems.push(Problem::new(file, 0, "no_header", &[]));
             return buffer;
@@ -309,7 +331,11 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
     let mut positions = vec![usize::MAX; spec.cols.len()];
     let mut header_ok = true;
     for (i, name) in header.fields.iter().enumerate() {
-        let name = name.trim();
+        let name = match columns.and_then(|c| c.get(i)) {
+            Some(Some(col)) => col,
+            Some(None) => continue,
+            None => name.trim(),
+        };
         match spec.cols.iter().position(|c| c.name == name) {
             None => {
                 problems.push(Problem::new(file, header.line, "col_unknown", &[name]));
@@ -334,13 +360,21 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
     let width = header.fields.len();
     let mut values: Vec<Option<String>> = Vec::with_capacity(spec.cols.len() + 1);
     for record in records {
-        let record = match record {
+        let mut record = match record {
             Ok(r) => r,
             Err(e) => {
                 problems.push(Problem::new(file, e.line, e.key, &[]));
                 continue;
             }
         };
+        if source.is_some() && record.fields.len() != width {
+            // a sheet's row: its blank last cells are not written, nor are blank cells past the header a value
+            if record.fields.len() < width {
+                record.fields.resize(width, String::new());
+            } else if record.fields[width..].iter().all(|f| f.trim().is_empty()) {
+                record.fields.truncate(width);
+            }
+        }
         if record.fields.len() != width {
             problems.push(Problem::new(
                 file,
@@ -353,7 +387,10 @@ pub fn read_file(spec: &FileSpec, text: &str, problems: &mut Vec<Problem>) -> Co
         let before = problems.len();
         values.clear();
         for (k, col) in spec.cols.iter().enumerate() {
-            values.push(check(col, &record.fields[positions[k]], file, record.line, problems));
+            let raw = &record.fields[positions[k]];
+            // a sheet of the user's own (mapped headings): its values as people write them ("Nữ", "02/04/1979")
+            let value = columns.and_then(|_| super::headings::as_bundle(col.kind, raw));
+            values.push(check(col, value.as_deref().unwrap_or(raw), file, record.line, problems));
         }
         if !spec.extra_cols().is_empty() {
             // members: the accent-free search key of the full name

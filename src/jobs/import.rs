@@ -27,6 +27,8 @@ pub struct Work {
     pub dry_run: bool,
     pub actor: Actor,
     pub audit_as: Option<AuditAs>,
+    /// the user's own file names and headings (`import::headings`)
+    pub mapping: import::headings::Mapping,
 }
 
 /// Runs job `id`'s import, started at `now`, writing its steps as they come and its outcome at the end, in the
@@ -46,7 +48,9 @@ pub async fn execute(pool: PgPool, id: i64, work: Work, now: DateTime<Utc>) -> O
     let progress = move |step: import::Step| {
         let _ = tx.send(format!("[{:.1} s] {}", started.elapsed().as_secs_f64(), step.render(crate::i18n::lang())));
     };
-    let outcome = import::import_as(&pool, work.files, work.dry_run, &work.actor, &progress, work.audit_as).await;
+    let outcome =
+        import::import_mapped(&pool, work.files, &work.mapping, work.dry_run, &work.actor, &progress, work.audit_as)
+            .await;
     drop(progress);
     let _ = writer.await;
     let (state, problems, changed) = match outcome {
@@ -78,8 +82,10 @@ async fn interrupted(ctx: Ctx) -> Outcome {
 }
 
 /// Jobs still running, silent for [`SILENT`], whose item no instance holds (started before the outbox, or whose
-/// item was lost) are said interrupted.
+/// item was lost) are said interrupted; uploads kept past their day for a mapping of headings are deleted.
 async fn sweep(ctx: Ctx) -> Outcome {
+    // uploads kept for their headings to be mapped (web::headings) last a day
+    crate::db::headings::sweep(&ctx.pool, ctx.now).await?;
     let n = store::sweep(&ctx.pool, ctx.now - SILENT, ctx.now).await?;
     if n > 0 {
         tracing::warn!("{n} import jobs silent for {} minutes said interrupted", SILENT.num_minutes());

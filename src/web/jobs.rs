@@ -21,6 +21,8 @@ pub struct Request {
     /// the page a record form came from, to go back to
     pub back: Option<LocalPath>,
     pub audit_as: Option<AuditAs>,
+    /// the user's own file names and headings, mapped on `/import/headings`
+    pub mapping: crate::import::headings::Mapping,
 }
 
 /// Starts the import in the background, held by this instance in the outbox, and waits for it at most `wait`;
@@ -37,7 +39,13 @@ pub async fn run(state: &AppState, user: &CurrentUser, req: Request, wait: Durat
         back: req.back.as_ref().map(LocalPath::as_str),
     };
     let (id, held) = store::start(&pool, new, &jobs::direct_worker(), now, now + lease).await?;
-    let work = Work { files: req.files, dry_run: req.dry_run, actor: user.actor(), audit_as: req.audit_as };
+    let work = Work {
+        files: req.files,
+        dry_run: req.dry_run,
+        actor: user.actor(),
+        audit_as: req.audit_as,
+        mapping: req.mapping,
+    };
     // the job speaks the language of the request that started it
     let work = crate::i18n::in_lang(crate::i18n::lang(), jobs::import::execute(pool.clone(), id, work, now));
     let task = tokio::spawn(jobs::run_held(pool.clone(), held, Policy::default(), lease, now, work));

@@ -15,6 +15,7 @@ mod dashboard;
 pub mod error;
 pub(crate) mod extract;
 mod followup;
+mod headings;
 mod health;
 mod jobs;
 mod lang;
@@ -147,6 +148,7 @@ pub fn app_routes() -> Routes {
         .merge(settings::routes())
         .merge(records::routes())
         .merge(upload::routes())
+        .merge(headings::routes())
         .merge(lang::routes())
 }
 

@@ -1,7 +1,9 @@
 //! The import from the web: the bundle's CSV files, a zip of them, or one XLSX workbook with a sheet per file
 //! name (unpacked by `import::unpack`, field by field as the multipart body arrives, after the session's token).
 //! It runs as a background job (`jobs`); the job's page shows each step as it comes, refreshing itself
-//! (no script needed), then the outcome: every problem as `file:line: message`, or what was written.
+//! (no script needed), then the outcome: every problem as `file:line: message`, or what was written. An upload
+//! with sheet names or headings of its own that no saved mapping names is kept and asked about first
+//! (`web::headings`).
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::handler::Handler;
@@ -10,6 +12,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use super::extract::LocalPath;
+use super::headings;
 use super::jobs::{self, Job};
 use super::routes::{Access, Routes};
 use super::view::Layout;
@@ -120,24 +123,54 @@ async fn upload(State(state): State<AppState>, user: CurrentUser, req: axum::ext
         let page = ImportPage { layout: Layout::new(&user), job: None, recent, error: Some(error) };
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
+    let source = clip(&names.join(", "), 4 * QUOTE_MAX);
+    // spreadsheets as they are: a file or heading of the user's own that no mapping names yet is asked about on
+    // the headings page, the files kept meanwhile (web::headings)
+    let plan = crate::import::headings::plan(&files, &crate::db::headings::saved(state.pool()).await?);
+    if !plan.complete() {
+        let size: usize = files.iter().map(|(_, b)| b.len()).sum();
+        if size > headings::KEEP_MAX {
+            let error = crate::tr1("headings.err.too_big", headings::KEEP_MAX / (1024 * 1024));
+            let recent = jobs::recent_uploads(state.pool(), user.user.id).await?;
+            let page = ImportPage { layout: Layout::new(&user), job: None, recent, error: Some(error) };
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        }
+        let now = chrono::Utc::now();
+        let id = crate::db::headings::keep(
+            state.pool(),
+            user.user.id,
+            &source,
+            dry_run,
+            &files,
+            now,
+            now + headings::KEEP_FOR,
+        )
+        .await?;
+        return Ok(Redirect::to(&format!("/import/headings/{id}")).into_response());
+    }
     let req = jobs::Request {
-        source: clip(&names.join(", "), 4 * QUOTE_MAX),
+        source,
         files,
         dry_run,
         form: None,
         back: None,
-        // recorded under the uploader's unit, so that it shows in their audit trail
-        audit_as: Some(crate::import::AuditAs {
-            action: "import",
-            entity: "bundle",
-            entity_id: String::new(),
-            unit_id: Some(user.user.unit_id),
-            before: None,
-            after: None,
-        }),
+        audit_as: Some(audit_as(&user)),
+        mapping: plan.mapping(),
     };
     let job = jobs::run(&state, &user, req, Duration::from_secs(2)).await?;
     Ok(Redirect::to(&format!("/import?job={}", job.id)).into_response())
+}
+
+/// An upload is recorded under the uploader's unit, so that it shows in their audit trail.
+pub(super) fn audit_as(user: &CurrentUser) -> crate::import::AuditAs {
+    crate::import::AuditAs {
+        action: "import",
+        entity: "bundle",
+        entity_id: String::new(),
+        unit_id: Some(user.user.unit_id),
+        before: None,
+        after: None,
+    }
 }
 
 /// The form's token: a few dozen characters, so that reading stops at 256 bytes.

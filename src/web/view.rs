@@ -76,7 +76,7 @@ impl Layout {
 /// kind of record the catalogs do not know is shown as stored.
 pub fn change_label(action: &str, entity: &str, entity_id: &str) -> String {
     const ACTIONS: [&str; 4] = ["create", "update", "delete", "import"];
-    const ENTITIES: [&str; 14] = [
+    const ENTITIES: [&str; 15] = [
         "meeting",
         "task",
         "user",
@@ -91,6 +91,7 @@ pub fn change_label(action: &str, entity: &str, entity_id: &str) -> String {
         "official",
         "published_report",
         "report",
+        "heading_mapping",
     ];
     let action = if ACTIONS.contains(&action) { crate::tr(&format!("audit.action.{action}")) } else { action };
     let entity = if ENTITIES.contains(&entity) { crate::tr(&format!("audit.entity.{entity}")) } else { entity };

@@ -379,6 +379,29 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 // the account just made, not yet activated
                 admin.post("/units/XL/secretaries/reissue", &[("csrf", admin_csrf.as_str())]).await
             }
+            "/import/headings/{id}" => {
+                // a sheet with a heading of its own, checked only: the mapping remembered is the one write
+                let units = "code,kind,name,parent_code,valid_from,valid_to,cell_type,STT\n";
+                let sent = admin
+                    .post_multipart(
+                        "/import",
+                        &[("csrf", &admin_csrf), ("dry_run", "1")],
+                        &[("units.csv", units.into())],
+                    )
+                    .await;
+                let at = sent.location.clone().expect("the headings page");
+                let before = app.count("audit_log").await;
+                let form = admin.get(&at).await.form_values();
+                let page = admin.post(&at, &form).await;
+                let job = page.location.clone().expect("the job's page");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while admin.get(&job).await.text().contains("Đang nhập") {
+                    assert!(std::time::Instant::now() < deadline, "the check never finished");
+                    tokio::task::yield_now().await;
+                }
+                assert_eq!(app.count("audit_log").await, before + 1, "the mapping is audited");
+                page
+            }
             "/dashboard/{code}/publish" => {
                 let form = admin.get("/dashboard/P/published").await.form_values();
                 admin.post("/dashboard/P/publish", &form).await

@@ -12,6 +12,7 @@ mod firstuse;
 mod fixture;
 mod followup;
 mod hardening;
+mod headings;
 mod import;
 mod input;
 mod jobs;

@@ -370,5 +370,6 @@ async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPoo
 
 mod accounts;
 mod firstuse;
+mod headings;
 mod pages;
 mod reports;

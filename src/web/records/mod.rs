@@ -554,6 +554,7 @@ async fn save(
             before,
             after: Some(Value::Object(after)),
         }),
+        mapping: Default::default(),
     };
     let job = jobs::run(&state, &user, req, WAIT).await?;
     let anchor = format!("f-{}", file.trim_end_matches(".csv"));
