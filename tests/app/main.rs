@@ -26,3 +26,4 @@ mod reports;
 mod rollups;
 mod schema;
 mod security;
+mod structure_edits;
