@@ -61,7 +61,13 @@ async fn mark(pool: &PgPool) -> i64 {
 
 /// The store rows written since `since` outside what the edit concerns: the places of `cells`, the rollup rows of
 /// `units`, from `from` on. Also the number of store rows written since `since`, all told.
-async fn written_outside(pool: &PgPool, since: i64, cells: &[i64], units: &[i64], from: NaiveDate) -> (Vec<String>, i64) {
+async fn written_outside(
+    pool: &PgPool,
+    since: i64,
+    cells: &[i64],
+    units: &[i64],
+    from: NaiveDate,
+) -> (Vec<String>, i64) {
     let outside: Vec<String> = sqlx::query_scalar(
         "select 'cell_places ' || r::text from cell_places r where r.xmin::text::bigint >= $1
              and not (r.cell_id = any($2)
@@ -132,15 +138,21 @@ async fn concerned(pool: &PgPool, code: &str) -> (Vec<i64>, Vec<i64>) {
 
 /// The units.csv line of `code` as it stands, with another name and closing date when given.
 async fn unit_line(pool: &PgPool, code: &str, name: Option<&str>, valid_to: Option<&str>) -> String {
-    let (kind, old_name, parent, from, to, cell_type): (String, String, Option<String>, NaiveDate, Option<NaiveDate>, Option<String>) =
-        sqlx::query_as(
-            "select u.kind, u.name, p.code, u.valid_from, u.valid_to, u.cell_type
+    let (kind, old_name, parent, from, to, cell_type): (
+        String,
+        String,
+        Option<String>,
+        NaiveDate,
+        Option<NaiveDate>,
+        Option<String>,
+    ) = sqlx::query_as(
+        "select u.kind, u.name, p.code, u.valid_from, u.valid_to, u.cell_type
              from units u left join units p on p.id = u.parent_id where u.code = $1",
-        )
-        .bind(code)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    )
+    .bind(code)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let to = valid_to.map(str::to_string).or(to.map(|d| d.to_string())).unwrap_or_default();
     format!(
         "code,kind,name,parent_code,valid_from,valid_to,cell_type\n{code},{kind},{},{},{from},{to},{}\n",
@@ -201,7 +213,8 @@ async fn every_kind_of_structure_edit_leaves_the_stores_as_a_rebuild_would(pool:
     let since = mark(pool).await;
     let before = stores(&mut *pool.acquire().await.unwrap()).await;
     app.import(&[("units.csv", &unit_line(pool, &one, Some("Đảng bộ xã Đổi Tên"), None).await)]).await;
-    let name: String = sqlx::query_scalar("select name from units where code = $1").bind(&one).fetch_one(pool).await.unwrap();
+    let name: String =
+        sqlx::query_scalar("select name from units where code = $1").bind(&one).fetch_one(pool).await.unwrap();
     assert_eq!(name, "Đảng bộ xã Đổi Tên");
     let (_, total) = written_outside(pool, since, &[], &[], NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()).await;
     assert_eq!(total, 0, "a rename writes no store row");
@@ -257,7 +270,8 @@ async fn every_kind_of_structure_edit_leaves_the_stores_as_a_rebuild_would(pool:
 #[sqlx::test]
 async fn structure_edits_from_the_record_pages_leave_the_stores_as_a_rebuild_would(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    for (cell, day) in [("A", "2022-03-05"), ("B", "2023-04-06"), ("C", "2024-05-07"), ("B", "2025-11-08"), ("A", "2026-10-09")]
+    for (cell, day) in
+        [("A", "2022-03-05"), ("B", "2023-04-06"), ("C", "2024-05-07"), ("B", "2025-11-08"), ("A", "2026-10-09")]
     {
         app.meeting(cell, day).rating(chibo::domain::meeting::Rating::Good).save().await;
     }
@@ -277,7 +291,12 @@ async fn structure_edits_from_the_record_pages_leave_the_stores_as_a_rebuild_wou
                 ("cell_type", "village"),
             ],
         ),
-        ("/units/B/records", "B", "moves.csv", vec![("code", "B"), ("parent_code", "YY"), ("effective_on", "2024-01-01")]),
+        (
+            "/units/B/records",
+            "B",
+            "moves.csv",
+            vec![("code", "B"), ("parent_code", "YY"), ("effective_on", "2024-01-01")],
+        ),
         (
             "/units/XL/records",
             "XL",
