@@ -211,14 +211,14 @@ async fn every_kind_of_structure_edit_leaves_the_stores_as_a_rebuild_would(pool:
 
     // a rename writes no store row at all
     let since = mark(pool).await;
-    let before = stores(&mut *pool.acquire().await.unwrap()).await;
+    let before = stores(&mut pool.acquire().await.unwrap()).await;
     app.import(&[("units.csv", &unit_line(pool, &one, Some("Đảng bộ xã Đổi Tên"), None).await)]).await;
     let name: String =
         sqlx::query_scalar("select name from units where code = $1").bind(&one).fetch_one(pool).await.unwrap();
     assert_eq!(name, "Đảng bộ xã Đổi Tên");
     let (_, total) = written_outside(pool, since, &[], &[], NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()).await;
     assert_eq!(total, 0, "a rename writes no store row");
-    assert_eq!(stores(&mut *pool.acquire().await.unwrap()).await, before, "a rename changes no store");
+    assert_eq!(stores(&mut pool.acquire().await.unwrap()).await, before, "a rename changes no store");
 
     // a new cell, opened in the past, with meetings in two years (one thematic)
     let new_cell = format!(
