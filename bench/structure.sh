@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 q() { psql "$db" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 echo "== machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/'); shared with other builds: noisy"
-echo "== data: $(q "select count(*) from units where kind = 'cell'") cells, $(q 'select count(*) from meetings') meetings, $(q 'select count(*) from cell_places') places, $(q 'select count(*) from unit_month_rollup') month rollup rows"
+est() { q "select to_char(reltuples, 'FM999,999,999,999') from pg_class where relname = '$1'"; }
+echo "== data: $(q "select count(*) from units where kind = 'cell'") cells; about $(est meetings) meetings, $(est cell_places) places, $(est unit_month_rollup) monthly rollup rows (planner estimates)"
 month="$(q "select to_char(date_trunc('month', current_date), 'YYYY-MM-DD')")"
 year_start="$(q "select to_char(date_trunc('year', current_date), 'YYYY-MM-DD')")"
 # the commune (parent of cells) with about 80 cells on the move's date, its parent that day, and another open unit
