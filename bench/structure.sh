@@ -84,4 +84,25 @@ import "close the new cell (import)" units.csv "$(unit_csv "$new" "Chi bộ đo 
 sql "rename a commune (SQL)" "update units set name = name || '.' where code = '$commune'"
 sql "move the commune back (SQL)" "delete from unit_moves where unit_id = (select id from units where code = '$commune') and effective_on = date '$move_on'"
 sql "move a commune again (SQL)" "insert into unit_moves (unit_id, parent_id, effective_on) select u.id, t.id, date '$move_on' from units u, units t where u.code = '$commune' and t.code = '$target'"
+sql "new cell (SQL)" "insert into units (code, kind, name, parent_id, valid_from, cell_type) select '$new-SQL', 'cell', 'Chi bộ đo thử', id, date '$year_start', 'village' from units where code = '$commune'"
+sql "close it (SQL)" "update units set valid_to = (date_trunc('month', current_date) + interval '1 month - 1 day')::date where code = '$new-SQL'"
 echo "== floor: the import of a bundle that changes nothing, ${floor} s wall (process start, migrate check, read, checks)"
+# the monthly rollup rows of the commune's old and new parents, recomputed from the places and cell sums as
+# refresh_rollups() does, against the rows the edits left (a full rebuild to compare with takes 26 min nationally)
+echo "== check: monthly rollup rows of $parent and $target differing from a recomputation (want 0): $(q "
+    with units_ as (select id from units where code in ('$parent', '$target')),
+    expected as (
+        select l.unit_id, l.child_id, p.starts_on as month, count(*)::int as open_cells,
+               count(*) filter (where s.regular_meetings > 0)::int as regular_cells,
+               coalesce(sum(s.present), 0)::bigint as present, count(st.cell_id)::int as secretaries,
+               coalesce(sum(st.trained), 0)::int as trained
+        from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
+        left join cell_secretary_status st on st.cell_id = p.cell_id and st.month = p.starts_on
+        cross join lateral chain_links(p.ancestors) l
+        where p.period = 'month' and p.ancestors && (select array_agg(id) from units_)
+          and l.unit_id in (select id from units_)
+        group by 1, 2, 3),
+    kept as (select unit_id, child_id, month, open_cells, regular_cells, present, secretaries, trained
+             from unit_month_rollup where unit_id in (select id from units_))
+    select count(*) || ' of ' || (select count(*) from kept)
+    from ((select * from expected except all select * from kept) union all (select * from kept except all select * from expected)) d")"
