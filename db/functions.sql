@@ -22,6 +22,15 @@ CREATE OR REPLACE FUNCTION public.apply_cell_month_change(olds cell_month_stats[
  LANGUAGE plpgsql
 AS $function$
 begin
+    -- every month of the quarters touched: the quarter's first month places the quarter's thematic flag
+    perform 1 from cell_places p
+    join (select distinct cell_id, date_trunc('quarter', month)::date as quarter
+          from (select cell_id, month from unnest(news) union all select cell_id, month from unnest(olds)) x) d
+      on p.cell_id = d.cell_id and p.period = 'month'
+     and p.starts_on >= d.quarter and p.starts_on < d.quarter + interval '3 months'
+    order by p.cell_id, p.starts_on
+    for share of p;
+
     with d as (
         select 1 as sign, * from unnest(news)
         union all
@@ -72,8 +81,16 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION public.apply_cell_year_change(olds cell_year_stats[], news cell_year_stats[])
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
 AS $function$
+begin
+    perform 1 from cell_places p
+    join (select distinct cell_id, year from (select cell_id, year from unnest(news)
+                                              union all select cell_id, year from unnest(olds)) x) d
+      on p.cell_id = d.cell_id and p.period = 'year' and p.starts_on = make_date(d.year, 1, 1)
+    order by p.cell_id, p.starts_on
+    for share of p;
+
     with d as (
         select 1 as sign, * from unnest(news)
         union all
@@ -85,12 +102,20 @@ AS $function$
     group by l.unit_id, d.year, d.metric, l.child_id
     order by l.unit_id, d.year, d.metric, l.child_id
     on conflict (unit_id, year, metric, child_id) do update set num = r.num + excluded.num, den = r.den + excluded.den;
-$function$;
+end $function$;
 
 CREATE OR REPLACE FUNCTION public.apply_secretary_change(olds cell_secretary_status[], news cell_secretary_status[])
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
 AS $function$
+begin
+    perform 1 from cell_places p
+    join (select distinct cell_id, month from (select cell_id, month from unnest(news)
+                                               union all select cell_id, month from unnest(olds)) x) d
+      on p.cell_id = d.cell_id and p.period = 'month' and p.starts_on = d.month
+    order by p.cell_id, p.starts_on
+    for share of p;
+
     with d as (
         select 1 as sign, * from unnest(news)
         union all
@@ -103,7 +128,7 @@ AS $function$
     order by l.unit_id, d.month, l.child_id
     on conflict (unit_id, month, child_id) do update set
         secretaries = r.secretaries + excluded.secretaries, trained = r.trained + excluded.trained;
-$function$;
+end $function$;
 
 CREATE OR REPLACE FUNCTION public.audit_log_is_append_only()
  RETURNS trigger
@@ -126,6 +151,66 @@ AS $function$
         offset 0) c
 $function$;
 
+CREATE OR REPLACE FUNCTION public.cell_places_of(these bigint[])
+ RETURNS TABLE(cell_id bigint, period text, starts_on date, ancestors bigint[])
+ LANGUAGE plpgsql
+ STABLE
+ SET jit TO 'off'
+AS $function$
+declare
+    above bigint[];
+begin
+    -- every unit above these cells at any time: the only parent periods their chains can need
+    execute $q$
+        with recursive up(id) as (
+            select unnest($1::bigint[])
+            union
+            select x.parent_id from up cross join lateral (
+                select u.parent_id from units u where u.id = up.id and u.parent_id is not null
+                union all
+                select m.parent_id from unit_moves m where m.unit_id = up.id) x)
+        select array_agg(id) from up
+    $q$ into above using these;
+    return query execute $q$
+    with recursive
+    bounds as (
+        select least(date '2020-01-01',
+                     coalesce((select date_trunc('month', min(held_on))::date from meetings), date '2020-01-01'))
+                   as first_month,
+               (date_trunc('year', current_date) + interval '1 year 11 months')::date as last_month),
+    periods as materialized (
+        select s.unit_id, s.parent_id, s.start_on,
+               coalesce(least(lead(s.start_on) over w - 1, u.valid_to), date '9999-12-31') as end_on
+        from (select u.id as unit_id, u.parent_id, u.valid_from as start_on from units u where u.id = any($2)
+              union all
+              select m.unit_id, m.parent_id, m.effective_on from unit_moves m where m.unit_id = any($2)) s
+        join units u on u.id = s.unit_id
+        window w as (partition by s.unit_id order by s.start_on)),
+    days as (
+        select c.id as cell_id, 'month'::text as period, m::date as starts_on, greatest(m::date, c.valid_from) as day
+        from units c cross join bounds b,
+             generate_series(greatest(date_trunc('month', c.valid_from), b.first_month),
+                             least(date_trunc('month', coalesce(c.valid_to, b.last_month)), b.last_month),
+                             interval '1 month') m
+        where c.id = any($1) and c.kind = 'cell'
+        union all
+        select c.id, 'year', make_date(y, 1, 1), least(make_date(y, 12, 31), coalesce(c.valid_to, make_date(y, 12, 31)))
+        from units c cross join bounds b,
+             generate_series(greatest(extract(year from c.valid_from)::int, extract(year from b.first_month)::int),
+                             least(extract(year from coalesce(c.valid_to, b.last_month))::int,
+                                   extract(year from b.last_month)::int)) y
+        where c.id = any($1) and c.kind = 'cell'),
+    chain(cell_id, period, starts_on, day, unit_id, depth) as (
+        select d.cell_id, d.period, d.starts_on, d.day, d.cell_id, 0 from days d
+        union all
+        select c.cell_id, c.period, c.starts_on, c.day, p.parent_id, c.depth + 1
+        from chain c join periods p on p.unit_id = c.unit_id and c.day between p.start_on and p.end_on
+        where p.parent_id is not null and c.depth < 32)
+    select c.cell_id, c.period, c.starts_on, array_agg(c.unit_id order by c.depth desc)
+    from chain c group by c.cell_id, c.period, c.starts_on
+    $q$ using these, above;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.cell_years_changed(pairs_cell bigint[], pairs_year integer[])
  RETURNS void
  LANGUAGE sql
@@ -138,7 +223,7 @@ $function$;
 CREATE OR REPLACE FUNCTION public.chain_links(chain bigint[])
  RETURNS TABLE(unit_id bigint, child_id bigint)
  LANGUAGE sql
- IMMUTABLE
+ IMMUTABLE ROWS 6
 AS $function$
     select chain[i], coalesce(chain[i + 1], 0) from generate_subscripts(chain, 1) i
 $function$;
@@ -280,6 +365,8 @@ CREATE OR REPLACE FUNCTION public.rebuild_metric_stores()
 AS $function$
 begin
     perform set_config('chibo.bulk', 'on', true);
+    -- whatever this transaction's statements noted is rebuilt here too
+    delete from structure_queue;
     -- after a bulk load in this transaction the planner knows nothing of the new rows yet
     analyze units, unit_moves, members, member_transfers, meetings, attendance, meeting_guests, reg18_assignments,
             officials, cell_classifications, member_classifications, positions, trainings, cell_reports, settings;
@@ -552,6 +639,215 @@ AS $function$
     select to_date(value, 'YYYY-MM') from settings where key = 'reporting_since'
 $function$;
 
+CREATE OR REPLACE FUNCTION public.restructure(changed bigint[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET jit TO 'off'
+AS $function$
+declare
+    cells bigint[];
+    -- the rollup rows the deltas took to zero cells (unit, child, period; metric for a year)
+    gone_unit bigint[];
+    gone_child bigint[];
+    gone_on date[];
+    gone_year smallint[];
+    gone_metric text[];
+begin
+    -- one structure change at a time: each compares the places it reads with the ones it writes
+    perform pg_advisory_xact_lock(hashtext('chibo.structure'));
+    with recursive down(id) as (
+        select unnest(changed)
+        union
+        select x.unit_id from down cross join lateral (
+            select u.id as unit_id from units u where u.parent_id = down.id
+            union all
+            select m.unit_id from unit_moves m where m.parent_id = down.id) x)
+    select array_agg(distinct d.id) into cells from down d;
+    if cells is null then
+        return;
+    end if;
+
+    -- a transaction may restructure several times: the scratch tables of the last call may still be here
+    if to_regclass('pg_temp.new_places') is not null then
+        drop table pg_temp.new_places, pg_temp.place_changes, pg_temp.new_status, pg_temp.month_changes,
+                   pg_temp.quarter_changes;
+    end if;
+    create temporary table new_places on commit drop as select * from cell_places_of(cells);
+    create index on pg_temp.new_places (cell_id, period, starts_on);
+    create temporary table place_changes on commit drop as
+        select coalesce(o.cell_id, n.cell_id) as cell_id, coalesce(o.period, n.period) as period,
+               coalesce(o.starts_on, n.starts_on) as starts_on, o.ancestors as old_chain, n.ancestors as new_chain
+        from (select * from cell_places p where p.cell_id = any(cells)) o
+        full join new_places n on n.cell_id = o.cell_id and n.period = o.period and n.starts_on = o.starts_on
+        where o.ancestors is distinct from n.ancestors;
+    analyze pg_temp.new_places, pg_temp.place_changes;
+    -- a concurrent save reads these places FOR SHARE (apply_cell_month_change): from here on it waits for this
+    -- transaction, and the sums read below include every save that came first
+    perform 1 from cell_places p join place_changes c
+        on c.cell_id = p.cell_id and c.period = p.period and c.starts_on = p.starts_on
+    for update of p;
+
+    -- the secretary statuses as they will be (the rule of refresh_cell_secretary_status, on the new places)
+    create temporary table new_status on commit drop as
+        select p.cell_id, p.starts_on as month, coalesce(max((t.first_on <= p.starts_on)::int), 0) as trained
+        from new_places p
+        join units c on c.id = p.cell_id and is_open(c.valid_from, c.valid_to, p.starts_on)
+        join positions s on s.cell_id = p.cell_id and s.position = 'secretary'
+                        and is_open(s.valid_from, s.valid_to, p.starts_on)
+        left join lateral (select min(trained_on) as first_on from trainings where member_id = s.member_id) t on true
+        where p.period = 'month'
+        group by p.cell_id, p.starts_on;
+    analyze pg_temp.new_status;
+
+    -- the cell-months whose part in the rollups changes: a new chain, or a secretary status that changed
+    create temporary table month_changes on commit drop as
+        select k.cell_id, k.month, o.ancestors as old_chain, n.ancestors as new_chain,
+               os.trained as old_trained, ns.trained as new_trained
+        from (select c.cell_id, c.starts_on as month from place_changes c where c.period = 'month'
+              union
+              select coalesce(o.cell_id, n.cell_id), coalesce(o.month, n.month)
+              from (select * from cell_secretary_status s where s.cell_id = any(cells)) o
+              full join new_status n on n.cell_id = o.cell_id and n.month = o.month
+              where o.trained is distinct from n.trained) k
+        left join cell_places o on o.cell_id = k.cell_id and o.period = 'month' and o.starts_on = k.month
+        left join new_places n on n.cell_id = k.cell_id and n.period = 'month' and n.starts_on = k.month
+        left join cell_secretary_status os on os.cell_id = k.cell_id and os.month = k.month
+        left join new_status ns on ns.cell_id = k.cell_id and ns.month = k.month;
+    analyze pg_temp.month_changes;
+
+    -- a cell counts in a quarter where its first month with a place that quarter puts it
+    create temporary table quarter_changes on commit drop as
+        select q.cell_id, q.quarter,
+               (select p.ancestors from cell_places p
+                where p.cell_id = q.cell_id and p.period = 'month'
+                  and p.starts_on >= q.quarter and p.starts_on < q.quarter + interval '3 months'
+                order by p.starts_on limit 1) as old_chain,
+               (select p.ancestors from new_places p
+                where p.cell_id = q.cell_id and p.period = 'month'
+                  and p.starts_on >= q.quarter and p.starts_on < q.quarter + interval '3 months'
+                order by p.starts_on limit 1) as new_chain,
+               (select coalesce(sum(s.thematic_meetings), 0) from cell_month_stats s
+                where s.cell_id = q.cell_id and s.month >= q.quarter and s.month < q.quarter + interval '3 months')
+                   as thematic
+        from (select distinct c.cell_id, date_trunc('quarter', c.starts_on)::date as quarter
+              from place_changes c where c.period = 'month') q;
+    analyze pg_temp.quarter_changes;
+
+    -- the rollups: one statement per table, in key order (as the save triggers write them), only rows that change
+    with moved as (
+        insert into unit_month_rollup as r (unit_id, child_id, month, open_cells, regular_cells, present, expected, rated,
+                                            good, fair, average, weak, secretaries, trained, submitted, on_time, approved)
+        select l.unit_id, l.child_id, x.month, sum(x.sign), sum(x.sign * (coalesce(s.regular_meetings, 0) > 0)::int),
+               sum(x.sign * coalesce(s.present, 0)),
+               sum(x.sign * coalesce(s.present + s.excused + s.unexcused, 0)), sum(x.sign * coalesce(s.rated, 0)),
+               sum(x.sign * coalesce(s.good, 0)), sum(x.sign * coalesce(s.fair, 0)), sum(x.sign * coalesce(s.average, 0)),
+               sum(x.sign * coalesce(s.weak, 0)), sum(x.sign * x.secretary), sum(x.sign * x.trained),
+               sum(x.sign * coalesce(s.submitted, 0)), sum(x.sign * coalesce(s.on_time, 0)),
+               sum(x.sign * coalesce(s.approved, 0))
+        from (select c.cell_id, c.month, -1 as sign, c.old_chain as chain, (c.old_trained is not null)::int as secretary,
+                     coalesce(c.old_trained, 0) as trained
+              from month_changes c where c.old_chain is not null
+              union all
+              select c.cell_id, c.month, 1, c.new_chain, (c.new_trained is not null)::int, coalesce(c.new_trained, 0)
+              from month_changes c where c.new_chain is not null) x
+        left join cell_month_stats s on s.cell_id = x.cell_id and s.month = x.month
+        cross join lateral chain_links(x.chain) l
+        group by l.unit_id, x.month, l.child_id
+        having sum(x.sign) <> 0 or sum(x.sign * (coalesce(s.regular_meetings, 0) > 0)::int) <> 0
+            or sum(x.sign * coalesce(s.present, 0)) <> 0 or sum(x.sign * coalesce(s.present + s.excused + s.unexcused, 0)) <> 0
+            or sum(x.sign * coalesce(s.rated, 0)) <> 0 or sum(x.sign * coalesce(s.good, 0)) <> 0
+            or sum(x.sign * coalesce(s.fair, 0)) <> 0 or sum(x.sign * coalesce(s.average, 0)) <> 0
+            or sum(x.sign * coalesce(s.weak, 0)) <> 0 or sum(x.sign * x.secretary) <> 0 or sum(x.sign * x.trained) <> 0
+            or sum(x.sign * coalesce(s.submitted, 0)) <> 0 or sum(x.sign * coalesce(s.on_time, 0)) <> 0
+            or sum(x.sign * coalesce(s.approved, 0)) <> 0
+        order by l.unit_id, x.month, l.child_id
+        on conflict (unit_id, month, child_id) do update set
+            open_cells = r.open_cells + excluded.open_cells, regular_cells = r.regular_cells + excluded.regular_cells,
+            present = r.present + excluded.present, expected = r.expected + excluded.expected,
+            rated = r.rated + excluded.rated, good = r.good + excluded.good, fair = r.fair + excluded.fair,
+            average = r.average + excluded.average, weak = r.weak + excluded.weak,
+            secretaries = r.secretaries + excluded.secretaries, trained = r.trained + excluded.trained,
+            submitted = r.submitted + excluded.submitted, on_time = r.on_time + excluded.on_time,
+            approved = r.approved + excluded.approved
+        returning r.unit_id, r.child_id, r.month, r.open_cells)
+    select array_agg(unit_id), array_agg(child_id), array_agg(month) into gone_unit, gone_child, gone_on
+    from moved where open_cells = 0;
+    -- a unit no cell counts in that month any more has no row (as after a rebuild)
+    delete from unit_month_rollup r using unnest(gone_unit, gone_child, gone_on) k(unit_id, child_id, month)
+    where r.unit_id = k.unit_id and r.month = k.month and r.child_id = k.child_id and r.open_cells = 0;
+
+    with moved as (
+        insert into unit_quarter_rollup as r (unit_id, child_id, quarter, open_cells, thematic_cells)
+        select l.unit_id, l.child_id, x.quarter, sum(x.sign), sum(x.sign * (x.thematic > 0)::int)
+        from (select c.quarter, -1 as sign, c.old_chain as chain, c.thematic from quarter_changes c
+              where c.old_chain is not null
+              union all
+              select c.quarter, 1, c.new_chain, c.thematic from quarter_changes c where c.new_chain is not null) x
+        cross join lateral chain_links(x.chain) l
+        group by l.unit_id, x.quarter, l.child_id
+        having sum(x.sign) <> 0 or sum(x.sign * (x.thematic > 0)::int) <> 0
+        order by l.unit_id, x.quarter, l.child_id
+        on conflict (unit_id, quarter, child_id) do update set
+            open_cells = r.open_cells + excluded.open_cells, thematic_cells = r.thematic_cells + excluded.thematic_cells
+        returning r.unit_id, r.child_id, r.quarter, r.open_cells)
+    select array_agg(unit_id), array_agg(child_id), array_agg(quarter) into gone_unit, gone_child, gone_on
+    from moved where open_cells = 0;
+    delete from unit_quarter_rollup r using unnest(gone_unit, gone_child, gone_on) k(unit_id, child_id, quarter)
+    where r.unit_id = k.unit_id and r.quarter = k.quarter and r.child_id = k.child_id and r.open_cells = 0;
+
+    with moved as (
+        insert into unit_year_rollup as r (unit_id, child_id, year, metric, num, den)
+        select l.unit_id, l.child_id, s.year, s.metric, sum(x.sign * s.num), sum(x.sign * s.den)
+        from (select c.cell_id, extract(year from c.starts_on)::smallint as year, -1 as sign, c.old_chain as chain
+              from place_changes c where c.period = 'year' and c.old_chain is not null
+              union all
+              select c.cell_id, extract(year from c.starts_on)::smallint, 1, c.new_chain
+              from place_changes c where c.period = 'year' and c.new_chain is not null) x
+        join cell_year_stats s on s.cell_id = x.cell_id and s.year = x.year
+        cross join lateral chain_links(x.chain) l
+        group by l.unit_id, s.year, s.metric, l.child_id
+        having sum(x.sign) <> 0 or sum(x.sign * s.num) <> 0 or sum(x.sign * s.den) <> 0
+        order by l.unit_id, s.year, s.metric, l.child_id
+        on conflict (unit_id, year, metric, child_id) do update set num = r.num + excluded.num, den = r.den + excluded.den
+        returning r.unit_id, r.child_id, r.year, r.metric, r.num, r.den)
+    select array_agg(unit_id), array_agg(child_id), array_agg(year), array_agg(metric)
+    into gone_unit, gone_child, gone_year, gone_metric
+    from moved where num = 0 and den = 0;
+
+    -- the places and statuses themselves (the statuses' own delta triggers paused: their rollup part is done above)
+    delete from cell_places p using place_changes c
+    where p.cell_id = c.cell_id and p.period = c.period and p.starts_on = c.starts_on and c.new_chain is null;
+    update cell_places p set ancestors = c.new_chain from place_changes c
+    where p.cell_id = c.cell_id and p.period = c.period and p.starts_on = c.starts_on
+      and c.old_chain is not null and c.new_chain is not null;
+    insert into cell_places (cell_id, period, starts_on, ancestors)
+    select c.cell_id, c.period, c.starts_on, c.new_chain from place_changes c where c.old_chain is null;
+
+    perform set_config('chibo.bulk', 'on', true);
+    delete from cell_secretary_status s using month_changes c
+    where s.cell_id = c.cell_id and s.month = c.month and c.old_trained is distinct from c.new_trained;
+    insert into cell_secretary_status (cell_id, month, trained)
+    select c.cell_id, c.month, c.new_trained from month_changes c
+    where c.new_trained is not null and c.old_trained is distinct from c.new_trained;
+    perform set_config('chibo.bulk', 'off', true);
+
+    -- a year's sum no cell gives any more has no row (as after a rebuild); rare, so looked up row by row
+    delete from unit_year_rollup r
+    using unnest(gone_unit, gone_child, gone_year, gone_metric) k(unit_id, child_id, year, metric)
+    where r.unit_id = k.unit_id and r.year = k.year and r.metric = k.metric and r.child_id = k.child_id
+      and r.num = 0 and r.den = 0
+      and not exists (
+          -- the cells whose chains hold the unit and the child (the GIN index), then that year's
+          select 1 from (select p.cell_id, p.period, p.starts_on, p.ancestors from cell_places p
+                         where p.ancestors @> case r.child_id when 0 then array[r.unit_id]
+                                                               else array[r.unit_id, r.child_id] end
+                         offset 0) p
+          join cell_year_stats s on s.cell_id = p.cell_id and s.year = r.year and s.metric = r.metric
+          cross join lateral chain_links(p.ancestors) l
+          where p.period = 'year' and p.starts_on = make_date(r.year, 1, 1)
+            and l.unit_id = r.unit_id and l.child_id = r.child_id);
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.rows_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -612,6 +908,21 @@ AS $function$
     select coalesce(current_setting('chibo.bulk', true), '') = 'on'
 $function$;
 
+CREATE OR REPLACE FUNCTION public.structure_apply()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+    pending bigint[];
+begin
+    with taken as (delete from structure_queue returning ids)
+    select array_agg(distinct i) into pending from taken cross join lateral unnest(taken.ids) i;
+    if pending is not null and not stores_paused() then
+        perform restructure(pending);
+    end if;
+    return null;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.structure_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -625,6 +936,37 @@ begin
     perform refresh_cell_secretary_status(array_agg(id)) from units where kind = 'cell';
     perform refresh_rollups();
     perform set_config('chibo.bulk', 'off', true);
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.structure_noted()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+    ids bigint[];
+begin
+    if stores_paused() then
+        return null;
+    end if;
+    if tg_table_name = 'units' and tg_op = 'INSERT' then
+        -- a new unit above no cell yet changes no place; a new cell has its own
+        select array_agg(n.id) into ids from new_rows n where n.kind = 'cell';
+    elsif tg_table_name = 'units' then
+        -- a new name, code or cell type moves nothing
+        select array_agg(n.id) into ids from new_rows n join old_rows o on o.id = n.id
+        where (o.parent_id, o.valid_from, o.valid_to, o.kind) is distinct from (n.parent_id, n.valid_from, n.valid_to, n.kind);
+    elsif tg_op = 'INSERT' then
+        select array_agg(n.unit_id) into ids from new_rows n;
+    elsif tg_op = 'DELETE' then
+        select array_agg(o.unit_id) into ids from old_rows o;
+    else
+        select array_agg(x.unit_id) into ids
+        from (select n.unit_id from new_rows n union select o.unit_id from old_rows o) x;
+    end if;
+    if ids is not null then
+        insert into structure_queue (ids) values (ids);
+    end if;
     return null;
 end $function$;
 
@@ -885,6 +1227,8 @@ CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON s
 
 CREATE TRIGGER settings_stats AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON settings FOR EACH STATEMENT EXECUTE FUNCTION settings_changed();
 
+CREATE CONSTRAINT TRIGGER structure_queue_apply AFTER INSERT ON structure_queue DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION structure_apply();
+
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON tasks FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON trainings FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
@@ -905,7 +1249,11 @@ CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON u
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_moves FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
-CREATE TRIGGER unit_moves_places AFTER INSERT OR DELETE OR UPDATE ON unit_moves FOR EACH STATEMENT EXECUTE FUNCTION structure_changed();
+CREATE TRIGGER unit_moves_noted_delete AFTER DELETE ON unit_moves REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION structure_noted();
+
+CREATE TRIGGER unit_moves_noted_insert AFTER INSERT ON unit_moves REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION structure_noted();
+
+CREATE TRIGGER unit_moves_noted_update AFTER UPDATE ON unit_moves REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION structure_noted();
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON unit_quarter_rollup FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
@@ -913,6 +1261,10 @@ CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON u
 
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON units FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
-CREATE TRIGGER units_places AFTER INSERT OR DELETE OR UPDATE ON units FOR EACH STATEMENT EXECUTE FUNCTION structure_changed();
+CREATE TRIGGER units_noted_insert AFTER INSERT ON units REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION structure_noted();
+
+CREATE TRIGGER units_noted_update AFTER UPDATE ON units REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION structure_noted();
+
+CREATE TRIGGER units_places AFTER DELETE ON units FOR EACH STATEMENT EXECUTE FUNCTION structure_changed();
 
 CREATE TRIGGER announce_change AFTER DELETE OR UPDATE OR TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');

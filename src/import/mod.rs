@@ -194,15 +194,14 @@ async fn read_and_write(
 
     // staging: the temporary tables exist only in this transaction, so these cannot be checked at build time
     let staged: i64 = sqlx::query_scalar(
-        "select (select count(*) from s_members) + (select count(*) from s_meetings) + (select count(*) from s_attendance)",
+        "select (select count(*) from s_members) + (select count(*) from s_meetings) + (select count(*) from s_attendance)
+              + (select count(*) from s_units) + (select count(*) from s_moves)",
     )
     .fetch_one(&mut *tx)
     .await?;
-    let structure: bool = sqlx::query_scalar("select exists (select 1 from s_units) or exists (select 1 from s_moves)")
-        .fetch_one(&mut *tx)
-        .await?;
-    // a structure change or a large bundle: pause the stores and rebuild them whole at the end
-    let bulk = structure || staged > 20_000;
+    // a large bundle: pause the stores and rebuild them whole at the end; a smaller one, structure edits included
+    // (migration 0019), keeps them by its own changes only
+    let bulk = staged > 20_000;
     if bulk {
         sqlx::query_scalar!("select set_config('chibo.bulk', 'on', true)").fetch_one(&mut *tx).await?;
     }
@@ -560,8 +559,8 @@ struct Merge<'a> {
 impl Merge<'_> {
     /// Runs one statement of the merge, which reads the staged rows of `file`, and counts the rows it added or
     /// changed under `table` (none: not counted). A file the bundle does not hold has nothing to merge, and its
-    /// statements are not run: a statement on the structure, even one changing no row, rebuilds every cell's
-    /// places and the rollups.
+    /// statements are not run (a statement on the structure moves the places and rollups of the units it changes
+    /// only, at commit: migration 0019).
     async fn apply(&mut self, file: &str, table: &'static str, sql: &str) -> sqlx::Result<u64> {
         if !self.present.contains(&file) {
             return Ok(0);

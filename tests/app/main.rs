@@ -27,3 +27,4 @@ mod reports;
 mod rollups;
 mod schema;
 mod security;
+mod structure_edits;
