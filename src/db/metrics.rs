@@ -481,3 +481,30 @@ mod tests {
         assert_eq!(StoredMetric::parse("advisory_staff"), None);
     }
 }
+
+/// Whether some open cell's places stop before December of next year, the horizon a full rebuild gives every cell
+/// (`refresh_cell_places()`); a structure edit (migration 0019) extends only the cells it concerns. Probes each open
+/// cell's last month by the primary key, stopping at the first one short.
+pub async fn places_short(pool: &PgPool) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (
+               select 1 from units c
+               where c.kind = 'cell' and c.valid_to is null
+                 and not exists (select 1 from cell_places p
+                                 where p.cell_id = c.id and p.period = 'month'
+                                   and p.starts_on = (date_trunc('year', current_date)
+                                                      + interval '1 year 11 months')::date)) as "short!""#
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Once a year (the first day some cell's places fall short of next December): every store rebuilt, so that the
+/// new year's months have their places. True if it rebuilt.
+pub async fn extend_places(pool: &PgPool) -> sqlx::Result<bool> {
+    if !places_short(pool).await? {
+        return Ok(false);
+    }
+    sqlx::query!("select rebuild_metric_stores()").execute(pool).await?;
+    Ok(true)
+}

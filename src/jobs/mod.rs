@@ -134,13 +134,21 @@ pub const KEEP_DONE: chrono::TimeDelta = chrono::TimeDelta::days(30);
 /// outbox's own upkeep.
 pub fn standard() -> Registry {
     let registry = reminders::register(import::register(Registry::new()), reminders::Channels::from_env());
-    registry.every("outbox.prune", Duration::from_secs(24 * 3600), |ctx: Ctx| async move {
-        let pruned = crate::db::outbox::prune(&ctx.pool, ctx.now - KEEP_DONE).await?;
-        if pruned > 0 {
-            tracing::info!("outbox: {pruned} items done more than {} days ago forgotten", KEEP_DONE.num_days());
-        }
-        Ok(())
-    })
+    registry
+        .every("outbox.prune", Duration::from_secs(24 * 3600), |ctx: Ctx| async move {
+            let pruned = crate::db::outbox::prune(&ctx.pool, ctx.now - KEEP_DONE).await?;
+            if pruned > 0 {
+                tracing::info!("outbox: {pruned} items done more than {} days ago forgotten", KEEP_DONE.num_days());
+            }
+            Ok(())
+        })
+        // structure edits extend only the cells they concern: a new year's months come to every cell here
+        .every("stores.extend_places", Duration::from_secs(6 * 3600), |ctx: Ctx| async move {
+            if crate::db::metrics::extend_places(&ctx.pool).await? {
+                tracing::info!("metric stores rebuilt: every cell's places now reach December of next year");
+            }
+            Ok(())
+        })
 }
 
 /// The first moment after `now` that is a whole multiple of `every` since the Unix epoch.

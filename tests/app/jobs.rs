@@ -266,3 +266,33 @@ async fn the_runner_of_chibo_serve_runs_what_is_enqueued_until_stopped(pool: PgP
     tokio::task::yield_now().await;
     assert_eq!(item(&pool, later).await.state, OutboxState::Pending);
 }
+
+/// Structure edits extend only the places of the cells they concern (migration 0019): when a new year leaves some
+/// cell's places short of next December, the recurring `stores.extend_places` rebuilds the stores once.
+#[sqlx::test]
+async fn a_new_year_brings_every_cells_places_to_next_december(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    app.meeting("A", crate::common::DAY).save().await;
+    assert!(!chibo::db::metrics::places_short(&pool).await.unwrap(), "a rebuilt database reaches next December");
+    // as if the places were last rebuilt a year ago: the months of next year are missing
+    sqlx::query(
+        "delete from cell_places where period = 'month' and starts_on >= date_trunc('year', current_date) + interval '1 year'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(chibo::db::metrics::places_short(&pool).await.unwrap());
+    let runner = Runner::new(pool.clone(), chibo::jobs::standard()).named("w");
+    runner.tick(Utc::now()).await.unwrap();
+    until("the places are extended", || async { !chibo::db::metrics::places_short(&pool).await.unwrap() }).await;
+    let months: i64 = sqlx::query_scalar(
+        "select count(*) from cell_places where period = 'month'
+           and starts_on = (date_trunc('year', current_date) + interval '1 year 11 months')::date",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(months >= 3, "every open cell of the fixture reaches next December: {months}");
+    // and once done, the next round leaves them be
+    assert!(!chibo::db::metrics::extend_places(&pool).await.unwrap());
+}
