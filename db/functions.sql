@@ -229,6 +229,17 @@ begin
     return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.meetings_rubric_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    if tg_op = 'INSERT' or new.held_on is distinct from old.held_on or new.rubric_version_id is null then
+        new.rubric_version_id := rubric_version_on(new.held_on);
+    end if;
+    return new;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.members_years_changed(member_ids bigint[], extra_cells bigint[])
  RETURNS void
  LANGUAGE sql
@@ -553,6 +564,49 @@ begin
     return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.rubric_in_use_is_frozen()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare v bigint;
+begin
+    if tg_table_name = 'rubric_versions' then
+        v := old.id;
+    else
+        v := old.version_id;
+    end if;
+    if exists(select 1 from meetings where rubric_version_id = v) then
+        raise exception 'rubric version % judges meetings and cannot be changed', v using errcode = 'CB003';
+    end if;
+    return case when tg_op = 'DELETE' then old else new end;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.rubric_points_add_up()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare v bigint := coalesce(new.version_id, old.version_id);
+declare total integer;
+begin
+    if exists(select 1 from rubric_versions where id = v) then
+        select coalesce(sum(max_points), 0) into total from rubric_criteria where version_id = v;
+        if total <> 100 then
+            raise exception 'the criteria of rubric version % add up to %, not 100', v, total using errcode = 'CB002';
+        end if;
+    end if;
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.rubric_version_on(day date)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select coalesce(
+        (select id from rubric_versions where valid_from <= day order by valid_from desc limit 1),
+        (select id from rubric_versions order by valid_from limit 1))
+$function$;
+
 CREATE OR REPLACE FUNCTION public.settings_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -785,6 +839,8 @@ CREATE TRIGGER meetings_lock_insert AFTER INSERT ON meetings REFERENCING NEW TAB
 
 CREATE TRIGGER meetings_lock_update AFTER UPDATE ON meetings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
 
+CREATE TRIGGER meetings_rubric_version BEFORE INSERT OR UPDATE OF held_on, rubric_version_id ON meetings FOR EACH ROW EXECUTE FUNCTION meetings_rubric_version();
+
 CREATE TRIGGER meetings_stats_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
             from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x
             having count(*) > 0');
@@ -857,8 +913,6 @@ CREATE TRIGGER published_reports_frozen BEFORE DELETE OR UPDATE ON published_rep
 
 CREATE TRIGGER published_reports_no_truncate BEFORE TRUNCATE ON published_reports FOR EACH STATEMENT EXECUTE FUNCTION published_reports_are_frozen();
 
-CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON rating_criteria FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
-
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON reg18_assignments FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER reg18_assignments_years AFTER INSERT ON reg18_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
@@ -866,6 +920,12 @@ CREATE TRIGGER reg18_assignments_years AFTER INSERT ON reg18_assignments REFEREN
 CREATE TRIGGER reg18_assignments_years_d AFTER DELETE ON reg18_assignments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
 
 CREATE TRIGGER reg18_assignments_years_u AFTER UPDATE ON reg18_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER rubric_criteria_frozen BEFORE DELETE OR UPDATE ON rubric_criteria FOR EACH ROW EXECUTE FUNCTION rubric_in_use_is_frozen();
+
+CREATE CONSTRAINT TRIGGER rubric_criteria_sum AFTER INSERT OR DELETE OR UPDATE ON rubric_criteria DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rubric_points_add_up();
+
+CREATE TRIGGER rubric_versions_frozen BEFORE DELETE OR UPDATE ON rubric_versions FOR EACH ROW EXECUTE FUNCTION rubric_in_use_is_frozen();
 
 CREATE TRIGGER announce_change AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');
 

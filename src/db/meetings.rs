@@ -67,6 +67,8 @@ pub struct Meeting {
     pub chair_id: Option<i64>,
     pub minute_taker_id: Option<i64>,
     pub version: i32,
+    /// The rubric version the meeting is judged by (the one in force on `held_on` when it was written).
+    pub rubric_version_id: i64,
     pub present: i64,
     pub excused: i64,
     pub unexcused: i64,
@@ -96,7 +98,7 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meetin
         Meeting,
         r#"select m.id, m.cell_id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.content, m.resolution,
                   m.location, m.started_at, m.ended_at, m.rating as "rating: Rating", m.score, m.score_detail,
-                  m.chair_id, m.minute_taker_id, m.version, m.present is not null as "counts_only!",
+                  m.chair_id, m.minute_taker_id, m.version, m.rubric_version_id, m.present is not null as "counts_only!",
                   c.present as "present!", c.excused as "excused!", c.unexcused as "unexcused!", c.exempt as "exempt!"
            from meetings m join meeting_counts c on c.meeting_id = m.id
            where m.id = $1"#,
@@ -529,14 +531,6 @@ async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
 /// The meeting a form with this idempotency key already saved, if any.
 pub async fn by_idempotency_key(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!("select id from meetings where idempotency_key = $1", key).fetch_optional(db).await
-}
-
-/// The criteria of the 100-point helper: (key, Vietnamese label, English label, most points), in order.
-pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, String, i16)>> {
-    let rows = sqlx::query!("select key, label_vi, label_en, max_points from rating_criteria order by position")
-        .fetch_all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.key, r.label_vi, r.label_en, r.max_points)).collect())
 }
 
 /// For each of `cell_ids`: whether it has a regular meeting on or after `month_start`, and the day of its latest

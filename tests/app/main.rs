@@ -24,5 +24,6 @@ mod reminders;
 mod reporting;
 mod reports;
 mod rollups;
+mod rubric;
 mod schema;
 mod security;
