@@ -65,8 +65,43 @@ window.chiboRubric = chiboRubric;
     if (hint) hint.textContent = v.hint;
   }
 
+  // HD 42's warnings (said, never refused), as the server words them (domain::rubric::warnings)
+  var warnBox = document.getElementById('warnings');
+  var warnList = document.getElementById('warning-list');
+  function value(id) { var el = document.getElementById(id); return el ? el.value : ''; }
+  function clock(t) { var p = /^(\d{1,2}):(\d{2})/.exec(t || ''); return p ? Number(p[1]) * 60 + Number(p[2]) : null; }
+  function shown(day) { var p = day.split('-'); return p.length === 3 ? p[2] + '/' + p[1] + '/' + p[0] : day; }
+  function dayBefore(day) {
+    var t = Date.parse(day + 'T00:00:00Z');
+    return isNaN(t) ? '' : new Date(t - 86400000).toISOString().slice(0, 10);
+  }
+  function warn() {
+    if (!warnBox || !warnList || !current || !held || !held.value) return;
+    var d = form.dataset, out = [];
+    var kind = form.querySelector('input[name=kind]:checked');
+    var combined = document.getElementById('combined_thematic');
+    var start = clock(value('started_at')), end = clock(value('ended_at'));
+    if (kind && kind.value === 'regular' && start !== null && end !== null && end > start) {
+      var min = combined && combined.checked ? current.min_combined : current.min;
+      if (end - start < min) out.push(d.tWarnShort.replace('{}', end - start).replace('{}', min));
+    }
+    if (current.notice) {
+      var posted = value('materials_on');
+      if (posted && posted > dayBefore(held.value)) out.push(d.tWarnLate.replace('{}', shown(posted)));
+      if (!value('notice_on')) out.push(d.tWarnNotice);
+    }
+    warnList.textContent = '';
+    out.forEach(function (text) {
+      var li = document.createElement('li');
+      li.textContent = text;
+      warnList.appendChild(li);
+    });
+    warnBox.hidden = out.length === 0;
+  }
+
   function update() {
     followDate();
+    warn();
     var present = 0, expected = 0;
     form.querySelectorAll('.member').forEach(function (row) {
       var checked = row.querySelector('input[type=radio]:checked');

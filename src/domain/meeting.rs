@@ -100,6 +100,10 @@ pub struct MeetingDraft {
     pub attendance: Vec<(i64, AttendanceStatus)>,
     /// The reason given for each excused member who has one (member, reason): none for any other status.
     pub reasons: Vec<(i64, String)>,
+    /// The present members who attended online (HD 42); every other present member was there in person.
+    pub online: Vec<i64>,
+    /// Notice, preparation, materials and the thematic part (HD 42, DOMAIN.md §11).
+    pub facts: super::rubric::Facts,
     pub guests: Vec<i64>,
     pub tasks: Vec<TaskDraft>,
 }

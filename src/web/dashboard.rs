@@ -57,7 +57,7 @@ impl DashboardQuery {
 }
 
 /// The metrics a dashboard shows in tiles and columns.
-pub(super) const SHOWN: [Metric; 8] = [
+pub(super) const SHOWN: [Metric; 10] = [
     Metric::AttendanceRate,
     Metric::GoodMeetingShare,
     Metric::MeetingRegularity,
@@ -66,6 +66,8 @@ pub(super) const SHOWN: [Metric; 8] = [
     Metric::ReportingCompleteness,
     Metric::ReportingTimeliness,
     Metric::ReportsApproved,
+    Metric::DurationCompliance,
+    Metric::OnlineShare,
 ];
 
 /// The metrics of the monthly reporting cycle (DOMAIN.md §10): counted over the months due only.

@@ -2,7 +2,9 @@
 //! facts and their warnings.
 use axum::http::StatusCode;
 use chibo::db::audit::Actor;
+use chibo::domain::meeting::AttendanceStatus;
 use chibo::domain::rubric::{Bands, Criterion, NewVersion};
+use chibo::domain::vocab::Metric;
 use sqlx::PgPool;
 
 use crate::common::{Client, TestApp, set};
@@ -139,4 +141,148 @@ async fn the_points_of_a_version_add_up_to_one_hundred_in_the_database_too(pool:
         .unwrap();
     let refused = tx.commit().await.expect_err("99 points");
     assert!(refused.to_string().contains("add up to 99, not 100"), "{refused}");
+}
+
+async fn figures(pool: &PgPool, unit: &str, from: &str, to: &str) -> Vec<(Metric, (i64, i64))> {
+    let unit = chibo::db::units::by_code(pool, unit).await.unwrap().unwrap();
+    let period = chibo::domain::metrics::Period::parse(from, to).unwrap();
+    let r = chibo::db::metrics::report(pool, unit, period, chibo::domain::time::today()).await.unwrap();
+    [Metric::DurationCompliance, Metric::OnlineShare, Metric::ThematicCoverage]
+        .into_iter()
+        .map(|m| (m, (r.figure(m).numerator, r.figure(m).denominator)))
+        .collect()
+}
+
+#[sqlx::test]
+async fn duration_online_and_combined_meetings_are_counted_in_the_engine(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    use AttendanceStatus::{Excused, Exempt, Present};
+    // November 2025 (hd42-2025: 90 minutes, 120 combined): a combined meeting of 110 minutes, two members online
+    app.meeting("A", "2025-11-10")
+        .times("19:00", "20:50")
+        .combined()
+        .online("M1")
+        .status("M2", Present)
+        .status("M3", Present)
+        .online("M4")
+        .status("M5", Exempt)
+        .status("M6", Excused)
+        .save()
+        .await;
+    // December: a plain meeting of 120 minutes, one member online
+    app.meeting("A", "2025-12-08")
+        .online("M1")
+        .status("M2", Present)
+        .status("M3", Present)
+        .status("M4", Present)
+        .status("M5", Exempt)
+        .status("M6", Present)
+        .save()
+        .await;
+    // January 2026, from a paper book: counts only, no times
+    app.meeting("A", "2026-01-12").counts([5, 0, 0, 1]).save().await;
+    // cell C, November: per-member rows but no times (an imported book)
+    app.import(&[
+        (
+            "meetings.csv",
+            "ref,cell_code,held_on,kind,topic,started_at,ended_at,rating,score,present,excused,unexcused,exempt\n\
+             C-2025-11,C,2025-11-15,regular,Họp chi bộ,,,,,,,,\n",
+        ),
+        ("attendance.csv", "meeting_ref,member_code,status\nC-2025-11,M9,present\n"),
+    ])
+    .await;
+
+    let a = figures(&app.pool, "A", "2025-11", "2026-01").await;
+    assert_eq!(
+        a,
+        [
+            // the 110-minute combined meeting falls short of 120; meetings without times are not counted
+            (Metric::DurationCompliance, (1, 2)),
+            // present members of meetings with per-member rows: 4 + 5, of whom 2 + 1 online
+            (Metric::OnlineShare, (3, 9)),
+            (Metric::ThematicCoverage, (0, 0)),
+        ]
+    );
+    // the last quarter of 2025: A's combined meeting covers it; B and C held no thematic part
+    let q4 = figures(&app.pool, "P", "2025-10", "2025-12").await;
+    assert_eq!(
+        q4,
+        [(Metric::DurationCompliance, (1, 2)), (Metric::OnlineShare, (3, 10)), (Metric::ThematicCoverage, (1, 3))]
+    );
+    // the stores kept by the triggers say what a rebuild from the raw rows says
+    sqlx::query("select rebuild_metric_stores()").execute(&app.pool).await.unwrap();
+    assert_eq!(figures(&app.pool, "P", "2025-10", "2025-12").await, q4);
+    assert_eq!(figures(&app.pool, "A", "2025-11", "2026-01").await, a);
+}
+
+#[sqlx::test]
+async fn hd42_facts_are_saved_and_their_warnings_shown_on_the_form_the_page_and_the_minutes(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut sec = app.login("sec_a").await;
+    let an = app.member_id("Nguyễn Văn An").await;
+    let mut form = form_on(&app, &mut sec, "2026-11-20", &[]).await;
+    set(&mut form, "started_at", "19:00");
+    set(&mut form, "ended_at", "20:15");
+    set(&mut form, "prepared_on", "2026-11-15");
+    set(&mut form, "materials_on", "2026-11-20");
+    form.push((format!("online.{an}"), "1".into()));
+    let short = "Buổi sinh hoạt kéo dài 75 phút, ngắn hơn mức tối thiểu 90 phút.";
+    let late = "Tài liệu đăng ngày 20/11/2026, chưa đủ một ngày trước buổi sinh hoạt.";
+    let no_notice = "Chưa ghi ngày gửi thông báo triệu tập.";
+
+    // refused for another reason: the warnings are there already, with everything typed kept
+    let mut refused = form.clone();
+    set(&mut refused, "topic", "");
+    let page = sec.post("/cells/A/meetings", &refused).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page.text();
+    assert!(text.contains(short) && text.contains(late) && text.contains(no_notice), "{text}");
+    assert_eq!(page.input("materials_on").as_deref(), Some("2026-11-20"));
+    assert!(page.body.contains(&format!("name=\"online.{an}\" value=\"1\" checked")), "the online box stays ticked");
+
+    // a warning never refuses: saved, and said on the meeting's page and its printed minutes
+    let page = sec.post("/cells/A/meetings", &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let id = meeting_id(&page.location);
+    let shown = sec.get(&format!("/meetings/{id}")).await.text();
+    for said in
+        [short, late, no_notice, "Nguyễn Văn An — Có mặt (trực tuyến)", "hd42-2025", "Chi ủy họp chuẩn bị 15/11/2026"]
+    {
+        assert!(shown.contains(said), "{said:?} in {shown}");
+    }
+    let minutes = sec.get(&format!("/meetings/{id}/minutes")).await.text();
+    for said in [short, late, no_notice, "trong đó 1 đồng chí dự trực tuyến"] {
+        assert!(minutes.contains(said), "{said:?} in {minutes}");
+    }
+    let modes: Vec<(String, String)> = sqlx::query_as(
+        "select m.code, a.mode from attendance a join members m on m.id = a.member_id where a.meeting_id = $1
+         order by m.code",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(modes[0], ("M1".to_string(), "online".to_string()));
+    assert!(modes[1..].iter().all(|(_, m)| m == "in_person"));
+
+    // the edit form keeps the facts; with a notice, materials the day before and 90 minutes nothing is said
+    let mut edit = sec.get(&format!("/meetings/{id}/edit")).await.form_values();
+    assert!(edit.contains(&(format!("online.{an}"), "1".to_string())));
+    set(&mut edit, "notice_on", "2026-11-10");
+    set(&mut edit, "materials_on", "2026-11-19");
+    set(&mut edit, "ended_at", "20:30");
+    set(&mut edit, "action", "save");
+    let page = sec.post(&format!("/meetings/{id}"), &edit).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    let shown = sec.get(&format!("/meetings/{id}")).await;
+    assert!(!shown.body.contains("id=\"warnings\""), "{}", shown.text());
+
+    // only a regular meeting holds the thematic part too
+    let mut thematic = form_on(&app, &mut sec, "2026-11-21", &[]).await;
+    set(&mut thematic, "kind", "thematic");
+    set(&mut thematic, "rating", "");
+    thematic.push(("combined_thematic".into(), "1".into()));
+    let page = sec.post("/cells/A/meetings", &thematic).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text());
+    assert!(page.text().contains("Chỉ buổi sinh hoạt định kỳ mới kết hợp được sinh hoạt chuyên đề."));
 }

@@ -14,7 +14,7 @@ use crate::db::members::{self, RollMember};
 use crate::db::officials::{self, Official};
 use crate::db::units::{self, Unit};
 use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating};
-use crate::domain::rubric::{self, Rubric};
+use crate::domain::rubric::{self, Facts, Rubric, Warning};
 use crate::domain::time;
 use crate::web::view::Layout;
 use crate::web::{AppError, AppResult, AppState, CurrentUser};
@@ -128,6 +128,8 @@ pub struct RosterRow {
     pub status: AttendanceStatus,
     /// the reason typed (or saved) beside the member, kept whatever the status
     pub reason: String,
+    /// ticked as attending online
+    pub online: bool,
 }
 
 impl RosterRow {
@@ -161,6 +163,8 @@ struct FormPage {
     rubrics_json: String,
     /// the total and the rating its bands suggest, when every criterion has points
     suggestion: String,
+    /// HD 42's warnings about the form as typed (the page script keeps them up to date as it changes)
+    warnings: Vec<String>,
     guests: Vec<Official>,
     tasks: Vec<RawTask>,
     show_confirm: bool,
@@ -236,6 +240,7 @@ async fn render_form(
                 .and_then(|v| AttendanceStatus::parse(v))
                 .unwrap_or(if m.exempt { AttendanceStatus::Exempt } else { AttendanceStatus::Present }),
             reason: raw.reasons.get(&m.id.to_string()).cloned().unwrap_or_default(),
+            online: raw.online.contains(&m.id.to_string()),
         })
         .collect();
     let present_count = roster.iter().filter(|r| r.status == AttendanceStatus::Present).count();
@@ -250,8 +255,10 @@ async fn render_form(
     let show_confirm = raw.confirm_second || errors.iter().any(|e| e.field == "confirm_second");
     let logged_regular = s.other_regular.first().map(|(id, day)| (*id, time::format_date(*day)));
     let suggestion = suggestion(&s.rubric, &raw);
+    let warnings = form_warnings(&s.rubric, &raw);
     let page = FormPage {
         suggestion,
+        warnings,
         layout: Layout::new(user).with_units(&s.ancestors, user.user.unit_id),
         action: match meeting_id {
             Some(id) => format!("/meetings/{id}"),
@@ -279,6 +286,28 @@ async fn render_form(
         long_text_hint: crate::tr1("input.limit_hint", crate::i18n::count(crate::domain::limits::LONG_TEXT as i64)),
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A warning in words (DOMAIN.md §11: said, never refused).
+pub(crate) fn warning_text(w: &Warning) -> String {
+    match *w {
+        Warning::Short { minutes, minimum } => crate::tr2("warn.short", minutes, minimum),
+        Warning::LateMaterials { posted } => crate::tr1("warn.late_materials", time::format_date(posted)),
+        Warning::NoNotice => crate::tr("warn.no_notice").to_string(),
+    }
+}
+
+/// The warnings about the form as typed, under `rubric` (what cannot be read yet is not warned about).
+fn form_warnings(rubric: &Rubric, raw: &RawMeeting) -> Vec<String> {
+    let (Some(kind), Some(held_on)) = (MeetingKind::parse(&raw.kind), raw.held_on()) else { return Vec::new() };
+    let times = time::parse_time(&raw.started_at).zip(time::parse_time(&raw.ended_at)).filter(|(s, e)| e > s);
+    let facts = Facts {
+        notice_on: time::parse_date(&raw.notice_on),
+        prepared_on: time::parse_date(&raw.prepared_on),
+        materials_on: time::parse_date(&raw.materials_on),
+        combined_thematic: raw.combined_thematic,
+    };
+    rubric::warnings(rubric, kind, held_on, times, &facts).iter().map(warning_text).collect()
 }
 
 /// What a rubric version asks, in words: its code and start, its bands and the minimum length of a meeting.
@@ -420,6 +449,11 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
         chair: id_or_blank(m.chair_id),
         minute_taker: id_or_blank(m.minute_taker_id),
         rating: m.rating.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        notice_on: m.notice_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        prepared_on: m.prepared_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        materials_on: m.materials_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        combined_thematic: m.combined_thematic,
+        online: attendance.iter().filter(|a| a.online()).map(|a| a.member_id.to_string()).collect(),
         // every part stored, under the keys of the version that judged it
         score: m
             .score_detail
@@ -533,6 +567,10 @@ pub struct MeetingView {
     pub tasks: Vec<Task>,
     pub chair: Option<String>,
     pub minute_taker: Option<String>,
+    /// the rubric version the meeting is judged by
+    pub rubric: Option<Rubric>,
+    /// HD 42's warnings about it, in words
+    pub warnings: Vec<String>,
 }
 
 impl MeetingView {
@@ -542,7 +580,18 @@ impl MeetingView {
         let name_of = |id: Option<i64>| {
             id.and_then(|id| attendance.iter().find(|a| a.member_id == id)).map(|a| a.full_name.clone())
         };
+        let rubric = crate::db::rubric::versions(pool).await?.into_iter().find(|v| v.id == meeting.rubric_version_id);
+        let times = meeting.started_at.zip(meeting.ended_at);
+        let warnings = rubric
+            .as_ref()
+            .map(|r| rubric::warnings(r, meeting.kind, meeting.held_on, times, &meeting.facts()))
+            .unwrap_or_default()
+            .iter()
+            .map(warning_text)
+            .collect();
         Ok(MeetingView {
+            rubric,
+            warnings,
             chair: name_of(meeting.chair_id),
             minute_taker: name_of(meeting.minute_taker_id),
             ancestors: units::ancestors(pool, cell.id, meeting.held_on).await?,
@@ -560,6 +609,11 @@ impl MeetingView {
 
     pub fn rating_label(&self) -> &'static str {
         self.meeting.rating.map(Label::label).unwrap_or(crate::tr("meeting.not_rated"))
+    }
+
+    /// Members present online.
+    pub fn online_count(&self) -> usize {
+        self.attendance.iter().filter(|a| a.online()).count()
     }
 
     /// Names of the members absent with a reason, comma-separated.
