@@ -286,3 +286,81 @@ async fn hd42_facts_are_saved_and_their_warnings_shown_on_the_form_the_page_and_
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text());
     assert!(page.text().contains("Chỉ buổi sinh hoạt định kỳ mới kết hợp được sinh hoạt chuyên đề."));
 }
+
+const MEETINGS_HD42: &str = "ref,cell_code,held_on,kind,topic,started_at,ended_at,rating,score,present,excused,\
+    unexcused,exempt,notice_on,prepared_on,materials_on,combined_thematic";
+
+#[sqlx::test]
+async fn the_bundle_carries_the_hd42_columns_and_old_bundles_import_as_before(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let out = app
+        .import(&[
+            (
+                "meetings.csv",
+                &format!(
+                    "{MEETINGS_HD42}\n\
+                     H1,C,2026-11-12,regular,Họp tháng 11,19:00,21:00,good,,,,,,2026-11-05,2026-11-08,2026-11-10,true\n\
+                     H2,C,2026-10-12,regular,Họp tháng 10,19:00,20:00,fair,,,,,,,,,\n"
+                ),
+            ),
+            ("attendance.csv", "meeting_ref,member_code,status,mode\nH1,M9,present,online\nH2,M9,present,\n"),
+        ])
+        .await;
+    assert!(out.written);
+    let facts: (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>, bool, String) = sqlx::query_as(
+        "select m.notice_on, m.materials_on, m.combined_thematic, a.mode from meetings m
+         join attendance a on a.meeting_id = m.id where m.ref = 'H1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d);
+    assert_eq!(facts, (day(5), day(10), true, "online".to_string()));
+
+    // exported as given; blank stays blank
+    let dir = std::env::temp_dir().join(format!("chibo-rubric-export-{}", std::process::id()));
+    chibo::import::export::export(&app.pool, &dir).await.unwrap();
+    let meetings = std::fs::read_to_string(dir.join("meetings.csv")).unwrap();
+    assert!(meetings.starts_with(&format!("{}\n", MEETINGS_HD42.replace(' ', ""))), "{meetings}");
+    assert!(meetings.contains(
+        "H1,C,2026-11-12,regular,Họp tháng 11,19:00,21:00,good,,,,,,2026-11-05,2026-11-08,2026-11-10,true\n"
+    ));
+    assert!(meetings.contains("H2,C,2026-10-12,regular,Họp tháng 10,19:00,20:00,fair,,,,,,,,,\n"), "{meetings}");
+    let attendance = std::fs::read_to_string(dir.join("attendance.csv")).unwrap();
+    assert!(attendance.contains("H1,M9,present,online\n") && attendance.contains("H2,M9,present,\n"), "{attendance}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // a bundle made before HD 42 (no such columns) imports as it did
+    let old = app
+        .import(&[
+            (
+                "meetings.csv",
+                "ref,cell_code,held_on,kind,topic,started_at,ended_at,rating,score,present,excused,unexcused,exempt\n\
+                 H3,C,2026-09-12,regular,Họp tháng 9,19:00,21:00,good,,,,,\n",
+            ),
+            ("attendance.csv", "meeting_ref,member_code,status\nH3,M9,present\n"),
+        ])
+        .await;
+    assert!(old.written);
+
+    // online only for a present member, combined only for a regular meeting: listed at their lines, nothing written
+    let files = vec![
+        (
+            "meetings.csv".to_string(),
+            format!("{MEETINGS_HD42}\nH4,C,2026-08-12,thematic,Chuyên đề,19:00,21:00,,,,,,,,,,true\n").into_bytes(),
+        ),
+        ("attendance.csv".to_string(), b"meeting_ref,member_code,status,mode\nH4,M9,excused,online\n".to_vec()),
+    ];
+    let bad = chibo::import::import(&app.pool, files, false, &Actor::cli(), &|_| {}).await.unwrap();
+    let texts: Vec<String> =
+        bad.problems.iter().map(|p| chibo::web::problems::text_in(p, chibo::domain::metrics::Lang::En)).collect();
+    assert!(!bad.written);
+    assert!(
+        texts.iter().any(|t| t.starts_with("meetings.csv:2:") && t.contains("only a regular meeting")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.starts_with("attendance.csv:2:") && t.contains("only a present member")),
+        "{texts:?}"
+    );
+}

@@ -371,3 +371,4 @@ async fn a_secretary_signs_in_and_logs_a_meeting_with_javascript_off(pool: PgPoo
 mod firstuse;
 mod pages;
 mod reports;
+mod rubric;
