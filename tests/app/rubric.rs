@@ -364,3 +364,76 @@ async fn the_bundle_carries_the_hd42_columns_and_old_bundles_import_as_before(po
         "{texts:?}"
     );
 }
+
+/// The new-version form as the page fills it (from the latest version), with these changes.
+async fn version_form(client: &mut Client<'_>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let page = client.get("/admin/rubrics").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let mut form = page.form_values();
+    // the page's first form is the new version's
+    form.retain(|(k, _)| k != "action");
+    for (k, v) in changes {
+        set(&mut form, k, v);
+    }
+    form
+}
+
+#[sqlx::test]
+async fn an_administrator_adds_a_version_checked_at_its_fields_and_sees_which_meetings_use_each(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.meeting("A", "2025-10-20").save().await;
+    app.meeting("A", "2025-11-20").save().await;
+    app.meeting("A", "2026-11-02").save().await;
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/admin/rubrics").await;
+    let text = page.text();
+    assert!(text.contains("hd42-2025 áp dụng từ 28/10/2025"), "{text}");
+    assert!(text.contains("Đã dùng để chấm 2 buổi sinh hoạt (20/11/2025–02/11/2026)"), "{text}");
+    assert!(text.contains("Đã dùng để chấm 1 buổi sinh hoạt (20/10/2025–20/10/2025)"), "{text}");
+    // prefilled from hd42-2025
+    assert_eq!(page.input("criterion.6.key").as_deref(), Some("results"));
+    assert_eq!(page.input("criterion.6.points").as_deref(), Some("30"));
+
+    // points adding up to 99: refused at the criteria, everything typed kept, nothing written
+    let form =
+        version_form(&mut admin, &[("code", "hd42-2027"), ("valid_from", "2027-01-01"), ("criterion.6.points", "29")])
+            .await;
+    let before = app.count("rubric_versions").await;
+    let page = admin.post("/admin/rubrics", &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text());
+    assert!(page.body.contains("<title>Lỗi:"));
+    assert!(page.body.contains("href=\"#criteria\""), "the summary links to the criteria");
+    assert!(page.text().contains("Điểm các tiêu chí cộng lại là 99, phải đúng 100."), "{}", page.text());
+    assert_eq!(page.input("criterion.6.points").as_deref(), Some("29"));
+    assert_eq!(page.input("code").as_deref(), Some("hd42-2027"));
+    assert_eq!(app.count("rubric_versions").await, before);
+
+    // bands out of order, a start before the last version's
+    let form =
+        version_form(&mut admin, &[("code", "x"), ("valid_from", "2025-10-01"), ("good", "70"), ("fair", "80")]).await;
+    let page = admin.post("/admin/rubrics", &form).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page.text();
+    assert!(text.contains("Ngày áp dụng phải sau ngày áp dụng của bộ gần nhất (28/10/2025)."), "{text}");
+    assert!(text.contains("Mức tốt, khá, trung bình phải là số từ 1 đến 100, giảm dần"), "{text}");
+
+    // a good one: added, audited, listed as used by no meeting
+    let form =
+        version_form(&mut admin, &[("code", "hd42-2027"), ("valid_from", "2027-01-01"), ("min_minutes", "100")]).await;
+    let page = admin.post("/admin/rubrics", &form).await;
+    assert_eq!(page.location.as_deref(), Some("/admin/rubrics?saved=1"), "{}", page.text());
+    let text = admin.get("/admin/rubrics?saved=1").await.text();
+    assert!(text.contains("Đã thêm bộ tiêu chí mới."), "{text}");
+    assert!(text.contains("hd42-2027 áp dụng từ 01/01/2027"), "{text}");
+    assert!(text.contains("Sinh hoạt định kỳ tối thiểu 100 phút"), "{text}");
+    assert!(text.contains("Chưa buổi sinh hoạt nào dùng bộ tiêu chí này."), "{text}");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where entity = 'rubric_version'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+
+    // a secretary, or a district's viewer, may not
+    let mut sec = app.login("sec_a").await;
+    assert_eq!(sec.get("/admin/rubrics").await.status, StatusCode::FORBIDDEN);
+}

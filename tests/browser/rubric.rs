@@ -106,7 +106,9 @@ async fn a_secretary_logs_a_short_meeting_with_a_member_online_and_finds_the_war
     assert!(hint.contains("hd42-2025"), "{hint}");
     let results = c.find(Locator::Css("label[for=score-results]")).await.unwrap().text().await.unwrap();
     assert!(results.contains("Kết quả thực hiện nghị quyết tháng trước"), "{results}");
-    assert!(c.find(Locator::Css("#warnings")).await.unwrap().attr("hidden").await.unwrap().is_some());
+    // no notice recorded yet: said from the start; nothing about the length before the times are typed
+    let before = c.find(Locator::Css("#warnings")).await.unwrap().text().await.unwrap();
+    assert!(before.contains("Chưa ghi ngày gửi thông báo triệu tập.") && !before.contains("phút"), "{before}");
 
     // 75 minutes: warned at once, not refused
     c.execute(
