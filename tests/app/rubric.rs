@@ -437,3 +437,39 @@ async fn an_administrator_adds_a_version_checked_at_its_fields_and_sees_which_me
     let mut sec = app.login("sec_a").await;
     assert_eq!(sec.get("/admin/rubrics").await.status, StatusCode::FORBIDDEN);
 }
+
+#[sqlx::test]
+async fn the_demo_carries_hd42_facts_from_november_2025_so_the_new_metrics_and_warnings_show(pool: PgPool) {
+    let today = chibo::domain::time::today();
+    chibo::demo::load(&pool, chibo::demo::Scale::Small, today).await.unwrap();
+    let (online, online_before, short, short_before, late, no_notice, combined): (i64, i64, i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "select (select count(*) from attendance a join meetings m on m.id = a.meeting_id
+                     where a.mode = 'online' and m.held_on >= '2025-11-01'),
+                    (select count(*) from attendance a join meetings m on m.id = a.meeting_id
+                     where a.mode = 'online' and m.held_on < '2025-11-01'),
+                    (select count(*) from meetings where kind = 'regular' and ended_at - started_at < interval '90 minutes'
+                     and held_on >= '2025-11-01'),
+                    (select count(*) from meetings where kind = 'regular' and ended_at - started_at < interval '90 minutes'
+                     and held_on < '2025-11-01'),
+                    (select count(*) from meetings where materials_on >= held_on),
+                    (select count(*) from meetings where kind = 'regular' and held_on >= '2025-11-01' and notice_on is null),
+                    (select count(*) from meetings where combined_thematic)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        online > 20 && short > 3 && late > 3 && no_notice > 0 && combined > 0,
+        "{online} {short} {late} {no_notice} {combined}"
+    );
+    assert_eq!((online_before, short_before), (0, 0), "the history before HD 42 is as it was");
+
+    let unit = chibo::db::units::by_code(&pool, "TQ").await.unwrap().unwrap();
+    let period = chibo::domain::metrics::Period::parse("2025-11", &today.format("%Y-%m").to_string()).unwrap();
+    let r = chibo::db::metrics::report(&pool, unit, period, today).await.unwrap();
+    let duration = r.figure(Metric::DurationCompliance).value.unwrap();
+    let share = r.figure(Metric::OnlineShare).value.unwrap();
+    assert!((0.85..1.0).contains(&duration), "{duration}");
+    assert!((0.02..0.2).contains(&share), "{share}");
+}
