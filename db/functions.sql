@@ -239,9 +239,7 @@ CREATE OR REPLACE FUNCTION public.meetings_rubric_version()
  LANGUAGE plpgsql
 AS $function$
 begin
-    if tg_op = 'INSERT' or new.held_on is distinct from old.held_on or new.rubric_version_id is null then
-        new.rubric_version_id := rubric_version_on(new.held_on);
-    end if;
+    new.rubric_version_id := rubric_version_on(new.held_on);
     return new;
 end $function$;
 
@@ -862,7 +860,9 @@ CREATE TRIGGER meetings_lock_insert AFTER INSERT ON meetings REFERENCING NEW TAB
 
 CREATE TRIGGER meetings_lock_update AFTER UPDATE ON meetings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
 
-CREATE TRIGGER meetings_rubric_version BEFORE INSERT OR UPDATE OF held_on, rubric_version_id ON meetings FOR EACH ROW EXECUTE FUNCTION meetings_rubric_version();
+CREATE TRIGGER meetings_rubric_version BEFORE INSERT ON meetings FOR EACH ROW WHEN (new.rubric_version_id IS NULL) EXECUTE FUNCTION meetings_rubric_version();
+
+CREATE TRIGGER meetings_rubric_version_moved BEFORE UPDATE OF held_on ON meetings FOR EACH ROW WHEN (new.held_on IS DISTINCT FROM old.held_on) EXECUTE FUNCTION meetings_rubric_version();
 
 CREATE TRIGGER meetings_stats_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
             from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x

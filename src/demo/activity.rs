@@ -8,6 +8,7 @@ use super::structure::Structure;
 use super::{date, pick};
 use crate::db::copy::CopyBuffer;
 use crate::demo::names;
+use crate::domain::rubric::Rubric;
 use crate::domain::vocab::{
     AttendanceMode, AttendanceStatus, ClassLevel, MeetingKind, OfficialGroup, Rating, TaskStatus,
 };
@@ -37,7 +38,8 @@ impl Official {
     }
 }
 
-pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
+/// `rubrics`: the rubric versions, so that each meeting is written with the one in force on its day.
+pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate, rubrics: &[Rubric]) -> Buffers {
     let mut b = Buffers {
         officials: CopyBuffer::new("officials", "id, code, full_name, \"group\", unit_id"),
         assignments: CopyBuffer::new("reg18_assignments", "official_id, cell_id, year, required"),
@@ -45,7 +47,7 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             "meetings",
             "id, ref, cell_id, held_on, kind, topic, content, resolution, location, started_at, ended_at, rating, \
              score, chair_id, minute_taker_id, present, excused, unexcused, exempt, notice_on, prepared_on, \
-             materials_on, combined_thematic",
+             materials_on, combined_thematic, rubric_version_id",
         ),
         attendance: CopyBuffer::new("attendance", "meeting_id, member_id, status, mode"),
         guests: CopyBuffer::new("meeting_guests", "meeting_id, official_id"),
@@ -139,7 +141,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             let regular = !skip && held_on <= today && closes.is_none_or(|c| held_on <= c);
             if regular {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, held_on, MeetingKind::Regular, &assigned, today);
+                let at = (meeting_id, held_on, MeetingKind::Regular);
+                write_meeting(rng, &mut b, s, ci, at, &assigned, today, rubrics);
             }
             if open {
                 reports.month(cell_id, month, regular, cell.weak, ci == s.demo_cell);
@@ -153,7 +156,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 && rng.random_bool(if cell.weak { 0.5 } else { 0.9 })
             {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, thematic_day, MeetingKind::Thematic, &assigned, today);
+                let at = (meeting_id, thematic_day, MeetingKind::Thematic);
+                write_meeting(rng, &mut b, s, ci, at, &assigned, today, rubrics);
             }
             month = next;
         }
@@ -242,11 +246,10 @@ fn write_meeting(
     b: &mut Buffers,
     s: &Structure,
     ci: usize,
-    id: i64,
-    held_on: NaiveDate,
-    kind: MeetingKind,
+    (id, held_on, kind): (i64, NaiveDate, MeetingKind),
     assigned: &[(i32, &Official, f64)],
     today: NaiveDate,
+    rubrics: &[Rubric],
 ) {
     let cell = &s.cells[ci];
     let unit = &s.units[cell.unit];
@@ -354,6 +357,7 @@ fn write_meeting(
         &hd42.prepared_on,
         &hd42.materials_on,
         &hd42.combined,
+        &crate::domain::rubric::in_force(rubrics, held_on).map(|r| r.id),
     ]);
     if !paper {
         // members online from HD 42 on: their own draw, so that the rest of the history stays as it was

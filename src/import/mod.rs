@@ -372,11 +372,16 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
         "meetings",
         "insert into meetings (ref, cell_id, held_on, kind, topic, started_at, ended_at, rating, score,
                                present, excused, unexcused, exempt, notice_on, prepared_on, materials_on,
-                               combined_thematic)
+                               combined_thematic, rubric_version_id)
          select s.ref, u.id, s.held_on, s.kind, s.topic, s.started_at, s.ended_at, s.rating, s.score,
                 s.present, s.excused, s.unexcused, s.exempt, s.notice_on, s.prepared_on, s.materials_on,
-                coalesce(s.combined_thematic = 'true', false)
-         from s_meetings s join units u on u.code = s.cell_code where not s.broken
+                coalesce(s.combined_thematic = 'true', false),
+                -- the rubric version in force on the day (rubric_version_on, set-based: no trigger call per row)
+                coalesce(v.id, (select id from rubric_versions order by valid_from limit 1))
+         from s_meetings s join units u on u.code = s.cell_code
+         left join lateral (select id from rubric_versions r where r.valid_from <= s.held_on
+                            order by r.valid_from desc limit 1) v on true
+         where not s.broken
          on conflict (ref) do update set cell_id = excluded.cell_id, held_on = excluded.held_on, kind = excluded.kind,
              topic = excluded.topic, started_at = excluded.started_at, ended_at = excluded.ended_at,
              rating = excluded.rating, score = excluded.score, present = excluded.present, excused = excluded.excused,

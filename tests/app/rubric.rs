@@ -209,6 +209,22 @@ async fn duration_online_and_combined_meetings_are_counted_in_the_engine(pool: P
         q4,
         [(Metric::DurationCompliance, (1, 2)), (Metric::OnlineShare, (3, 10)), (Metric::ThematicCoverage, (1, 3))]
     );
+    // every output reads the same figures: the dashboard's tiles, its CSV, its printed report
+    let mut admin = app.login("admin").await;
+    let page = admin.get("/dashboard/P?from=2025-10&to=2025-12").await.text();
+    for said in [
+        "Sinh hoạt theo quy định năm 2025 (Hướng dẫn 42)",
+        "Tỷ lệ buổi sinh hoạt định kỳ đủ thời gian tối thiểu",
+        "50,00 %",
+        "30,00 %",
+    ] {
+        assert!(page.contains(said), "{said:?} in {page}");
+    }
+    let csv = String::from_utf8(admin.get_bytes("/dashboard/P/export.csv?from=2025-10&to=2025-12").await).unwrap();
+    assert!(csv.contains("duration_compliance") && csv.contains("online_share"), "{csv}");
+    let printed = admin.get("/dashboard/P/report?from=2025-10&to=2025-12").await.text();
+    assert!(printed.contains("Tỷ lệ lượt đảng viên dự sinh hoạt trực tuyến"), "{printed}");
+
     // the stores kept by the triggers say what a rebuild from the raw rows says
     sqlx::query("select rebuild_metric_stores()").execute(&app.pool).await.unwrap();
     assert_eq!(figures(&app.pool, "P", "2025-10", "2025-12").await, q4);
