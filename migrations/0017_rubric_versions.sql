@@ -97,7 +97,12 @@ create trigger meetings_rubric_version_moved before update of held_on on meeting
 -- the meetings already there: each by the version in force on its day (a bookkeeping column: neither the metric
 -- stores nor the lock of approved months have anything to say about it, so their triggers are held for this)
 alter table meetings disable trigger user;
-update meetings set rubric_version_id = rubric_version_on(held_on);
+-- (set-based over the versions' stretches of time: one function call per meeting costs ~18 µs)
+update meetings m set rubric_version_id = v.id
+from (select id, lead(valid_from) over (order by valid_from) as until,
+             case when row_number() over (order by valid_from) = 1 then null else valid_from end as since
+      from rubric_versions) v
+where (v.since is null or m.held_on >= v.since) and (v.until is null or m.held_on < v.until);
 alter table meetings enable trigger user;
 alter table meetings alter column rubric_version_id set not null;
 
