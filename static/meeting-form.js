@@ -29,11 +29,13 @@ window.chiboRubric = chiboRubric;
   try { versions = JSON.parse(form.dataset.rubrics || '[]'); } catch (e) { versions = []; }
   var current = null;
   versions.forEach(function (v) { if (v.code === form.dataset.rubric) current = v; });
+  // the version the server chose for the date the page came with (a saved meeting keeps the one that judged it)
+  var startDay = held ? held.value : '', startVersion = current;
 
   // another version's date: its criteria, keeping the points typed under the keys both have
   function followDate() {
     if (!held || !grid || !current || !held.value) return;
-    var v = chiboRubric.inForce(versions, held.value);
+    var v = held.value === startDay ? startVersion : chiboRubric.inForce(versions, held.value);
     if (!v || v.code === current.code) return;
     var typed = {};
     grid.querySelectorAll('input[name^="score."]').forEach(function (i) { typed[i.name.slice(6)] = i.value; });
