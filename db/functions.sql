@@ -36,11 +36,14 @@ begin
         union all
         select -1, * from unnest(olds))
     insert into unit_month_rollup as r (unit_id, child_id, month, regular_cells, present, expected, rated, good,
-                                        fair, average, weak, submitted, on_time, approved)
+                                        fair, average, weak, submitted, on_time, approved, timed_meetings,
+                                        long_meetings, online, present_listed)
     select l.unit_id, l.child_id, d.month, sum(d.sign * (d.regular_meetings > 0)::int),
            sum(d.sign * d.present), sum(d.sign * (d.present + d.excused + d.unexcused)), sum(d.sign * d.rated),
            sum(d.sign * d.good), sum(d.sign * d.fair), sum(d.sign * d.average), sum(d.sign * d.weak),
-           sum(d.sign * d.submitted), sum(d.sign * d.on_time), sum(d.sign * d.approved)
+           sum(d.sign * d.submitted), sum(d.sign * d.on_time), sum(d.sign * d.approved),
+           sum(d.sign * d.timed_meetings), sum(d.sign * d.long_meetings), sum(d.sign * d.online),
+           sum(d.sign * d.present_listed)
     from d join cell_places p on p.cell_id = d.cell_id and p.period = 'month' and p.starts_on = d.month
     cross join lateral chain_links(p.ancestors) l
     group by l.unit_id, d.month, l.child_id
@@ -50,7 +53,9 @@ begin
         expected = r.expected + excluded.expected, rated = r.rated + excluded.rated, good = r.good + excluded.good,
         fair = r.fair + excluded.fair, average = r.average + excluded.average, weak = r.weak + excluded.weak,
         submitted = r.submitted + excluded.submitted, on_time = r.on_time + excluded.on_time,
-        approved = r.approved + excluded.approved;
+        approved = r.approved + excluded.approved, timed_meetings = r.timed_meetings + excluded.timed_meetings,
+        long_meetings = r.long_meetings + excluded.long_meetings, online = r.online + excluded.online,
+        present_listed = r.present_listed + excluded.present_listed;
 
     -- a quarter is covered when it has one thematic meeting or more: the flag changes only around zero
     with d as (
@@ -326,6 +331,15 @@ begin
     return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.meetings_rubric_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+    new.rubric_version_id := rubric_version_on(new.held_on);
+    return new;
+end $function$;
+
 CREATE OR REPLACE FUNCTION public.members_years_changed(member_ids bigint[], extra_cells bigint[])
  RETURNS void
  LANGUAGE sql
@@ -405,12 +419,14 @@ begin
     $q$ into ids using pairs_cell, pairs_month;
     execute $q$
         insert into cell_month_stats (cell_id, month, regular_meetings, present, excused, unexcused, rated, good, fair,
-                                      average, weak, thematic_meetings, submitted, on_time, approved)
+                                      average, weak, thematic_meetings, submitted, on_time, approved, timed_meetings,
+                                      long_meetings, online, present_listed)
         select coalesce(s.cell_id, r.cell_id), coalesce(s.month, r.month), coalesce(s.regular_meetings, 0),
                coalesce(s.present, 0), coalesce(s.excused, 0), coalesce(s.unexcused, 0), coalesce(s.rated, 0),
                coalesce(s.good, 0), coalesce(s.fair, 0), coalesce(s.average, 0), coalesce(s.weak, 0),
                coalesce(s.thematic_meetings, 0), coalesce(r.submitted, 0), coalesce(r.on_time, 0),
-               coalesce(r.approved, 0)
+               coalesce(r.approved, 0), coalesce(s.timed_meetings, 0), coalesce(s.long_meetings, 0),
+               coalesce(s.online, 0), coalesce(s.present_listed, 0)
         from (
             select m.cell_id, date_trunc('month', m.held_on)::date as month,
                    count(*) filter (where m.kind = 'regular')::int as regular_meetings,
@@ -423,13 +439,26 @@ begin
                    count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
                    count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
                    count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
-                   count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
+                   -- a regular meeting that also held the thematic part covers its quarter as a thematic one (§11)
+                   count(*) filter (where m.kind = 'thematic' or (m.kind = 'regular' and m.combined_thematic))::int
+                       as thematic_meetings,
+                   count(*) filter (where m.kind = 'regular' and m.started_at is not null
+                                    and m.ended_at is not null)::int as timed_meetings,
+                   count(*) filter (where m.kind = 'regular' and m.started_at is not null and m.ended_at is not null
+                                    and extract(epoch from m.ended_at - m.started_at) / 60
+                                        >= case when m.combined_thematic then v.min_minutes_combined
+                                                else v.min_minutes end)::int as long_meetings,
+                   coalesce(sum(case when m.kind = 'regular' and m.present is null then a.online end), 0) as online,
+                   coalesce(sum(case when m.kind = 'regular' and m.present is null then a.present end), 0)
+                       as present_listed
             from meetings m
+            join rubric_versions v on v.id = m.rubric_version_id
             left join (
                 select meeting_id,
                        count(*) filter (where status = 'present') as present,
                        count(*) filter (where status = 'excused') as excused,
-                       count(*) filter (where status = 'unexcused') as unexcused
+                       count(*) filter (where status = 'unexcused') as unexcused,
+                       count(*) filter (where status = 'present' and mode = 'online') as online
                 from attendance where meeting_id = any($1) group by meeting_id) a on a.meeting_id = m.id
             where m.id = any($1)
             group by m.cell_id, date_trunc('month', m.held_on)) s
@@ -561,12 +590,15 @@ AS $function$
 begin
     truncate unit_month_rollup, unit_quarter_rollup, unit_year_rollup;
     insert into unit_month_rollup (unit_id, child_id, month, open_cells, regular_cells, present, expected, rated,
-                                   good, fair, average, weak, secretaries, trained, submitted, on_time, approved)
+                                   good, fair, average, weak, secretaries, trained, submitted, on_time, approved,
+                                   timed_meetings, long_meetings, online, present_listed)
     select l.unit_id, l.child_id, p.starts_on, count(*), count(*) filter (where s.regular_meetings > 0),
            coalesce(sum(s.present), 0), coalesce(sum(s.present + s.excused + s.unexcused), 0),
            coalesce(sum(s.rated), 0), coalesce(sum(s.good), 0), coalesce(sum(s.fair), 0),
            coalesce(sum(s.average), 0), coalesce(sum(s.weak), 0), count(st.cell_id), coalesce(sum(st.trained), 0),
-           coalesce(sum(s.submitted), 0), coalesce(sum(s.on_time), 0), coalesce(sum(s.approved), 0)
+           coalesce(sum(s.submitted), 0), coalesce(sum(s.on_time), 0), coalesce(sum(s.approved), 0),
+           coalesce(sum(s.timed_meetings), 0), coalesce(sum(s.long_meetings), 0), coalesce(sum(s.online), 0),
+           coalesce(sum(s.present_listed), 0)
     from cell_places p left join cell_month_stats s on s.cell_id = p.cell_id and s.month = p.starts_on
     left join cell_secretary_status st on st.cell_id = p.cell_id and st.month = p.starts_on
     cross join lateral chain_links(p.ancestors) l
@@ -861,6 +893,49 @@ begin
     return null;
 end $function$;
 
+CREATE OR REPLACE FUNCTION public.rubric_in_use_is_frozen()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare v bigint;
+begin
+    if tg_table_name = 'rubric_versions' then
+        v := old.id;
+    else
+        v := old.version_id;
+    end if;
+    if exists(select 1 from meetings where rubric_version_id = v) then
+        raise exception 'rubric version % judges meetings and cannot be changed', v using errcode = 'CB003';
+    end if;
+    return case when tg_op = 'DELETE' then old else new end;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.rubric_points_add_up()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare v bigint := coalesce(new.version_id, old.version_id);
+declare total integer;
+begin
+    if exists(select 1 from rubric_versions where id = v) then
+        select coalesce(sum(max_points), 0) into total from rubric_criteria where version_id = v;
+        if total <> 100 then
+            raise exception 'the criteria of rubric version % add up to %, not 100', v, total using errcode = 'CB002';
+        end if;
+    end if;
+    return null;
+end $function$;
+
+CREATE OR REPLACE FUNCTION public.rubric_version_on(day date)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+AS $function$
+    select coalesce(
+        (select id from rubric_versions where valid_from <= day order by valid_from desc limit 1),
+        (select id from rubric_versions order by valid_from limit 1))
+$function$;
+
 CREATE OR REPLACE FUNCTION public.settings_changed()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1139,6 +1214,10 @@ CREATE TRIGGER meetings_lock_insert AFTER INSERT ON meetings REFERENCING NEW TAB
 
 CREATE TRIGGER meetings_lock_update AFTER UPDATE ON meetings REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION meetings_lock();
 
+CREATE TRIGGER meetings_rubric_version BEFORE INSERT ON meetings FOR EACH ROW WHEN (new.rubric_version_id IS NULL) EXECUTE FUNCTION meetings_rubric_version();
+
+CREATE TRIGGER meetings_rubric_version_moved BEFORE UPDATE OF held_on ON meetings FOR EACH ROW WHEN (new.held_on IS DISTINCT FROM old.held_on) EXECUTE FUNCTION meetings_rubric_version();
+
 CREATE TRIGGER meetings_stats_delete AFTER DELETE ON meetings REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select meeting_months_changed(array_agg(cell_id), array_agg(month))
             from (select distinct cell_id, date_trunc(''month'', held_on)::date as month from %s r) x
             having count(*) > 0');
@@ -1211,8 +1290,6 @@ CREATE TRIGGER published_reports_frozen BEFORE DELETE OR UPDATE ON published_rep
 
 CREATE TRIGGER published_reports_no_truncate BEFORE TRUNCATE ON published_reports FOR EACH STATEMENT EXECUTE FUNCTION published_reports_are_frozen();
 
-CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON rating_criteria FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
-
 CREATE TRIGGER announce_change AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON reg18_assignments FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_data');
 
 CREATE TRIGGER reg18_assignments_years AFTER INSERT ON reg18_assignments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
@@ -1220,6 +1297,12 @@ CREATE TRIGGER reg18_assignments_years AFTER INSERT ON reg18_assignments REFEREN
 CREATE TRIGGER reg18_assignments_years_d AFTER DELETE ON reg18_assignments REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
 
 CREATE TRIGGER reg18_assignments_years_u AFTER UPDATE ON reg18_assignments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rows_changed('select cell_years_changed(array_agg(cell_id), array_agg(year::int)) from %s r');
+
+CREATE TRIGGER rubric_criteria_frozen BEFORE DELETE OR UPDATE ON rubric_criteria FOR EACH ROW EXECUTE FUNCTION rubric_in_use_is_frozen();
+
+CREATE CONSTRAINT TRIGGER rubric_criteria_sum AFTER INSERT OR DELETE OR UPDATE ON rubric_criteria DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rubric_points_add_up();
+
+CREATE TRIGGER rubric_versions_frozen BEFORE DELETE OR UPDATE ON rubric_versions FOR EACH ROW EXECUTE FUNCTION rubric_in_use_is_frozen();
 
 CREATE TRIGGER announce_change AFTER DELETE OR TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION announce_change('chibo_auth');
 

@@ -5,7 +5,8 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::db::audit::{self, Actor, Change};
 use crate::domain::meeting::{AttendanceCounts, AttendanceStatus, MeetingDraft, MeetingKind, OfficialGroup, Rating};
-use crate::domain::vocab::TaskStatus;
+use crate::domain::rubric::Facts;
+use crate::domain::vocab::{AttendanceMode, TaskStatus};
 
 /// A line of the meeting list: enough to see at a glance what happened.
 #[derive(Debug, Clone)]
@@ -67,6 +68,13 @@ pub struct Meeting {
     pub chair_id: Option<i64>,
     pub minute_taker_id: Option<i64>,
     pub version: i32,
+    /// The rubric version the meeting is judged by (the one in force on `held_on` when it was written).
+    pub rubric_version_id: i64,
+    /// HD 42: the notice, the committee's preparatory meeting, the materials posted, the thematic part held too
+    pub notice_on: Option<NaiveDate>,
+    pub prepared_on: Option<NaiveDate>,
+    pub materials_on: Option<NaiveDate>,
+    pub combined_thematic: bool,
     pub present: i64,
     pub excused: i64,
     pub unexcused: i64,
@@ -89,6 +97,16 @@ impl Meeting {
     pub fn score_part(&self, key: &str) -> Option<u8> {
         self.score_detail.as_ref()?.get(key)?.as_u64().map(|p| p as u8)
     }
+
+    /// The HD 42 facts, as the warnings read them.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            notice_on: self.notice_on,
+            prepared_on: self.prepared_on,
+            materials_on: self.materials_on,
+            combined_thematic: self.combined_thematic,
+        }
+    }
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meeting>> {
@@ -96,7 +114,8 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Meetin
         Meeting,
         r#"select m.id, m.cell_id, m.held_on, m.kind as "kind: MeetingKind", m.topic, m.content, m.resolution,
                   m.location, m.started_at, m.ended_at, m.rating as "rating: Rating", m.score, m.score_detail,
-                  m.chair_id, m.minute_taker_id, m.version, m.present is not null as "counts_only!",
+                  m.chair_id, m.minute_taker_id, m.version, m.rubric_version_id, m.notice_on, m.prepared_on,
+                  m.materials_on, m.combined_thematic, m.present is not null as "counts_only!",
                   c.present as "present!", c.excused as "excused!", c.unexcused as "unexcused!", c.exempt as "exempt!"
            from meetings m join meeting_counts c on c.meeting_id = m.id
            where m.id = $1"#,
@@ -113,12 +132,22 @@ pub struct AttendanceRow {
     pub status: AttendanceStatus,
     /// Why an excused member was absent, when a reason was given.
     pub reason: Option<String>,
+    /// In person or online (read for present members only).
+    pub mode: AttendanceMode,
+}
+
+impl AttendanceRow {
+    /// Present, and online.
+    pub fn online(&self) -> bool {
+        self.status == AttendanceStatus::Present && self.mode == AttendanceMode::Online
+    }
 }
 
 pub async fn attendance(db: impl PgExecutor<'_>, meeting_id: i64) -> sqlx::Result<Vec<AttendanceRow>> {
     let mut rows = sqlx::query_as!(
         AttendanceRow,
-        r#"select a.member_id, m.full_name, a.status as "status: AttendanceStatus", a.reason
+        r#"select a.member_id, m.full_name, a.status as "status: AttendanceStatus", a.reason,
+                  a.mode as "mode: AttendanceMode"
            from attendance a join members m on m.id = a.member_id
            where a.meeting_id = $1"#,
         meeting_id
@@ -327,9 +356,11 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query_scalar!(
         "insert into meetings (cell_id, idempotency_key, created_by, held_on, kind, topic, content, resolution, location,
-                               started_at, ended_at, rating, score, score_detail, chair_id, minute_taker_id)
+                               started_at, ended_at, rating, score, score_detail, chair_id, minute_taker_id,
+                               notice_on, prepared_on, materials_on, combined_thematic)
          select $1, $2, $3, r.held_on, r.kind, r.topic, r.content, r.resolution, r.location,
-                r.started_at, r.ended_at, r.rating, r.score, r.score_detail, r.chair_id, r.minute_taker_id
+                r.started_at, r.ended_at, r.rating, r.score, r.score_detail, r.chair_id, r.minute_taker_id,
+                r.notice_on, r.prepared_on, r.materials_on, coalesce(r.combined_thematic, false)
          from jsonb_populate_record(null::meetings, $4) r
          on conflict (idempotency_key) do nothing
          returning id",
@@ -385,9 +416,10 @@ pub async fn update(
     let changed = sqlx::query!(
         "update meetings m
          set (held_on, kind, topic, content, resolution, location, started_at, ended_at, rating, score, score_detail,
-              chair_id, minute_taker_id)
+              chair_id, minute_taker_id, notice_on, prepared_on, materials_on, combined_thematic)
              = (r.held_on, r.kind, r.topic, r.content, r.resolution, r.location, r.started_at, r.ended_at, r.rating,
-                r.score, r.score_detail, r.chair_id, r.minute_taker_id),
+                r.score, r.score_detail, r.chair_id, r.minute_taker_id, r.notice_on, r.prepared_on, r.materials_on,
+                coalesce(r.combined_thematic, false)),
              present = null, excused = null, unexcused = null, exempt = null,
              version = m.version + 1, updated_at = now()
          from jsonb_populate_record(null::meetings, $3) r
@@ -443,6 +475,10 @@ fn fields(draft: &MeetingDraft) -> Value {
         "score_detail": score_json(draft),
         "chair_id": draft.chair_id,
         "minute_taker_id": draft.minute_taker_id,
+        "notice_on": draft.facts.notice_on,
+        "prepared_on": draft.facts.prepared_on,
+        "materials_on": draft.facts.materials_on,
+        "combined_thematic": draft.facts.combined_thematic,
     })
 }
 
@@ -461,13 +497,26 @@ async fn write_children(tx: &mut PgConnection, id: i64, draft: &MeetingDraft) ->
             reason.filter(|_| *status == AttendanceStatus::Excused)
         })
         .collect();
+    // online only for a present member; everyone else in person
+    let modes: Vec<AttendanceMode> = draft
+        .attendance
+        .iter()
+        .map(|(member, status)| {
+            if *status == AttendanceStatus::Present && draft.online.contains(member) {
+                AttendanceMode::Online
+            } else {
+                AttendanceMode::InPerson
+            }
+        })
+        .collect();
     sqlx::query!(
-        "insert into attendance (meeting_id, member_id, status, reason)
-         select $1, * from unnest($2::bigint[], $3::text[], $4::text[])",
+        "insert into attendance (meeting_id, member_id, status, reason, mode)
+         select $1, * from unnest($2::bigint[], $3::text[], $4::text[], $5::text[])",
         id,
         &members[..],
         &statuses[..] as _,
-        &reasons[..] as _
+        &reasons[..] as _,
+        &modes[..] as _
     )
     .execute(&mut *tx)
     .await?;
@@ -516,6 +565,8 @@ async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
                 'attendance', (select jsonb_object_agg(member_id, status) from attendance where meeting_id = m.id),
                 'reasons', (select jsonb_object_agg(member_id, reason) from attendance
                             where meeting_id = m.id and reason is not null),
+                'online', (select jsonb_agg(member_id order by member_id) from attendance
+                           where meeting_id = m.id and mode = 'online'),
                 'guests', (select jsonb_agg(official_id order by official_id) from meeting_guests where meeting_id = m.id),
                 'tasks', (select jsonb_agg(to_jsonb(t) order by t.id) from tasks t where t.meeting_id = m.id))
               as "snapshot!"
@@ -529,14 +580,6 @@ async fn snapshot(tx: &mut PgConnection, id: i64) -> sqlx::Result<Value> {
 /// The meeting a form with this idempotency key already saved, if any.
 pub async fn by_idempotency_key(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!("select id from meetings where idempotency_key = $1", key).fetch_optional(db).await
-}
-
-/// The criteria of the 100-point helper: (key, Vietnamese label, English label, most points), in order.
-pub async fn rating_criteria(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String, String, i16)>> {
-    let rows = sqlx::query!("select key, label_vi, label_en, max_points from rating_criteria order by position")
-        .fetch_all(db)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.key, r.label_vi, r.label_en, r.max_points)).collect())
 }
 
 /// For each of `cell_ids`: whether it has a regular meeting on or after `month_start`, and the day of its latest

@@ -164,6 +164,8 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
                 coalesce(sum(submitted) filter (where month between w.first and w.last), 0)::bigint as "submitted!",
                 coalesce(sum(on_time) filter (where month between w.first and w.last), 0)::bigint as "on_time!",
                 coalesce(sum(approved) filter (where month between w.first and w.last), 0)::bigint as "approved!",
+                coalesce(sum(long_meetings), 0)::bigint as "long!", coalesce(sum(timed_meetings), 0)::bigint as "timed!",
+                coalesce(sum(online), 0)::bigint as "online!", coalesce(sum(present_listed), 0)::bigint as "listed!",
                 min(month) as "first?", max(month) as "last?",
                 (select since from w) as "since?", (select day from w) as "deadline_day!"
          from unit_month_rollup cross join w where unit_id = $1 and month between $2 and $3
@@ -193,6 +195,8 @@ pub async fn report(pool: &PgPool, unit: Unit, asked: Period, today: NaiveDate) 
         sums.add(who, Metric::ReportingCompleteness, r.submitted, r.due);
         sums.add(who, Metric::ReportingTimeliness, r.on_time, r.due);
         sums.add(who, Metric::ReportsApproved, r.approved, r.due);
+        sums.add(who, Metric::DurationCompliance, r.long, r.timed);
+        sums.add(who, Metric::OnlineShare, r.online, r.listed);
     }
 
     let ended = Period { from: period.from, to: period.to.min(add_months(current, -1)) };

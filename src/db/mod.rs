@@ -17,6 +17,7 @@ pub mod published;
 pub mod records;
 pub mod reminders;
 pub mod reports;
+pub mod rubric;
 pub mod sessions;
 pub mod settings;
 pub mod units;

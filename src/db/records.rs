@@ -55,12 +55,14 @@ pub const QUERIES: &[(&str, &str)] = &[
         "meetings.csv",
         "select coalesce(x.ref, 'web-' || x.id) as ref, u.code as cell_code, x.held_on, x.kind, x.topic,
                 to_char(x.started_at, 'HH24:MI') as started_at, to_char(x.ended_at, 'HH24:MI') as ended_at,
-                x.rating, x.score, x.present, x.excused, x.unexcused, x.exempt
+                x.rating, x.score, x.present, x.excused, x.unexcused, x.exempt, x.notice_on, x.prepared_on,
+                x.materials_on, case when x.combined_thematic then 'true' end as combined_thematic
          from meetings x join units u on u.id = x.cell_id order by coalesce(x.ref, 'web-' || x.id) collate \"C\"",
     ),
     (
         "attendance.csv",
-        "select coalesce(x.ref, 'web-' || x.id) as meeting_ref, m.code as member_code, a.status
+        "select coalesce(x.ref, 'web-' || x.id) as meeting_ref, m.code as member_code, a.status,
+                case when a.status = 'present' and a.mode = 'online' then 'online' end as mode
          from attendance a join meetings x on x.id = a.meeting_id join members m on m.id = a.member_id
          order by coalesce(x.ref, 'web-' || x.id) collate \"C\", m.code collate \"C\"",
     ),

@@ -46,6 +46,7 @@ text_codes!(
     Gender,
     MeetingKind,
     AttendanceStatus,
+    AttendanceMode,
     Rating,
     TaskStatus,
     ClassLevel,

@@ -1,14 +1,17 @@
 //! The demo's history: monthly and thematic meetings with attendance, guests and tasks, officials and their
 //! Regulation 18 assignments, trainings and annual classifications — written straight into COPY buffers.
 use chrono::{Datelike, Days, NaiveDate, NaiveTime};
-use rand::Rng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use super::structure::Structure;
 use super::{date, pick};
 use crate::db::copy::CopyBuffer;
 use crate::demo::names;
-use crate::domain::vocab::{AttendanceStatus, ClassLevel, MeetingKind, OfficialGroup, Rating, TaskStatus};
+use crate::domain::rubric::Rubric;
+use crate::domain::vocab::{
+    AttendanceMode, AttendanceStatus, ClassLevel, MeetingKind, OfficialGroup, Rating, TaskStatus,
+};
 
 pub struct Buffers {
     pub officials: CopyBuffer,
@@ -35,16 +38,18 @@ impl Official {
     }
 }
 
-pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
+/// `rubrics`: the rubric versions, so that each meeting is written with the one in force on its day.
+pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate, rubrics: &[Rubric]) -> Buffers {
     let mut b = Buffers {
         officials: CopyBuffer::new("officials", "id, code, full_name, \"group\", unit_id"),
         assignments: CopyBuffer::new("reg18_assignments", "official_id, cell_id, year, required"),
         meetings: CopyBuffer::new(
             "meetings",
             "id, ref, cell_id, held_on, kind, topic, content, resolution, location, started_at, ended_at, rating, \
-             score, chair_id, minute_taker_id, present, excused, unexcused, exempt",
+             score, chair_id, minute_taker_id, present, excused, unexcused, exempt, notice_on, prepared_on, \
+             materials_on, combined_thematic, rubric_version_id",
         ),
-        attendance: CopyBuffer::new("attendance", "meeting_id, member_id, status"),
+        attendance: CopyBuffer::new("attendance", "meeting_id, member_id, status, mode"),
         guests: CopyBuffer::new("meeting_guests", "meeting_id, official_id"),
         tasks: CopyBuffer::new("tasks", "meeting_id, assignee_id, description, due_on, status, done_on"),
         trainings: CopyBuffer::new("trainings", "member_id, trained_on, course"),
@@ -136,7 +141,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
             let regular = !skip && held_on <= today && closes.is_none_or(|c| held_on <= c);
             if regular {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, held_on, MeetingKind::Regular, &assigned, today);
+                let at = (meeting_id, held_on, MeetingKind::Regular);
+                write_meeting(rng, &mut b, s, ci, at, &assigned, today, rubrics);
             }
             if open {
                 reports.month(cell_id, month, regular, cell.weak, ci == s.demo_cell);
@@ -150,7 +156,8 @@ pub fn generate(rng: &mut StdRng, s: &Structure, today: NaiveDate) -> Buffers {
                 && rng.random_bool(if cell.weak { 0.5 } else { 0.9 })
             {
                 meeting_id += 1;
-                write_meeting(rng, &mut b, s, ci, meeting_id, thematic_day, MeetingKind::Thematic, &assigned, today);
+                let at = (meeting_id, thematic_day, MeetingKind::Thematic);
+                write_meeting(rng, &mut b, s, ci, at, &assigned, today, rubrics);
             }
             month = next;
         }
@@ -196,17 +203,53 @@ fn classify(rng: &mut StdRng, good: f64) -> ClassLevel {
     }
 }
 
+/// A meeting's HD 42 facts in the demo (DOMAIN.md §11), for regular meetings from November 2025 on.
+struct Hd42 {
+    in_force: bool,
+    notice_on: Option<NaiveDate>,
+    prepared_on: Option<NaiveDate>,
+    materials_on: Option<NaiveDate>,
+    combined: bool,
+    /// a few meetings cut short: their length in minutes
+    short: Option<i64>,
+}
+
+/// Drawn from the meeting's id alone, so that the rest of the demo's history is what it was before HD 42: most
+/// meetings with a notice about five days ahead, the committee's preparation and materials a day or more before;
+/// a few without a notice, with late materials, or shorter than 90 minutes; some combined with the thematic part
+/// in a quarter's last month.
+fn hd42_facts(id: i64, held_on: NaiveDate, kind: MeetingKind) -> Hd42 {
+    let from = NaiveDate::from_ymd_opt(2025, 11, 1).expect("a date");
+    if kind != MeetingKind::Regular || held_on < from {
+        return Hd42 {
+            in_force: false,
+            notice_on: None,
+            prepared_on: None,
+            materials_on: None,
+            combined: false,
+            short: None,
+        };
+    }
+    let mut rng = StdRng::seed_from_u64(0x4844_3432_2025 ^ id as u64);
+    let before = |days: u64| held_on - Days::new(days);
+    let notice_on = (!rng.random_bool(0.05)).then(|| before(rng.random_range(3..=7)));
+    let prepared_on = Some(before(rng.random_range(5..=10)));
+    let materials_on = Some(if rng.random_bool(0.08) { held_on } else { before(rng.random_range(1..=3)) });
+    let combined = held_on.month().is_multiple_of(3) && rng.random_bool(0.2);
+    let short = rng.random_bool(0.06).then(|| rng.random_range(60..=85));
+    Hd42 { in_force: true, notice_on, prepared_on, materials_on, combined, short }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn write_meeting(
     rng: &mut StdRng,
     b: &mut Buffers,
     s: &Structure,
     ci: usize,
-    id: i64,
-    held_on: NaiveDate,
-    kind: MeetingKind,
+    (id, held_on, kind): (i64, NaiveDate, MeetingKind),
     assigned: &[(i32, &Official, f64)],
     today: NaiveDate,
+    rubrics: &[Rubric],
 ) {
     let cell = &s.cells[ci];
     let unit = &s.units[cell.unit];
@@ -261,7 +304,11 @@ fn write_meeting(
     });
     let start_hour = if unit.cell_type == Some(crate::domain::vocab::CellType::Village) { 19 } else { 14 };
     let started = NaiveTime::from_hms_opt(start_hour, 30, 0).expect("valid time");
-    let ended = started + chrono::Duration::minutes(rng.random_range(90..=150));
+    let mut ended = started + chrono::Duration::minutes(rng.random_range(90..=150));
+    let hd42 = hd42_facts(id, held_on, kind);
+    if let Some(minutes) = hd42.short {
+        ended = started + chrono::Duration::minutes(minutes);
+    }
     let secretary = cell
         .secretaries
         .iter()
@@ -306,10 +353,22 @@ fn write_meeting(
         &counts[1],
         &counts[2],
         &counts[3],
+        &hd42.notice_on,
+        &hd42.prepared_on,
+        &hd42.materials_on,
+        &hd42.combined,
+        &crate::domain::rubric::in_force(rubrics, held_on).map(|r| r.id),
     ]);
     if !paper {
+        // members online from HD 42 on: their own draw, so that the rest of the history stays as it was
+        let mut online = StdRng::seed_from_u64(0x4844_3432 ^ id as u64);
         for (m, status) in &statuses {
-            b.attendance.row(&[&id, &s.members[*m].id, &status.as_str()]);
+            let mode = if hd42.in_force && *status == AttendanceStatus::Present && online.random_bool(0.08) {
+                AttendanceMode::Online
+            } else {
+                AttendanceMode::InPerson
+            };
+            b.attendance.row(&[&id, &s.members[*m].id, &status.as_str(), &mode.as_str()]);
         }
     }
     for (year, official, p) in assigned {

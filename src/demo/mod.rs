@@ -81,7 +81,8 @@ pub async fn load(pool: &PgPool, scale: Scale, today: NaiveDate) -> anyhow::Resu
     }
     let mut rng = StdRng::seed_from_u64(16);
     let s = structure::build(&mut rng, scale, today);
-    let activity = activity::generate(&mut rng, &s, today);
+    let rubrics = crate::db::rubric::versions(pool).await?;
+    let activity = activity::generate(&mut rng, &s, today, &rubrics);
 
     let mut units = CopyBuffer::new("units", "id, code, kind, name, parent_id, valid_from, valid_to, cell_type");
     for u in &s.units {

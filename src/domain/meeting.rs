@@ -5,13 +5,9 @@ pub use super::vocab::{AttendanceStatus, MeetingKind, OfficialGroup, Rating};
 impl Rating {
     /// The rating a 100-point score suggests: good ≥ 90, fair 70–89, average 50–69, weak < 50.
     /// Only a suggestion: the rating the cell votes is what counts.
+    /// The bands of each rubric version are `domain::rubric::Bands`; these are their defaults.
     pub fn suggested_by(score: u8) -> Rating {
-        match score {
-            90.. => Rating::Good,
-            70..=89 => Rating::Fair,
-            50..=69 => Rating::Average,
-            _ => Rating::Weak,
-        }
+        super::rubric::Bands::default().suggest(score)
     }
 }
 
@@ -104,6 +100,10 @@ pub struct MeetingDraft {
     pub attendance: Vec<(i64, AttendanceStatus)>,
     /// The reason given for each excused member who has one (member, reason): none for any other status.
     pub reasons: Vec<(i64, String)>,
+    /// The present members who attended online (HD 42); every other present member was there in person.
+    pub online: Vec<i64>,
+    /// Notice, preparation, materials and the thematic part (HD 42, DOMAIN.md §11).
+    pub facts: super::rubric::Facts,
     pub guests: Vec<i64>,
     pub tasks: Vec<TaskDraft>,
 }

@@ -5,6 +5,7 @@ pub mod meeting;
 pub mod metrics;
 pub mod reports;
 pub mod role;
+pub mod rubric;
 pub mod text;
 pub mod time;
 pub mod vocab;

@@ -128,6 +128,14 @@ code_enum!(
 );
 
 code_enum!(
+    /// How a present member attended (HD 42, DOMAIN.md §11).
+    AttendanceMode "attendance_mode" {
+        InPerson = "in_person",
+        Online = "online",
+    }
+);
+
+code_enum!(
     /// The rating the cell votes for its regular meeting.
     Rating "rating" {
         Good = "good",
@@ -248,6 +256,10 @@ code_enum!(
         ReportingTimeliness = "reporting_timeliness",
         /// Cell-months due whose report is approved.
         ReportsApproved = "reports_approved",
+        /// Regular meetings with both times lasting at least their rubric version's minimum (§11).
+        DurationCompliance = "duration_compliance",
+        /// Present members of regular meetings with per-member rows who attended online (§11).
+        OnlineShare = "online_share",
     }
 );
 
@@ -270,6 +282,7 @@ mod tests {
         round_trip::<Gender>();
         round_trip::<MeetingKind>();
         round_trip::<AttendanceStatus>();
+        round_trip::<AttendanceMode>();
         round_trip::<Rating>();
         round_trip::<TaskStatus>();
         round_trip::<ClassLevel>();
@@ -301,6 +314,7 @@ mod tests {
         check::<Gender>(&vi, &en);
         check::<MeetingKind>(&vi, &en);
         check::<AttendanceStatus>(&vi, &en);
+        check::<AttendanceMode>(&vi, &en);
         check::<Rating>(&vi, &en);
         check::<TaskStatus>(&vi, &en);
         check::<ClassLevel>(&vi, &en);

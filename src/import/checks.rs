@@ -151,6 +151,12 @@ pub fn before() -> Vec<(&'static str, String)> {
         ("meetings.csv", strictly_after("s_meetings", "ended_at", "started_at")),
         (
             "meetings.csv",
+            "select line, 'combined_thematic', 'combined_not_regular', array[]::text[] from s_meetings
+             where not broken and combined_thematic = 'true' and kind <> 'regular'"
+                .into(),
+        ),
+        (
+            "meetings.csv",
             "select m.line, null::text, 'rows_and_counts', array[m.ref] from s_meetings m
              where m.present is not null and exists (select 1 from s_attendance a where a.meeting_ref = m.ref)"
                 .into(),
@@ -165,6 +171,12 @@ pub fn before() -> Vec<(&'static str, String)> {
                 "join members x on x.code = s.member_code",
                 "attendance a where a.meeting_id = m.id and a.member_id = x.id and a.status = s.status",
             ),
+        ),
+        (
+            "attendance.csv",
+            "select line, 'mode', 'online_not_present', array[]::text[] from s_attendance
+             where not broken and mode = 'online' and status <> 'present'"
+                .into(),
         ),
         ("attendance.csv", unknown("s_attendance", "meeting_ref", MEETING_REFS)),
         ("attendance.csv", unknown("s_attendance", "member_code", MEMBERS)),

@@ -410,20 +410,31 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
         "meetings.csv",
         "meetings",
         "insert into meetings (ref, cell_id, held_on, kind, topic, started_at, ended_at, rating, score,
-                               present, excused, unexcused, exempt)
+                               present, excused, unexcused, exempt, notice_on, prepared_on, materials_on,
+                               combined_thematic, rubric_version_id)
          select s.ref, u.id, s.held_on, s.kind, s.topic, s.started_at, s.ended_at, s.rating, s.score,
-                s.present, s.excused, s.unexcused, s.exempt
-         from s_meetings s join units u on u.code = s.cell_code where not s.broken
+                s.present, s.excused, s.unexcused, s.exempt, s.notice_on, s.prepared_on, s.materials_on,
+                coalesce(s.combined_thematic = 'true', false),
+                -- the rubric version in force on the day (rubric_version_on, set-based: no trigger call per row)
+                coalesce(v.id, (select id from rubric_versions order by valid_from limit 1))
+         from s_meetings s join units u on u.code = s.cell_code
+         left join lateral (select id from rubric_versions r where r.valid_from <= s.held_on
+                            order by r.valid_from desc limit 1) v on true
+         where not s.broken
          on conflict (ref) do update set cell_id = excluded.cell_id, held_on = excluded.held_on, kind = excluded.kind,
              topic = excluded.topic, started_at = excluded.started_at, ended_at = excluded.ended_at,
              rating = excluded.rating, score = excluded.score, present = excluded.present, excused = excluded.excused,
-             unexcused = excluded.unexcused, exempt = excluded.exempt, version = meetings.version + 1, updated_at = now()
+             unexcused = excluded.unexcused, exempt = excluded.exempt, notice_on = excluded.notice_on,
+             prepared_on = excluded.prepared_on, materials_on = excluded.materials_on,
+             combined_thematic = excluded.combined_thematic, version = meetings.version + 1, updated_at = now()
          where (meetings.cell_id, meetings.held_on, meetings.kind, meetings.topic, meetings.started_at,
                 meetings.ended_at, meetings.rating, meetings.score, meetings.present, meetings.excused,
-                meetings.unexcused, meetings.exempt)
+                meetings.unexcused, meetings.exempt, meetings.notice_on, meetings.prepared_on, meetings.materials_on,
+                meetings.combined_thematic)
                is distinct from (excluded.cell_id, excluded.held_on, excluded.kind, excluded.topic, excluded.started_at,
                                  excluded.ended_at, excluded.rating, excluded.score, excluded.present,
-                                 excluded.excused, excluded.unexcused, excluded.exempt)",
+                                 excluded.excused, excluded.unexcused, excluded.exempt, excluded.notice_on,
+                                 excluded.prepared_on, excluded.materials_on, excluded.combined_thematic)",
     )
     .await?;
     // a meeting given as four counts has no per-member rows
@@ -447,11 +458,11 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
     m.apply(
         "attendance.csv",
         "attendance",
-        "insert into attendance (meeting_id, member_id, status)
-             select m.id, mm.id, s.status from s_attendance s join meetings m on m.ref = s.meeting_ref
-                  join members mm on mm.code = s.member_code where not s.broken
-             on conflict (meeting_id, member_id) do update set status = excluded.status
-             where attendance.status <> excluded.status",
+        "insert into attendance (meeting_id, member_id, status, mode)
+             select m.id, mm.id, s.status, coalesce(s.mode, 'in_person') from s_attendance s
+                  join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code where not s.broken
+             on conflict (meeting_id, member_id) do update set status = excluded.status, mode = excluded.mode
+             where (attendance.status, attendance.mode) is distinct from (excluded.status, excluded.mode)",
     )
     .await?;
     m.apply(

@@ -57,6 +57,8 @@ pub const KEYS: &[&str] = &[
     "roster",
     "not_exempt",
     "rows_and_counts",
+    "combined_not_regular",
+    "online_not_present",
     "meeting_closed",
     "overlap",
     "kind_under",

@@ -4,8 +4,8 @@ use super::problem::Problem;
 use crate::db::copy::{CopyBuffer, CopyValue};
 use crate::domain::limits::{self, TextProblem};
 use crate::domain::vocab::{
-    AttendanceStatus, CellType, ClassLevel, ClassSubject, Gender, MeetingKind, OfficialGroup, Position, Rating,
-    UnitKind,
+    AttendanceMode, AttendanceStatus, CellType, ClassLevel, ClassSubject, Gender, MeetingKind, OfficialGroup, Position,
+    Rating, UnitKind,
 };
 use chrono::{NaiveDate, NaiveTime};
 
@@ -29,6 +29,9 @@ pub struct Col {
     pub kind: Kind,
     /// Blank means something (DOMAIN.md §8), so it is allowed.
     pub blank_ok: bool,
+    /// The header may leave the column out (added later, DOMAIN.md §11): bundles made before it import as
+    /// they did, every value of it blank.
+    pub optional: bool,
 }
 
 pub struct FileSpec {
@@ -39,11 +42,17 @@ pub struct FileSpec {
 }
 
 const fn c(name: &'static str, kind: Kind) -> Col {
-    Col { name, kind, blank_ok: false }
+    Col { name, kind, blank_ok: false, optional: false }
 }
 const fn b(name: &'static str, kind: Kind) -> Col {
-    Col { name, kind, blank_ok: true }
+    Col { name, kind, blank_ok: true, optional: false }
 }
+const fn o(name: &'static str, kind: Kind) -> Col {
+    Col { name, kind, blank_ok: true, optional: true }
+}
+
+/// `true` or `false` (blank: false).
+pub const BOOLEAN: &[&str] = &["true", "false"];
 
 const COUNT: Kind = Kind::Int(0, 1_000_000);
 
@@ -128,6 +137,10 @@ pub const FILES: &[FileSpec] = &[
             b("excused", COUNT),
             b("unexcused", COUNT),
             b("exempt", COUNT),
+            o("notice_on", Kind::Date),
+            o("prepared_on", Kind::Date),
+            o("materials_on", Kind::Date),
+            o("combined_thematic", Kind::Choice(BOOLEAN)),
         ],
     },
     FileSpec {
@@ -137,6 +150,7 @@ pub const FILES: &[FileSpec] = &[
             c("meeting_ref", Kind::Code),
             c("member_code", Kind::Code),
             c("status", Kind::Choice(AttendanceStatus::CODES)),
+            o("mode", Kind::Choice(AttendanceMode::CODES)),
         ],
     },
     FileSpec {
@@ -349,7 +363,7 @@ pub fn read_file_as(
         }
     }
     for (k, col) in spec.cols.iter().enumerate() {
-        if positions[k] == usize::MAX {
+        if positions[k] == usize::MAX && !col.optional {
             problems.push(Problem::new(file, header.line, "col_missing", &[col.name]));
             header_ok = false;
         }
@@ -387,10 +401,15 @@ pub fn read_file_as(
         let before = problems.len();
         values.clear();
         for (k, col) in spec.cols.iter().enumerate() {
-            let raw = &record.fields[positions[k]];
-            // a sheet of the user's own (mapped headings): its values as people write them ("Nữ", "02/04/1979")
-            let value = columns.and_then(|_| super::headings::as_bundle(col.kind, raw));
-            values.push(check(col, value.as_deref().unwrap_or(raw), file, record.line, problems));
+            match record.fields.get(positions[k]) {
+                Some(raw) => {
+                    // a sheet of the user's own (mapped headings): its values as people write them ("Nữ", "02/04/1979")
+                    let value = columns.and_then(|_| super::headings::as_bundle(col.kind, raw));
+                    values.push(check(col, value.as_deref().unwrap_or(raw), file, record.line, problems));
+                }
+                // an optional column the header left out
+                None => values.push(None),
+            }
         }
         if !spec.extra_cols().is_empty() {
             // members: the accent-free search key of the full name

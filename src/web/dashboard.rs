@@ -56,7 +56,7 @@ impl DashboardQuery {
     }
 }
 
-/// The metrics a dashboard shows in tiles and columns.
+/// The metrics a dashboard shows in tiles and columns (and, in tiles only, those of `HD42`).
 pub(super) const SHOWN: [Metric; 8] = [
     Metric::AttendanceRate,
     Metric::GoodMeetingShare,
@@ -110,6 +110,8 @@ pub struct Tile {
     pub over_100: bool,
     /// one of the monthly reporting cycle's metrics (shown in their own group)
     pub reporting: bool,
+    /// one of the 2025 meeting rules' metrics (DOMAIN.md §11, their own group)
+    pub hd42: bool,
 }
 
 fn tile(metric: Metric, f: &Figure, months: &[MonthFigures]) -> Tile {
@@ -135,8 +137,12 @@ fn tile(metric: Metric, f: &Figure, months: &[MonthFigures]) -> Tile {
         note: None,
         over_100: f.value.is_some_and(|v| v > 1.0),
         reporting: false,
+        hd42: HD42.contains(&metric),
     }
 }
+
+/// The metrics of the 2025 meeting rules (HD 42, DOMAIN.md §11): shown in a group of their own.
+const HD42: [Metric; 2] = [Metric::DurationCompliance, Metric::OnlineShare];
 
 pub struct Row {
     pub code: String,
@@ -345,8 +351,10 @@ async fn show(
         from: report.period.from_label(),
         to: report.period.to_label(),
         bad_period,
+        // the 2025 rules' metrics as tiles of their own (the children's table keeps to the shown metrics)
         tiles: SHOWN
             .iter()
+            .chain(HD42.iter())
             .map(|m| {
                 let mut t = report_tile(&report, *m, &months);
                 if *m == Metric::Reg18Participation && t.over_100 {

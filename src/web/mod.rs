@@ -30,6 +30,7 @@ mod records;
 pub mod report;
 pub(crate) mod reports;
 pub mod routes;
+mod rubrics;
 mod settings;
 mod units;
 mod upload;
@@ -144,6 +145,7 @@ pub fn app_routes() -> Routes {
         .merge(dashboard::routes())
         .merge(followup::routes())
         .merge(programmes::routes())
+        .merge(rubrics::routes())
         .merge(published::routes())
         .merge(settings::routes())
         .merge(records::routes())

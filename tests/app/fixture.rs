@@ -116,6 +116,9 @@ pub struct MeetingFixture<'a> {
     counts: Option<[u32; 4]>,
     tasks: Vec<(String, String)>,
     guests: Vec<String>,
+    times: (NaiveTime, NaiveTime),
+    combined: bool,
+    online: Vec<String>,
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -133,6 +136,9 @@ impl<'a> MeetingFixture<'a> {
             counts: None,
             tasks: Vec::new(),
             guests: Vec::new(),
+            times: (NaiveTime::from_hms_opt(19, 0, 0).unwrap(), NaiveTime::from_hms_opt(21, 0, 0).unwrap()),
+            combined: false,
+            online: Vec::new(),
         }
     }
 
@@ -166,6 +172,26 @@ impl<'a> MeetingFixture<'a> {
     /// A resolution task for the member with this code.
     pub fn task(mut self, member: &str, description: &str) -> Self {
         self.tasks.push((member.into(), description.into()));
+        self
+    }
+
+    /// Started and ended at these times, `HH:MM` (19:00–21:00 unless told).
+    pub fn times(mut self, start: &str, end: &str) -> Self {
+        let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").expect("HH:MM");
+        self.times = (t(start), t(end));
+        self
+    }
+
+    /// A regular meeting that also held the quarter's thematic part (HD 42).
+    pub fn combined(mut self) -> Self {
+        self.combined = true;
+        self
+    }
+
+    /// The member with this code, present, attended online.
+    pub fn online(mut self, member: &str) -> Self {
+        self.statuses.push((member.into(), AttendanceStatus::Present));
+        self.online.push(member.into());
         self
     }
 
@@ -205,6 +231,10 @@ impl<'a> MeetingFixture<'a> {
         for (member, status) in &self.statuses {
             attendance.push((member_id(pool, member).await, *status));
         }
+        let mut online = Vec::new();
+        for member in &self.online {
+            online.push(member_id(pool, member).await);
+        }
         let mut tasks = Vec::new();
         for (member, description) in &self.tasks {
             let assignee_id = member_id(pool, member).await;
@@ -218,8 +248,8 @@ impl<'a> MeetingFixture<'a> {
         let draft = MeetingDraft {
             held_on: self.held_on,
             kind: self.kind,
-            started_at: NaiveTime::from_hms_opt(19, 0, 0).unwrap(),
-            ended_at: NaiveTime::from_hms_opt(21, 0, 0).unwrap(),
+            started_at: self.times.0,
+            ended_at: self.times.1,
             location: String::new(),
             topic: self.topic,
             content: String::new(),
@@ -230,6 +260,8 @@ impl<'a> MeetingFixture<'a> {
             score_detail: None,
             attendance,
             reasons: Vec::new(),
+            online,
+            facts: chibo::domain::rubric::Facts { combined_thematic: self.combined, ..Default::default() },
             guests,
             tasks,
         };

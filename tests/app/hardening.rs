@@ -325,6 +325,12 @@ async fn every_write_route_leaves_an_audit_row(pool: PgPool) {
                 let form = [("csrf", admin_csrf.as_str()), ("target", "DA16/good_meeting_share/")];
                 admin.post("/admin/programmes/targets/remove", &form).await
             }
+            "/admin/rubrics" => {
+                let mut form = admin.get("/admin/rubrics").await.form_values();
+                set(&mut form, "code", "hd42-2027");
+                set(&mut form, "valid_from", "2027-01-01");
+                admin.post("/admin/rubrics", &form).await
+            }
             "/admin/settings" => {
                 let form =
                     [("csrf", admin_csrf.as_str()), ("reporting_since", "2026-01"), ("report_deadline_day", "5")];

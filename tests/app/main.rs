@@ -25,6 +25,7 @@ mod reminders;
 mod reporting;
 mod reports;
 mod rollups;
+mod rubric;
 mod schema;
 mod security;
 mod structure_edits;

@@ -38,7 +38,17 @@ async fn secretary_logs_a_meeting_and_finds_it_with_the_right_counts(pool: PgPoo
     set(&mut form, "task.0.description", "Vận động 5 hộ làm nhà vệ sinh");
     set(&mut form, "task.0.due", "2026-11-30");
     set(&mut form, "task.0.assignee", &an.to_string());
-    for (key, points) in [("preparation", "14"), ("attendance", "18"), ("conduct", "42"), ("conclusion", "18")] {
+    // the criteria of HD 42 (rubric version hd42-2025, in force on 08/10/2026)
+    for (key, points) in [
+        ("time", "5"),
+        ("attendance", "5"),
+        ("preparation", "10"),
+        ("conduct", "28"),
+        ("chairing", "9"),
+        ("principles", "5"),
+        ("results", "25"),
+        ("closing", "5"),
+    ] {
         set(&mut form, &format!("score.{key}"), points);
     }
     let page = sec.post("/cells/A/meetings", &form).await;

@@ -9,7 +9,9 @@ const RECOMPUTED: &str = "
     select coalesce(s.cell_id, r.cell_id), coalesce(s.month, r.month), coalesce(s.regular_meetings, 0),
            coalesce(s.present, 0), coalesce(s.excused, 0), coalesce(s.unexcused, 0), coalesce(s.rated, 0),
            coalesce(s.good, 0), coalesce(s.fair, 0), coalesce(s.average, 0), coalesce(s.weak, 0),
-           coalesce(s.thematic_meetings, 0), coalesce(r.submitted, 0), coalesce(r.on_time, 0), coalesce(r.approved, 0)
+           coalesce(s.thematic_meetings, 0), coalesce(r.submitted, 0), coalesce(r.on_time, 0), coalesce(r.approved, 0),
+           coalesce(s.timed_meetings, 0), coalesce(s.long_meetings, 0), coalesce(s.online, 0),
+           coalesce(s.present_listed, 0)
     from (select m.cell_id, date_trunc('month', m.held_on)::date as month,
                count(*) filter (where m.kind = 'regular')::int as regular_meetings,
                coalesce(sum(case when m.kind = 'regular' then coalesce(m.present, (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present')) end), 0)::bigint as present,
@@ -20,7 +22,16 @@ const RECOMPUTED: &str = "
                count(*) filter (where m.kind = 'regular' and m.rating = 'fair')::int as fair,
                count(*) filter (where m.kind = 'regular' and m.rating = 'average')::int as average,
                count(*) filter (where m.kind = 'regular' and m.rating = 'weak')::int as weak,
-               count(*) filter (where m.kind = 'thematic')::int as thematic_meetings
+               count(*) filter (where m.kind = 'thematic' or (m.kind = 'regular' and m.combined_thematic))::int
+                   as thematic_meetings,
+               count(*) filter (where m.kind = 'regular' and m.started_at is not null and m.ended_at is not null)::int
+                   as timed_meetings,
+               count(*) filter (where m.kind = 'regular' and m.started_at is not null and m.ended_at is not null
+                   and m.ended_at - m.started_at >= make_interval(mins => (select case when m.combined_thematic
+                       then v.min_minutes_combined else v.min_minutes end from rubric_versions v
+                       where v.id = m.rubric_version_id)))::int as long_meetings,
+               coalesce(sum(case when m.kind = 'regular' and m.present is null then (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present' and a.mode = 'online') end), 0)::bigint as online,
+               coalesce(sum(case when m.kind = 'regular' and m.present is null then (select count(*) from attendance a where a.meeting_id = m.id and a.status = 'present') end), 0)::bigint as present_listed
         from meetings m group by 1, 2) s
     full join (
         select cell_id, month, (state in ('submitted', 'approved'))::int as submitted,
@@ -57,7 +68,8 @@ async fn rollup_rows(tx: &mut sqlx::PgConnection) -> std::collections::BTreeSet<
     let rows: Vec<String> = sqlx::query_scalar(
         "select 'm' || r::text from unit_month_rollup r
          where (open_cells, regular_cells, present, expected, rated, good, fair, average, weak, submitted, on_time,
-                approved) <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+                approved, timed_meetings, long_meetings, online, present_listed)
+               <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
          union all select 'q' || r::text from unit_quarter_rollup r where (open_cells, thematic_cells) <> (0, 0)
          union all select 'y' || r::text from unit_year_rollup r where (num, den) <> (0, 0)
          union all select 'c' || r::text from cell_year_stats r
@@ -96,6 +108,36 @@ async fn the_rollups_never_disagree_with_the_raw_rows(pool: PgPool) {
         .await
         .unwrap();
     assert_rollups_agree(&pool, "after changing kinds").await;
+    // HD 42's facts: members online, meetings combined with the thematic part, meetings cut short
+    let regular: Vec<i64> = sqlx::query_scalar(
+        "select m.id from meetings m where m.present is null and m.kind = 'regular' and m.id <> all($1)
+           and not exists(select 1 from cell_reports r where r.cell_id = m.cell_id and r.state = 'approved'
+                          and r.month = date_trunc('month', m.held_on)::date)
+         order by m.id limit 30",
+    )
+    .bind(&ids)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    sqlx::query("update attendance set mode = 'online' where meeting_id = any($1) and status = 'present'")
+        .bind(&regular[0..10])
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_rollups_agree(&pool, "after members attended online").await;
+    sqlx::query("update meetings set combined_thematic = true where id = any($1)")
+        .bind(&regular[10..20])
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update meetings set ended_at = started_at + interval '75 minutes' where id = any($1) and started_at < '22:00'",
+    )
+    .bind(&regular[15..25])
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_rollups_agree(&pool, "after combining and shortening meetings").await;
     sqlx::query("delete from meetings where id = any($1)").bind(&ids[25..40]).execute(&pool).await.unwrap();
     assert_rollups_agree(&pool, "after deleting meetings").await;
     sqlx::query("delete from attendance where meeting_id = $1").bind(ids[0]).execute(&pool).await.unwrap();

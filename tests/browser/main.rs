@@ -373,3 +373,4 @@ mod firstuse;
 mod headings;
 mod pages;
 mod reports;
+mod rubric;

@@ -1,12 +1,13 @@
 //! The log-meeting form: what the browser sends, and its checks, turning it into a `MeetingDraft` or into
 //! messages next to the fields (DOMAIN.md §6, §8). Pure: every check is unit-testable without a database.
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::db::members::RollMember;
 use crate::db::units::Unit;
 use crate::domain::limits::{self, TextProblem};
 use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating, TaskDraft};
+use crate::domain::rubric::Facts;
 use crate::domain::time::{format_date, format_month, parse_date, parse_time};
 
 /// The form as typed, kept as text so that a refused form comes back exactly as the user left it.
@@ -23,11 +24,19 @@ pub struct RawMeeting {
     pub chair: String,
     pub minute_taker: String,
     pub rating: String,
+    /// HD 42: the notice, the committee's preparatory meeting, the materials posted (dates as typed)
+    pub notice_on: String,
+    pub prepared_on: String,
+    pub materials_on: String,
+    /// the regular meeting also held the quarter's thematic part
+    pub combined_thematic: bool,
     pub score: BTreeMap<String, String>,
     /// member id → status, as sent
     pub attendance: BTreeMap<String, String>,
     /// member id → the reason typed beside them, read only if they are marked excused
     pub reasons: BTreeMap<String, String>,
+    /// member ids ticked as attending online (read only for present members)
+    pub online: BTreeSet<String>,
     pub guests: Vec<String>,
     pub tasks: Vec<RawTask>,
     pub confirm_second: bool,
@@ -69,6 +78,10 @@ impl RawMeeting {
                 "chair" => raw.chair = value,
                 "minute_taker" => raw.minute_taker = value,
                 "rating" => raw.rating = value,
+                "notice_on" => raw.notice_on = value,
+                "prepared_on" => raw.prepared_on = value,
+                "materials_on" => raw.materials_on = value,
+                "combined_thematic" => raw.combined_thematic = value == "1",
                 "guest" => raw.guests.push(value),
                 "confirm_second" => raw.confirm_second = value == "1",
                 "idempotency_key" => raw.idempotency_key = value,
@@ -78,6 +91,10 @@ impl RawMeeting {
                 _ => {
                     if let Some(member) = key.strip_prefix("att.") {
                         raw.attendance.insert(member.to_string(), value);
+                    } else if let Some(member) = key.strip_prefix("online.") {
+                        if value == "1" {
+                            raw.online.insert(member.to_string());
+                        }
                     } else if let Some(member) = key.strip_prefix("reason.") {
                         raw.reasons.insert(member.to_string(), value);
                     } else if let Some(criterion) = key.strip_prefix("score.") {
@@ -110,7 +127,7 @@ impl RawMeeting {
 
 /// A name the form reads (the others are ignored, repeated or not).
 fn is_field(key: &str) -> bool {
-    const SINGLE: [&str; 17] = [
+    const SINGLE: [&str; 21] = [
         "held_on",
         "kind",
         "started_at",
@@ -122,6 +139,10 @@ fn is_field(key: &str) -> bool {
         "chair",
         "minute_taker",
         "rating",
+        "notice_on",
+        "prepared_on",
+        "materials_on",
+        "combined_thematic",
         "guest",
         "confirm_second",
         "idempotency_key",
@@ -132,6 +153,7 @@ fn is_field(key: &str) -> bool {
     SINGLE.contains(&key)
         || key.starts_with("att.")
         || key.starts_with("reason.")
+        || key.starts_with("online.")
         || key.starts_with("score.")
         || key.strip_prefix("task.").and_then(|k| k.split_once('.')).is_some_and(|(n, field)| {
             n.parse::<usize>().is_ok_and(|n| n < 100) && ["id", "description", "assignee", "due"].contains(&field)
@@ -215,6 +237,27 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         err("kind", crate::tr("mform.err.kind").into());
     }
 
+    // HD 42's dates: optional, each a date when given (warned about, never refused, when late or missing)
+    let mut fact_date = |field: &str, typed: &str| match typed.trim() {
+        "" => None,
+        s => {
+            let parsed = parse_date(s);
+            if parsed.is_none() {
+                err(field, crate::tr("mform.err.fact_date").into());
+            }
+            parsed
+        }
+    };
+    let facts = Facts {
+        notice_on: fact_date("notice_on", &raw.notice_on),
+        prepared_on: fact_date("prepared_on", &raw.prepared_on),
+        materials_on: fact_date("materials_on", &raw.materials_on),
+        combined_thematic: raw.combined_thematic,
+    };
+    if raw.combined_thematic && kind.is_some_and(|k| k != MeetingKind::Regular) {
+        err("combined_thematic", crate::tr("mform.err.combined").into());
+    }
+
     let started_at = parse_time(&raw.started_at);
     let ended_at = parse_time(&raw.ended_at);
     if started_at.is_none() {
@@ -253,6 +296,7 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
     let extra = raw.attendance.keys().filter(|k| !on_roll.contains_key(*k)).count();
     let mut attendance = Vec::new();
     let mut reasons = Vec::new();
+    let mut online = Vec::new();
     if held_on.is_some() && (!missing.is_empty() || extra > 0) {
         let mut parts = Vec::new();
         if !missing.is_empty() {
@@ -279,6 +323,9 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
                 }
                 Some(s) => {
                     attendance.push((m.id, s));
+                    if s == AttendanceStatus::Present && raw.online.contains(&m.id.to_string()) {
+                        online.push(m.id);
+                    }
                     let reason = raw.reasons.get(&m.id.to_string()).map(|r| r.trim()).unwrap_or_default();
                     if s == AttendanceStatus::Excused && !reason.is_empty() {
                         let label = crate::tr1("mform.reason_of", &m.full_name);
@@ -412,6 +459,8 @@ pub fn validate(raw: &RawMeeting, ctx: &FormContext) -> Result<MeetingDraft, Vec
         score_detail,
         attendance,
         reasons,
+        online,
+        facts,
         guests,
         tasks,
     })

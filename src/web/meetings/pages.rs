@@ -14,6 +14,7 @@ use crate::db::members::{self, RollMember};
 use crate::db::officials::{self, Official};
 use crate::db::units::{self, Unit};
 use crate::domain::meeting::{AttendanceStatus, MeetingDraft, MeetingKind, Rating};
+use crate::domain::rubric::{self, Facts, Rubric, Warning};
 use crate::domain::time;
 use crate::web::view::Layout;
 use crate::web::{AppError, AppResult, AppState, CurrentUser};
@@ -33,19 +34,37 @@ async fn load_meeting(state: &AppState, user: &CurrentUser, id: i64) -> AppResul
     Ok((meeting, cell))
 }
 
-async fn criteria(state: &AppState) -> AppResult<Vec<Criterion>> {
-    let rows = meetings::rating_criteria(state.pool()).await?;
+/// The criteria of a rubric version as the form shows them, in the request's language.
+fn criteria(rubric: &Rubric) -> Vec<Criterion> {
     let en = crate::i18n::lang() == crate::i18n::Lang::En;
-    Ok(rows
-        .into_iter()
-        .map(|(key, vi, english, max)| Criterion { key, label: if en { english } else { vi }, max_points: max as u8 })
-        .collect())
+    rubric
+        .criteria
+        .iter()
+        .map(|c| Criterion {
+            key: c.key.clone(),
+            label: if en { c.label_en.clone() } else { c.label_vi.clone() },
+            max_points: c.max_points,
+        })
+        .collect()
+}
+
+/// The rubric a meeting is judged by: its stored version while its date is the one stored, else the version in
+/// force on `day` (DOMAIN.md §11: a new version never changes how an old meeting was judged).
+pub(crate) fn rubric_for(versions: &[Rubric], day: NaiveDate, stored: Option<(NaiveDate, i64)>) -> AppResult<Rubric> {
+    let kept = stored.filter(|(held_on, _)| *held_on == day).and_then(|(_, id)| versions.iter().find(|v| v.id == id));
+    kept.or_else(|| rubric::in_force(versions, day))
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no rubric version")))
 }
 
 /// Everything the form needs around the typed values, read for the date typed (or today).
 struct Surroundings {
     day: NaiveDate,
     roll: Vec<RollMember>,
+    /// every rubric version (the page script picks the one in force when the date changes)
+    versions: Vec<Rubric>,
+    /// the version the meeting is judged by
+    rubric: Rubric,
     criteria: Vec<Criterion>,
     guests: Vec<Official>,
     other_regular: Vec<(i64, NaiveDate)>,
@@ -56,14 +75,18 @@ struct Surroundings {
 async fn surroundings(
     state: &AppState,
     cell: &Unit,
-    meeting_id: Option<i64>,
+    meeting: Option<&Meeting>,
     raw: &RawMeeting,
 ) -> AppResult<Surroundings> {
+    let meeting_id = meeting.map(|m| m.id);
     let pool = state.pool();
     let today = time::today();
     let day = raw.held_on().filter(|d| cell.is_open_on(*d)).unwrap_or(today.min(cell.valid_to.unwrap_or(today)));
     let ancestors = units::ancestors(pool, cell.id, today).await?;
     let ancestor_ids: Vec<i64> = ancestors.iter().map(|u| u.id).collect();
+    let versions = crate::db::rubric::versions(pool).await?;
+    let rubric_day = raw.held_on().unwrap_or(day);
+    let rubric = rubric_for(&versions, rubric_day, meeting.map(|m| (m.held_on, m.rubric_version_id)))?;
     let task_ids = match meeting_id {
         Some(id) => meetings::tasks(pool, id).await?.into_iter().map(|t| t.id).collect(),
         None => Vec::new(),
@@ -71,7 +94,9 @@ async fn surroundings(
     Ok(Surroundings {
         day,
         roll: members::roll(pool, cell.id, day).await?,
-        criteria: criteria(state).await?,
+        criteria: criteria(&rubric),
+        versions,
+        rubric,
         guests: officials::guest_candidates(pool, cell.id, &ancestor_ids, day, meeting_id).await?,
         other_regular: meetings::regular_in_month(pool, cell.id, day, meeting_id).await?,
         task_ids,
@@ -103,6 +128,8 @@ pub struct RosterRow {
     pub status: AttendanceStatus,
     /// the reason typed (or saved) beside the member, kept whatever the status
     pub reason: String,
+    /// ticked as attending online
+    pub online: bool,
 }
 
 impl RosterRow {
@@ -128,6 +155,16 @@ struct FormPage {
     roster: Vec<RosterRow>,
     roster_day: String,
     criteria: Vec<Criterion>,
+    /// the version judging the meeting: its code and what it asks, in words
+    rubric_code: String,
+    rubric_hint: String,
+    /// every version as data for the page script (bands, minimums, criteria, hint): the same rows the server
+    /// judges by, so that the script's suggestion cannot differ from the server's
+    rubrics_json: String,
+    /// the total and the rating its bands suggest, when every criterion has points
+    suggestion: String,
+    /// HD 42's warnings about the form as typed (the page script keeps them up to date as it changes)
+    warnings: Vec<String>,
     guests: Vec<Official>,
     tasks: Vec<RawTask>,
     show_confirm: bool,
@@ -177,16 +214,17 @@ async fn render_form(
     state: &AppState,
     user: &CurrentUser,
     cell: Unit,
-    meeting_id: Option<i64>,
+    meeting: Option<&Meeting>,
     raw: RawMeeting,
     errors: Vec<FieldError>,
     status: StatusCode,
     known: Option<Surroundings>,
 ) -> AppResult<Response> {
+    let meeting_id = meeting.map(|m| m.id);
     // the checks have usually just read them: reading them again would double the queries of a refused form
     let s = match known {
         Some(s) => s,
-        None => surroundings(state, &cell, meeting_id, &raw).await?,
+        None => surroundings(state, &cell, meeting, &raw).await?,
     };
     let roster: Vec<RosterRow> = s
         .roll
@@ -202,6 +240,7 @@ async fn render_form(
                 .and_then(|v| AttendanceStatus::parse(v))
                 .unwrap_or(if m.exempt { AttendanceStatus::Exempt } else { AttendanceStatus::Present }),
             reason: raw.reasons.get(&m.id.to_string()).cloned().unwrap_or_default(),
+            online: raw.online.contains(&m.id.to_string()),
         })
         .collect();
     let present_count = roster.iter().filter(|r| r.status == AttendanceStatus::Present).count();
@@ -215,7 +254,11 @@ async fn render_form(
     // and never on a thematic meeting's form; with a link to the meeting already logged
     let show_confirm = raw.confirm_second || errors.iter().any(|e| e.field == "confirm_second");
     let logged_regular = s.other_regular.first().map(|(id, day)| (*id, time::format_date(*day)));
+    let suggestion = suggestion(&s.rubric, &raw);
+    let warnings = form_warnings(&s.rubric, &raw);
     let page = FormPage {
+        suggestion,
+        warnings,
         layout: Layout::new(user).with_units(&s.ancestors, user.user.unit_id),
         action: match meeting_id {
             Some(id) => format!("/meetings/{id}"),
@@ -227,6 +270,9 @@ async fn render_form(
         errors,
         roster,
         roster_day: time::format_date(s.day),
+        rubric_code: s.rubric.code.clone(),
+        rubric_hint: rubric_hint(&s.rubric),
+        rubrics_json: rubrics_json(&s.versions),
         criteria: s.criteria,
         guests: s.guests,
         tasks,
@@ -240,6 +286,78 @@ async fn render_form(
         long_text_hint: crate::tr1("input.limit_hint", crate::i18n::count(crate::domain::limits::LONG_TEXT as i64)),
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// A warning in words (DOMAIN.md §11: said, never refused).
+pub(crate) fn warning_text(w: &Warning) -> String {
+    match *w {
+        Warning::Short { minutes, minimum } => crate::tr2("warn.short", minutes, minimum),
+        Warning::LateMaterials { posted } => crate::tr1("warn.late_materials", time::format_date(posted)),
+        Warning::NoNotice => crate::tr("warn.no_notice").to_string(),
+    }
+}
+
+/// The warnings about the form as typed, under `rubric` (what cannot be read yet is not warned about).
+fn form_warnings(rubric: &Rubric, raw: &RawMeeting) -> Vec<String> {
+    let (Some(kind), Some(held_on)) = (MeetingKind::parse(&raw.kind), raw.held_on()) else { return Vec::new() };
+    let times = time::parse_time(&raw.started_at).zip(time::parse_time(&raw.ended_at)).filter(|(s, e)| e > s);
+    let facts = Facts {
+        notice_on: time::parse_date(&raw.notice_on),
+        prepared_on: time::parse_date(&raw.prepared_on),
+        materials_on: time::parse_date(&raw.materials_on),
+        combined_thematic: raw.combined_thematic,
+    };
+    rubric::warnings(rubric, kind, held_on, times, &facts).iter().map(warning_text).collect()
+}
+
+/// What a rubric version asks, in words: its code and start, its bands and the minimum length of a meeting.
+pub(crate) fn rubric_hint(r: &Rubric) -> String {
+    crate::tr("mform.rubric_hint")
+        .replacen("{}", &r.code, 1)
+        .replacen("{}", &time::format_date(r.valid_from), 1)
+        .replacen("{}", &r.bands.good.to_string(), 1)
+        .replacen("{}", &r.bands.fair.to_string(), 1)
+        .replacen("{}", &r.bands.average.to_string(), 1)
+        .replacen("{}", &r.min_minutes.to_string(), 1)
+        .replacen("{}", &r.min_minutes_combined.to_string(), 1)
+}
+
+/// Every version as the page script reads it (`data-rubrics`).
+fn rubrics_json(versions: &[Rubric]) -> String {
+    let list: Vec<serde_json::Value> = versions
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "code": v.code,
+                "from": v.valid_from.format("%Y-%m-%d").to_string(),
+                "bands": v.bands,
+                "min": v.min_minutes,
+                "min_combined": v.min_minutes_combined,
+                "notice": v.notice_required,
+                "hint": rubric_hint(v),
+                "criteria": criteria(v).iter().map(|c| serde_json::json!({
+                    "key": c.key, "label": c.label, "max": c.max_points,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// "Total 86/100 points — suggests: fair" when every criterion of `rubric` has points within its maximum.
+fn suggestion(rubric: &Rubric, raw: &RawMeeting) -> String {
+    let points: Option<Vec<u8>> = rubric
+        .criteria
+        .iter()
+        .map(|c| raw.score.get(&c.key)?.trim().parse::<u8>().ok().filter(|p| *p <= c.max_points))
+        .collect();
+    match points {
+        Some(p) if !p.is_empty() => {
+            let total: u8 = p.iter().sum();
+            crate::tr2("mform.js.total", total, rubric.bands.suggest(total).label())
+        }
+        _ => String::new(),
+    }
 }
 
 /// The form as sent; one that sends a field twice was not made by the page (which gives each field once) and is
@@ -310,7 +428,7 @@ pub async fn edit_form(State(state): State<AppState>, user: CurrentUser, Path(id
     let raw = raw_from_meeting(&state, &meeting).await?;
     // a meeting of an approved month is locked: said before anything is typed
     let errors = super::lock::said_on_opening(&state, &cell, meeting.held_on).await?;
-    render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::OK, None).await
+    render_form(&state, &user, cell, Some(&meeting), raw, errors, StatusCode::OK, None).await
 }
 
 /// The stored meeting as the form shows it.
@@ -331,11 +449,18 @@ async fn raw_from_meeting(state: &AppState, m: &Meeting) -> AppResult<RawMeeting
         chair: id_or_blank(m.chair_id),
         minute_taker: id_or_blank(m.minute_taker_id),
         rating: m.rating.map(|r| r.as_str().to_string()).unwrap_or_default(),
-        score: criteria(state)
-            .await?
-            .into_iter()
-            .filter_map(|c| m.score_part(&c.key).map(|p| (c.key, p.to_string())))
-            .collect(),
+        notice_on: m.notice_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        prepared_on: m.prepared_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        materials_on: m.materials_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        combined_thematic: m.combined_thematic,
+        online: attendance.iter().filter(|a| a.online()).map(|a| a.member_id.to_string()).collect(),
+        // every part stored, under the keys of the version that judged it
+        score: m
+            .score_detail
+            .as_ref()
+            .and_then(|d| d.as_object())
+            .map(|o| o.iter().filter_map(|(k, p)| Some((k.clone(), p.as_u64()?.to_string()))).collect())
+            .unwrap_or_default(),
         attendance: attendance.iter().map(|a| (a.member_id.to_string(), a.status.as_str().to_string())).collect(),
         reasons: attendance.into_iter().filter_map(|a| Some((a.member_id.to_string(), a.reason?))).collect(),
         guests: meetings::guests(pool, m.id).await?.into_iter().map(|g| g.id.to_string()).collect(),
@@ -363,19 +488,28 @@ pub async fn update(
     Path(id): Path<i64>,
     Fields(pairs): Fields,
 ) -> AppResult<Response> {
-    let (_, cell) = load_meeting(&state, &user, id).await?;
+    let (meeting, cell) = load_meeting(&state, &user, id).await?;
     user.require_edit(&state, cell.id).await?;
     let mut raw = read_form(pairs)?;
     user.check_csrf(raw.csrf.as_deref())?;
     let version: i32 = raw.version.parse().map_err(|_| AppError::BadRequest("version".into()))?;
     if raw.action == "add_task" {
-        return render_form(&state, &user, cell, Some(id), raw, Vec::new(), StatusCode::OK, None).await;
+        return render_form(&state, &user, cell, Some(&meeting), raw, Vec::new(), StatusCode::OK, None).await;
     }
-    let s = surroundings(&state, &cell, Some(id), &raw).await?;
+    let s = surroundings(&state, &cell, Some(&meeting), &raw).await?;
     let draft = match check(&cell, &raw, &s) {
         Err(errors) => {
-            return render_form(&state, &user, cell, Some(id), raw, errors, StatusCode::UNPROCESSABLE_ENTITY, Some(s))
-                .await;
+            return render_form(
+                &state,
+                &user,
+                cell,
+                Some(&meeting),
+                raw,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(s),
+            )
+            .await;
         }
         Ok(draft) => draft,
     };
@@ -383,7 +517,8 @@ pub async fn update(
         Ok(saved) => saved,
         Err(e) => {
             let locked = super::lock::locked_field(e)?;
-            return render_form(&state, &user, cell, Some(id), raw, vec![locked], StatusCode::CONFLICT, Some(s)).await;
+            return render_form(&state, &user, cell, Some(&meeting), raw, vec![locked], StatusCode::CONFLICT, Some(s))
+                .await;
         }
     };
     match saved {
@@ -392,7 +527,7 @@ pub async fn update(
             let conflict = FieldError { field: "version".into(), message: crate::tr("meeting.conflict").into() };
             // keep the version the user started from, so that saving again is refused again until they reload
             raw.version = version.to_string();
-            render_form(&state, &user, cell, Some(id), raw, vec![conflict], StatusCode::CONFLICT, Some(s)).await
+            render_form(&state, &user, cell, Some(&meeting), raw, vec![conflict], StatusCode::CONFLICT, Some(s)).await
         }
     }
 }
@@ -432,6 +567,10 @@ pub struct MeetingView {
     pub tasks: Vec<Task>,
     pub chair: Option<String>,
     pub minute_taker: Option<String>,
+    /// the rubric version the meeting is judged by
+    pub rubric: Option<Rubric>,
+    /// HD 42's warnings about it, in words
+    pub warnings: Vec<String>,
 }
 
 impl MeetingView {
@@ -441,7 +580,18 @@ impl MeetingView {
         let name_of = |id: Option<i64>| {
             id.and_then(|id| attendance.iter().find(|a| a.member_id == id)).map(|a| a.full_name.clone())
         };
+        let rubric = crate::db::rubric::versions(pool).await?.into_iter().find(|v| v.id == meeting.rubric_version_id);
+        let times = meeting.started_at.zip(meeting.ended_at);
+        let warnings = rubric
+            .as_ref()
+            .map(|r| rubric::warnings(r, meeting.kind, meeting.held_on, times, &meeting.facts()))
+            .unwrap_or_default()
+            .iter()
+            .map(warning_text)
+            .collect();
         Ok(MeetingView {
+            rubric,
+            warnings,
             chair: name_of(meeting.chair_id),
             minute_taker: name_of(meeting.minute_taker_id),
             ancestors: units::ancestors(pool, cell.id, meeting.held_on).await?,
@@ -459,6 +609,11 @@ impl MeetingView {
 
     pub fn rating_label(&self) -> &'static str {
         self.meeting.rating.map(Label::label).unwrap_or(crate::tr("meeting.not_rated"))
+    }
+
+    /// Members present online.
+    pub fn online_count(&self) -> usize {
+        self.attendance.iter().filter(|a| a.online()).count()
     }
 
     /// Names of the members absent with a reason, comma-separated.
