@@ -26,7 +26,8 @@ pub fn fold(text: &str) -> String {
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
-    clip(&crate::domain::text::search_key(&plain), QUOTE_MAX).replace('…', "")
+    let key = crate::domain::text::search_key(&plain);
+    if key.len() <= QUOTE_MAX { key } else { clip(&key, QUOTE_MAX).replace('…', "") }
 }
 
 /// The key of a heading: its folded text, or "-" for a heading without a letter or digit (a blank one).
@@ -350,7 +351,7 @@ pub fn as_bundle(kind: Kind, raw: &str) -> Option<String> {
         Kind::Date => match numbers(&['/', '-', '.'])?.as_slice() {
             // a year first (the bundle's own form) is not day/month/year
             &[d, m, y] if d <= 31 && m <= 12 && y >= 1000 => {
-                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|d| d.format("%Y-%m-%d").to_string())
+                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|_| format!("{y:04}-{m:02}-{d:02}"))
             }
             _ => None,
         },
