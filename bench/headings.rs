@@ -4,8 +4,8 @@
 //!   - by `plan` under Vietnamese headings (what an upload asked about pays: its header and a few samples),
 //!   - by `spec::read_file` (the import's own reading, the peer: checks every value into COPY text),
 //!   - by `spec::read_file_as` under a mapping (Vietnamese headings, "Nam"/"Nữ", dates as day/month/year).
-//! Prints each time, the best of 3, and its ratio to the peer.
-//!   cargo run --release --example headings -- [ROWS]
+//!
+//! Prints each time, the best of 3, and its ratio to the peer: `cargo run --release --example headings -- [ROWS]`.
 use chibo::import::headings::{Choice, Saved, plan};
 use chibo::import::spec::{read_file, read_file_as, spec};
 use std::time::{Duration, Instant};
@@ -51,7 +51,7 @@ fn main() {
         .headings
         .iter()
         .enumerate()
-        .filter_map(|(h, x)| Some(((0, h), x.suggested.unwrap_or(Choice::Ignore))))
+        .map(|(h, x)| ((0, h), x.suggested.unwrap_or(Choice::Ignore)))
         .collect();
     let mapping = asked.choose(&answers).unwrap_or_else(|e| panic!("{e:?}")).mapping;
     let source = mapping.source(0).unwrap();
@@ -63,7 +63,11 @@ fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let ratio = |d: Duration| d.as_secs_f64() / t_read.as_secs_f64();
     println!("== cargo run --release --example headings -- {rows}");
-    println!("members file: {rows} rows, {:.1} MB (bundle names), {:.1} MB (Vietnamese)", bundle.len() as f64 / 1e6, sheet.len() as f64 / 1e6);
+    println!(
+        "members file: {rows} rows, {:.1} MB (bundle names), {:.1} MB (Vietnamese)",
+        bundle.len() as f64 / 1e6,
+        sheet.len() as f64 / 1e6
+    );
     println!("plan, bundle names          {:>9.1} ms  {:.4} × read_file", ms(t_plan), ratio(t_plan));
     println!("plan, Vietnamese headings   {:>9.1} ms  {:.4} × read_file", ms(t_asked), ratio(t_asked));
     println!("read_file (peer)            {:>9.1} ms  1", ms(t_read));

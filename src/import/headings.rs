@@ -26,7 +26,8 @@ pub fn fold(text: &str) -> String {
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
-    clip(&crate::domain::text::search_key(&plain), QUOTE_MAX).replace('…', "")
+    let key = crate::domain::text::search_key(&plain);
+    if key.len() <= QUOTE_MAX { key } else { clip(&key, QUOTE_MAX).replace('…', "") }
 }
 
 /// The key of a heading: its folded text, or "-" for a heading without a letter or digit (a blank one).
@@ -341,15 +342,16 @@ pub fn as_bundle(kind: Kind, raw: &str) -> Option<String> {
     match kind {
         Kind::Choice(codes) if !codes.contains(&v) => {
             let key = fold(v);
-            labelled(codes).into_iter().find_map(|(code, label)| {
-                let named = [crate::i18n::tr_vi(label), crate::i18n::tr_in(crate::domain::metrics::Lang::En, label)];
-                named.iter().any(|n| fold(n) == key).then(|| code.to_string())
-            })
+            let (_, labels) = choice_labels().iter().find(|(set, _)| set.as_slice() == codes)?;
+            labels.iter().find(|(label, _)| *label == key).map(|(_, code)| code.to_string())
         }
+        // already the bundle's forms
+        Kind::Date if v.len() == 10 && v.as_bytes()[4] == b'-' => None,
+        Kind::Time if v.len() == 5 && v.as_bytes()[2] == b':' => None,
         Kind::Date => match numbers(&['/', '-', '.'])?.as_slice() {
             // a year first (the bundle's own form) is not day/month/year
             &[d, m, y] if d <= 31 && m <= 12 && y >= 1000 => {
-                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|d| d.format("%Y-%m-%d").to_string())
+                chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|_| format!("{y:04}-{m:02}-{d:02}"))
             }
             _ => None,
         },
@@ -376,25 +378,37 @@ pub fn as_bundle(kind: Kind, raw: &str) -> Option<String> {
     }
 }
 
-/// The codes of a choice with the catalog keys of their labels (the vocabulary's enums).
-fn labelled(codes: &[&str]) -> Vec<(&'static str, &'static str)> {
+/// A choice of the vocabulary: its codes, and each code's labels (Vietnamese and English, folded) with the code.
+type ChoiceLabels = (Vec<&'static str>, Vec<(String, &'static str)>);
+
+/// Every choice of the vocabulary with its labels, made once.
+fn choice_labels() -> &'static [ChoiceLabels] {
     use crate::domain::vocab::*;
-    fn pairs<T: Code>() -> Vec<(&'static str, &'static str)> {
-        T::ALL.iter().map(|v| (v.as_str(), v.label_key())).collect()
+    fn labels<T: Code>() -> ChoiceLabels {
+        let codes: Vec<&'static str> = T::ALL.iter().map(|v| v.as_str()).collect();
+        let mut labels = Vec::new();
+        for v in T::ALL {
+            for lang in [crate::domain::metrics::Lang::Vi, crate::domain::metrics::Lang::En] {
+                labels.push((fold(crate::i18n::tr_in(lang, v.label_key())), v.as_str()));
+            }
+        }
+        (codes, labels)
     }
-    let sets = [
-        pairs::<UnitKind>(),
-        pairs::<CellType>(),
-        pairs::<Gender>(),
-        pairs::<MeetingKind>(),
-        pairs::<AttendanceStatus>(),
-        pairs::<Rating>(),
-        pairs::<ClassLevel>(),
-        pairs::<ClassSubject>(),
-        pairs::<Position>(),
-        pairs::<OfficialGroup>(),
-    ];
-    sets.into_iter().find(|p| p.iter().map(|(c, _)| *c).eq(codes.iter().copied())).unwrap_or_default()
+    static LABELS: std::sync::OnceLock<Vec<ChoiceLabels>> = std::sync::OnceLock::new();
+    LABELS.get_or_init(|| {
+        vec![
+            labels::<UnitKind>(),
+            labels::<CellType>(),
+            labels::<Gender>(),
+            labels::<MeetingKind>(),
+            labels::<AttendanceStatus>(),
+            labels::<Rating>(),
+            labels::<ClassLevel>(),
+            labels::<ClassSubject>(),
+            labels::<Position>(),
+            labels::<OfficialGroup>(),
+        ]
+    })
 }
 
 /// Why a choice on the page is refused (each a catalog key `headings.err.*`).
@@ -478,7 +492,7 @@ impl Plan {
                 }
             }
             let mut asked = Vec::new();
-            for (h, heading) in sheet.headings.iter().enumerate().filter(|(_, x)| x.known.is_none()) {
+            for (h, _) in sheet.headings.iter().enumerate().filter(|(_, x)| x.known.is_none()) {
                 let Some(&choice) = answers.get(&(s, h)) else {
                     refused.insert((s, h), Refusal::Missing);
                     continue;
