@@ -768,14 +768,17 @@ begin
     -- the rollups: one statement per table, in key order (as the save triggers write them), only rows that change
     with moved as (
         insert into unit_month_rollup as r (unit_id, child_id, month, open_cells, regular_cells, present, expected, rated,
-                                            good, fair, average, weak, secretaries, trained, submitted, on_time, approved)
+                                            good, fair, average, weak, secretaries, trained, submitted, on_time, approved,
+                                            timed_meetings, long_meetings, online, present_listed)
         select l.unit_id, l.child_id, x.month, sum(x.sign), sum(x.sign * (coalesce(s.regular_meetings, 0) > 0)::int),
                sum(x.sign * coalesce(s.present, 0)),
                sum(x.sign * coalesce(s.present + s.excused + s.unexcused, 0)), sum(x.sign * coalesce(s.rated, 0)),
                sum(x.sign * coalesce(s.good, 0)), sum(x.sign * coalesce(s.fair, 0)), sum(x.sign * coalesce(s.average, 0)),
                sum(x.sign * coalesce(s.weak, 0)), sum(x.sign * x.secretary), sum(x.sign * x.trained),
                sum(x.sign * coalesce(s.submitted, 0)), sum(x.sign * coalesce(s.on_time, 0)),
-               sum(x.sign * coalesce(s.approved, 0))
+               sum(x.sign * coalesce(s.approved, 0)),
+               sum(x.sign * coalesce(s.timed_meetings, 0)), sum(x.sign * coalesce(s.long_meetings, 0)),
+               sum(x.sign * coalesce(s.online, 0)), sum(x.sign * coalesce(s.present_listed, 0))
         from (select c.cell_id, c.month, -1 as sign, c.old_chain as chain, (c.old_trained is not null)::int as secretary,
                      coalesce(c.old_trained, 0) as trained
               from month_changes c where c.old_chain is not null
@@ -792,6 +795,8 @@ begin
             or sum(x.sign * coalesce(s.weak, 0)) <> 0 or sum(x.sign * x.secretary) <> 0 or sum(x.sign * x.trained) <> 0
             or sum(x.sign * coalesce(s.submitted, 0)) <> 0 or sum(x.sign * coalesce(s.on_time, 0)) <> 0
             or sum(x.sign * coalesce(s.approved, 0)) <> 0
+            or sum(x.sign * coalesce(s.timed_meetings, 0)) <> 0 or sum(x.sign * coalesce(s.long_meetings, 0)) <> 0
+            or sum(x.sign * coalesce(s.online, 0)) <> 0 or sum(x.sign * coalesce(s.present_listed, 0)) <> 0
         order by l.unit_id, x.month, l.child_id
         on conflict (unit_id, month, child_id) do update set
             open_cells = r.open_cells + excluded.open_cells, regular_cells = r.regular_cells + excluded.regular_cells,
@@ -800,7 +805,9 @@ begin
             average = r.average + excluded.average, weak = r.weak + excluded.weak,
             secretaries = r.secretaries + excluded.secretaries, trained = r.trained + excluded.trained,
             submitted = r.submitted + excluded.submitted, on_time = r.on_time + excluded.on_time,
-            approved = r.approved + excluded.approved
+            approved = r.approved + excluded.approved, timed_meetings = r.timed_meetings + excluded.timed_meetings,
+            long_meetings = r.long_meetings + excluded.long_meetings, online = r.online + excluded.online,
+            present_listed = r.present_listed + excluded.present_listed
         returning r.unit_id, r.child_id, r.month, r.open_cells)
     select array_agg(unit_id), array_agg(child_id), array_agg(month) into gone_unit, gone_child, gone_on
     from moved where open_cells = 0;
