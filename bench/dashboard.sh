@@ -40,7 +40,7 @@ if [ -n "${BENCH_WRITES:-}" ]; then
   target/release/examples/monthend writer "http://127.0.0.1:$port" "$DATABASE_URL" "$BENCH_WRITES" \
     $(( runs * duration + 10 )) >/tmp/chibo-bench-writer.txt 2>&1 &
   writer=$!
-  trap 'kill $writer 2>/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+  trap 'kill $writer 2>/dev/null || true; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
   # the writer's setup (choosing cells, signing in) before the measured runs
   for _ in $(seq 1 600); do grep -q writing /tmp/chibo-bench-writer.txt 2>/dev/null && break; sleep 0.1; done
   echo "== while writing: $BENCH_WRITES saves/s by bench/monthend.rs's writer through every run below"

@@ -9,9 +9,10 @@ use std::sync::Mutex;
 use crate::db::users::{self, User};
 
 /// At most one argon2 computation fewer at once than there are cores (one on two cores): each takes 19 MiB and a
-/// core for tens of milliseconds. A burst of sign-ins (a month's end) would otherwise grow the server by hundreds of
-/// megabytes without signing anyone in sooner, and take every core from the secretaries already signed in, whose
-/// saves then waited behind the hashing (save p95 0.7–1.4 s with 64 sign-ins at once on two cores).
+/// core for tens of milliseconds. A burst of sign-ins (a month's end) would otherwise grow the server without
+/// signing anyone in sooner, and take every core from the secretaries already signed in, whose saves then wait
+/// behind the hashing (64 sign-ins at once on national data: save p95 194 ms with two at once, 105 ms with one;
+/// BENCHMARKS.md, issue 19).
 static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
     std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(turns()));
 
@@ -21,8 +22,8 @@ fn turns() -> usize {
 
 /// The memory argon2 works in: one array of [`Params::DEFAULT_M_COST`] blocks (19 MiB) per turn of [`HASHING`],
 /// allocated at the first sign-ins and reused by every hash after, wiped after each. argon2's own functions
-/// allocate and free 19 MiB per hash on whichever blocking thread runs it, and the allocator keeps such freed
-/// blocks per thread arena: a month's end of sign-ins grew the server by hundreds of megabytes that way.
+/// allocate and free 19 MiB per hash on whichever blocking thread runs it, and the allocator may keep such freed
+/// blocks in each thread's arena.
 static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
 /// Runs `f` in an array of at least `m_cost` blocks from [`MEMORY`] (a hash made with more memory than today's
@@ -33,8 +34,9 @@ fn with_memory<T>(m_cost: u32, f: impl FnOnce(&mut [Block]) -> T) -> T {
         blocks = vec![Block::default(); m_cost as usize];
     }
     let out = f(&mut blocks);
-    // wiped: the blocks are derived from the password
+    // wiped: the blocks are derived from the password (black_box: a write before a free is not optimised away)
     blocks.fill(Block::default());
+    std::hint::black_box(&blocks);
     let mut kept = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
     if blocks.len() == Params::DEFAULT_M_COST as usize && kept.len() < turns() + 1 {
         kept.push(blocks);

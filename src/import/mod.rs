@@ -413,15 +413,12 @@ async fn merge(tx: &mut PgConnection, present: &[&str], out: &mut Outcome) -> sq
                                where sa.meeting_ref = s.ref and mm.id = a.member_id)",
     )
     .await?;
-    // in the order of the table's key, so that its index grows at one end instead of being written all over
-    // (6 million rows for a province)
     m.apply(
         "attendance.csv",
         "attendance",
         "insert into attendance (meeting_id, member_id, status)
              select m.id, mm.id, s.status from s_attendance s join meetings m on m.ref = s.meeting_ref
                   join members mm on mm.code = s.member_code where not s.broken
-             order by m.id, mm.id
              on conflict (meeting_id, member_id) do update set status = excluded.status
              where attendance.status <> excluded.status",
     )
