@@ -5,6 +5,10 @@
 # Usage: DATABASE_URL=... bench/dashboard.sh [UNIT] [FROM] [TO]
 #   BENCH_UNCACHED=1: also the uncached path (every request another period and sort: bench/uncached.lua).
 #   BENCH_BINARY=path: measure that build of chibo (e.g. an older commit's) instead of building this one.
+#   BENCH_WRITES=20: measure while writes arrive: an administrator saves a meeting BENCH_WRITES times a second
+#     (bench/monthend.rs's writer: this month's regular meeting of one cell after another, cells spread over the
+#     root's children) through the whole run, /healthz included, so that every page kept in memory keeps being
+#     emptied as at a month's end. The run changes the database (this month's meetings of those cells).
 #   The database must hold the province demo (chibo demo --scale province). Needs wrk (apt-get install wrk).
 #   Never run in CI: it is a measurement, not a test.
 set -euo pipefail
@@ -30,6 +34,17 @@ cookie=$(curl -s -D - -o /dev/null -d "username=$user&password=$password" "http:
 url="http://127.0.0.1:$port/dashboard/$unit?from=$from&to=$to"
 curl -sf -H "Cookie: $cookie" "$url" -o /dev/null || { echo "the dashboard did not answer 200" >&2; exit 1; }
 
+if [ -n "${BENCH_WRITES:-}" ]; then
+  [ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release --quiet --bin chibo --example monthend
+  runs=$(( ${BENCH_UNCACHED:+1} + 3 ))
+  target/release/examples/monthend writer "http://127.0.0.1:$port" "$DATABASE_URL" "$BENCH_WRITES" \
+    $(( runs * duration + 10 )) >/tmp/chibo-bench-writer.txt 2>&1 &
+  writer=$!
+  trap 'kill $writer 2>/dev/null || true; kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+  # the writer's setup (choosing cells, signing in) before the measured runs
+  for _ in $(seq 1 600); do grep -q writing /tmp/chibo-bench-writer.txt 2>/dev/null && break; sleep 0.1; done
+  echo "== while writing: $BENCH_WRITES saves/s by bench/monthend.rs's writer through every run below"
+fi
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
 echo "== command: wrk -t2 -c$conns -d${duration}s --timeout 30s -s bench/percentiles.lua"
 echo "== /healthz"
@@ -49,3 +64,8 @@ echo "== dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash
 echo "== compressed dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-dash-gzip.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
 [ -z "${BENCH_UNCACHED:-}" ] || echo "== uncached dashboard/healthz requests/s ratio: $(echo "$(rps /tmp/chibo-bench-uncached.txt) / $(rps /tmp/chibo-bench-health.txt)" | bc -l | cut -c1-6)"
 echo "== server peak resident memory: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
+if [ -n "${BENCH_WRITES:-}" ]; then
+  wait $writer || true
+  echo "== the writer, over the same time:"
+  cat /tmp/chibo-bench-writer.txt
+fi

@@ -3,29 +3,65 @@
 # The bundle is the province demo (chibo demo --scale province: ≈3,500 cells, ≈70,000 members, 2020 to now,
 # per-member attendance), exported with `chibo export`.
 #
+# The floor, in the same run on the same server: a plain COPY of every CSV of the bundle into a table of text
+# columns with an index on its first two columns (created before the COPY, as the import's tables have theirs),
+# one transaction, through psql; the import's time is printed as a multiple of it.
+#
 # Usage: ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres bench/import.sh
-#   Makes the databases chibo_bench_source and chibo_bench_import (dropped first). Never run in CI.
+#   Makes the databases ${BENCH_DB_PREFIX}_source, _import and _floor (dropped first; BENCH_DB_PREFIX defaults
+#   to chibo_bench). BENCH_SOURCE_URL=…: export the bundle from that database (holding the province demo) instead
+#   of loading a new demo; BENCH_SKIP_SOURCE=1: use the bundle already at BENCH_BUNDLE. BENCH_BINARY=path: import
+#   with that build. Never run in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 admin="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 server="${admin%/*}"
 bundle="${BENCH_BUNDLE:-/tmp/chibo-province-bundle}"
-cargo build --release --quiet
+prefix="${BENCH_DB_PREFIX:-chibo_bench}"
+bin="${BENCH_BINARY:-target/release/chibo}"
+[ -n "${BENCH_BINARY:-}" ] || cargo build --release --quiet
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); $(psql "$admin" -Atc 'select version()' | cut -d, -f1)"
-if [ -z "${BENCH_SKIP_SOURCE:-}" ]; then
-  psql "$admin" -qc "drop database if exists chibo_bench_source" -c "create database chibo_bench_source"
-  DATABASE_URL="$server/chibo_bench_source" target/release/chibo migrate
-  DATABASE_URL="$server/chibo_bench_source" target/release/chibo demo --scale province | head -3
+if [ -n "${BENCH_SOURCE_URL:-}" ]; then
   rm -rf "$bundle"
-  DATABASE_URL="$server/chibo_bench_source" target/release/chibo export "$bundle"
+  DATABASE_URL="$BENCH_SOURCE_URL" "$bin" export "$bundle"
+elif [ -z "${BENCH_SKIP_SOURCE:-}" ]; then
+  psql "$admin" -qc "drop database if exists ${prefix}_source" -c "create database ${prefix}_source"
+  DATABASE_URL="$server/${prefix}_source" "$bin" migrate
+  DATABASE_URL="$server/${prefix}_source" "$bin" demo --scale province | head -3
+  rm -rf "$bundle"
+  DATABASE_URL="$server/${prefix}_source" "$bin" export "$bundle"
 fi
 echo "== bundle: $(du -sh "$bundle" | cut -f1); rows: $(cat "$bundle"/*.csv | wc -l) lines in $(ls "$bundle" | wc -l) files"
-psql "$admin" -qc "drop database if exists chibo_bench_import" -c "create database chibo_bench_import"
-DATABASE_URL="$server/chibo_bench_import" target/release/chibo migrate
-echo "== command: /usr/bin/time -v target/release/chibo import $bundle"
-DATABASE_URL="$server/chibo_bench_import" /usr/bin/time -f "== wall %e s, peak RSS %M kB" target/release/chibo import "$bundle" --lang en
+
+# the floor: every file COPYed into text columns, an index on the first two
+psql "$admin" -qc "drop database if exists ${prefix}_floor" -c "create database ${prefix}_floor"
+floor_sql=/tmp/chibo-import-floor.sql
+{
+  echo "begin;"
+  for f in "$bundle"/*.csv; do
+    t="f_$(basename "$f" .csv)"
+    cols=$(head -1 "$f" | tr -d '\r"' | sed 's/[^,]*/"&"/g')
+    echo "create table $t ($(echo "$cols" | sed 's/,/ text, /g') text);"
+    echo "create index on $t ($(echo "$cols" | cut -d, -f1-2));"
+    echo "\\copy $t from '$f' with (format csv, header true)"
+  done
+  echo "commit;"
+} >"$floor_sql"
+echo "== floor: psql -f $floor_sql (COPY of every file into text tables indexed on their first two columns)"
+start=$(date +%s.%N)
+psql "$server/${prefix}_floor" -q -v ON_ERROR_STOP=1 -f "$floor_sql"
+floor=$(echo "$(date +%s.%N) - $start" | bc -l)
+printf "== floor: %.1f s\n" "$floor"
+
+psql "$admin" -qc "drop database if exists ${prefix}_import" -c "create database ${prefix}_import"
+DATABASE_URL="$server/${prefix}_import" "$bin" migrate
+echo "== command: /usr/bin/time $bin import $bundle --lang en"
+start=$(date +%s.%N)
+DATABASE_URL="$server/${prefix}_import" /usr/bin/time -f "== wall %e s, peak RSS %M kB" "$bin" import "$bundle" --lang en
+took=$(echo "$(date +%s.%N) - $start" | bc -l)
+printf "== import: %.1f s = %.1f × the floor (%.1f s), same run\n" "$took" "$(echo "$took / $floor" | bc -l)" "$floor"
 echo "== the same bundle again (changes nothing):"
-DATABASE_URL="$server/chibo_bench_import" /usr/bin/time -f "== wall %e s, peak RSS %M kB" target/release/chibo import "$bundle" --lang en | tail -1
+DATABASE_URL="$server/${prefix}_import" /usr/bin/time -f "== wall %e s, peak RSS %M kB" "$bin" import "$bundle" --lang en | tail -1
 rm -rf "$bundle.again"
-DATABASE_URL="$server/chibo_bench_import" target/release/chibo export "$bundle.again" >/dev/null
+DATABASE_URL="$server/${prefix}_import" "$bin" export "$bundle.again" >/dev/null
 diff -r "$bundle" "$bundle.again" && echo "== round trip: export → import → export gives identical files"

@@ -7,12 +7,12 @@
 #   The database must hold the province demo (chibo demo --scale province); the run changes it (bench accounts,
 #   this month's meetings of the chosen cells). Never run in CI.
 #   BENCH_BINARY=path: serve with that build of chibo (e.g. an older commit's, to compare in one session); the
-#   driver is always this tree's.
+#   driver is always this tree's. BENCH_NO_BUILD=1: use the builds already in target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to a database with the province demo}"
 port="${BENCH_PORT:-3191}"
-cargo build --release --quiet --bin chibo --example monthend
+[ -n "${BENCH_NO_BUILD:-}" ] || cargo build --release --quiet --bin chibo --example monthend
 bin="${BENCH_BINARY:-target/release/chibo}"
 "$bin" migrate
 "$bin" serve --port "$port" >/tmp/chibo-monthend.log 2>&1 &

@@ -284,15 +284,23 @@ async fn run_checks(
         if problems.len() >= MAX_PROBLEMS {
             break;
         }
+        let started = std::time::Instant::now();
         let sql = format!("select * from ({sql}) q limit {MAX_PROBLEMS}");
         // dynamic: the checks are built from the bundle's file specs and run over the staging tables
-        let rows: Vec<CheckRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
+        let rows: Vec<CheckRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(&mut *tx).await?;
+        // RUST_LOG=chibo::import=debug: each check's time, to find the slow ones
+        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, sql = %brief(&sql), "import check");
         for (line, column, key, args) in rows {
             let args: Vec<String> = args.into_iter().map(Option::unwrap_or_default).collect();
             problems.push(Problem::with_args(file, line as u32, column.as_deref(), &key, args));
         }
     }
     Ok(())
+}
+
+/// A statement's first words, for the debug log.
+fn brief(sql: &str) -> String {
+    sql.split_whitespace().take(24).collect::<Vec<_>>().join(" ")
 }
 
 /// Writes the staged rows into the tables: inserts what is new, updates what changed, leaves alike rows alone
@@ -576,7 +584,9 @@ impl Merge<'_> {
         if !self.present.contains(&file) {
             return Ok(0);
         }
+        let started = std::time::Instant::now();
         let n = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *self.tx).await?.rows_affected();
+        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, sql = %brief(sql), "import merge");
         if !table.is_empty() {
             *self.changed.entry(table).or_default() += n;
         }

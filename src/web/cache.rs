@@ -51,7 +51,12 @@ pub struct Cache {
     hits: AtomicU64,
     pages: Mutex<Store<PageKey, Arc<Page>>>,
     sessions: Mutex<Store<String, Session>>,
+    /// Pages being rendered, by key and the data generation they are rendered under: see [`Cache::page_or_render`].
+    rendering: Mutex<HashMap<(PageKey, u64), Rendering>>,
 }
+
+/// A page being rendered once for every request that asks for it meanwhile: its parts, once there.
+type Rendering = Arc<tokio::sync::OnceCell<Arc<Vec<String>>>>;
 
 /// Everything a dashboard page depends on besides the data and the signed-in user's name and token.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -246,6 +251,58 @@ impl Cache {
         page
     }
 
+    /// The page for `key`, filled in for `viewer`: the stored one if current; else rendered by `render` (with
+    /// [`Viewer::MARKS`]) and stored — once for all the requests that ask for the same page under the same data
+    /// generation while it is being rendered: they wait for it instead of each reading the database. At a month's
+    /// end every save empties the store, and a dashboard watched by many would otherwise be computed by each of
+    /// them at once, each slowing the others. A request that arrives after a change has a newer generation and
+    /// renders its own. If the request rendering it goes away or fails, a waiting one renders it.
+    pub async fn page_or_render<E, F, Fut>(&self, key: PageKey, viewer: &Viewer<'_>, render: F) -> Result<String, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, E>>,
+    {
+        if let Some(page) = self.page(&key, viewer) {
+            return Ok(page);
+        }
+        // read before the database is: the rendered page is stamped with it
+        let generation = self.data_generation();
+        if !self.is_live() {
+            let marked = render().await?;
+            return Ok(self.store_page(key, generation, marked, viewer));
+        }
+        let slot = (key, generation);
+        let shared = self.rendering.lock().expect("cache lock").entry(slot.clone()).or_default().clone();
+        let leave = Leave { cache: self, slot, shared: shared.clone() };
+        let parts = shared
+            .get_or_try_init(|| async {
+                let marked = render().await?;
+                let (key, generation) = leave.slot.clone();
+                Ok::<_, E>(Arc::new(self.keep_page(key, generation, marked)))
+            })
+            .await?;
+        drop(leave);
+        Ok(fill(parts, viewer))
+    }
+
+    /// Stores a page rendered with [`Viewer::MARKS`] if its marks are ours, and returns its parts.
+    fn keep_page(&self, key: PageKey, generation: u64, marked: String) -> Vec<String> {
+        let parts: Vec<String> = marked.split(MARK).map(str::to_string).collect();
+        // the marks must be exactly ours: anything else (a control character in the data?) is not stored
+        let ours = parts.len() % 2 == 1 && parts.iter().skip(1).step_by(2).all(|m| m == "name" || m == "csrf");
+        if ours && self.is_live() {
+            let bytes = page_bytes(&key, &parts);
+            let page = Arc::new(Page { generation, parts: parts.clone() });
+            self.pages.lock().expect("cache lock").insert(key, page, bytes);
+        }
+        parts
+    }
+
+    /// How many pages are being rendered now (for the tests).
+    pub fn rendering(&self) -> usize {
+        self.rendering.lock().expect("cache lock").len()
+    }
+
     /// The user and CSRF token of a session checked recently enough, if nothing about sign-ins changed since.
     pub fn session(&self, token: &str) -> Option<(User, String)> {
         if !self.is_live() {
@@ -271,6 +328,25 @@ impl Cache {
 
     pub fn forget_session(&self, token: &str) {
         self.sessions.lock().expect("cache lock").remove(token);
+    }
+}
+
+/// A request's part in a page being rendered: when it is done (rendered, failed or gone), the page is no longer
+/// being rendered unless other requests still wait for it.
+struct Leave<'a> {
+    cache: &'a Cache,
+    slot: (PageKey, u64),
+    shared: Rendering,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut rendering = self.cache.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        let ours = rendering.get(&self.slot).is_some_and(|s| Arc::ptr_eq(s, &self.shared));
+        // held by the map and by us only, or done: nobody else will render it from this entry
+        if ours && (self.shared.initialized() || Arc::strong_count(&self.shared) <= 2) {
+            rendering.remove(&self.slot);
+        }
     }
 }
 
@@ -417,6 +493,63 @@ mod tests {
         }
         assert_eq!(held(&cache), 1 << 20);
         assert!(cache.page(&key(2), &VIEWER).is_some());
+    }
+
+    async fn slow(renders: &AtomicU64, mut go: tokio::sync::watch::Receiver<bool>) -> Result<String, ()> {
+        renders.fetch_add(1, Ordering::SeqCst);
+        go.wait_for(|v| *v).await.map_err(|_| ())?;
+        Ok("<h1>U1</h1><p>\u{1}name\u{1}</p>".to_string())
+    }
+
+    #[tokio::test]
+    async fn requests_for_a_page_being_rendered_wait_for_it_and_a_request_after_a_change_renders_its_own() {
+        const OTHER: Viewer<'static> = Viewer { name: "Lê Thị Bình", csrf: "token2" };
+        let cache = live();
+        let renders = AtomicU64::new(0);
+        let (go, wait) = tokio::sync::watch::channel(false);
+        let a = cache.page_or_render(key(1), &VIEWER, || slow(&renders, wait.clone()));
+        let b = cache.page_or_render(key(1), &OTHER, || slow(&renders, wait.clone()));
+        tokio::pin!(a, b);
+        assert!(futures_util::poll!(&mut a).is_pending());
+        assert!(futures_util::poll!(&mut b).is_pending());
+        assert_eq!(renders.load(Ordering::SeqCst), 1, "the second request waits for the first one's page");
+        assert_eq!(cache.rendering(), 1);
+        // a change: a request from now on must not be given the page read before it
+        cache.invalidate();
+        let c = cache.page_or_render(key(1), &OTHER, || slow(&renders, wait.clone()));
+        tokio::pin!(c);
+        assert!(futures_util::poll!(&mut c).is_pending());
+        assert_eq!(renders.load(Ordering::SeqCst), 2, "a request after the change renders again");
+        go.send(true).unwrap();
+        let (a, b, c) = tokio::join!(a, b, c);
+        assert_eq!(a.unwrap(), "<h1>U1</h1><p>Nguyễn Văn An</p>");
+        assert_eq!(b.unwrap(), "<h1>U1</h1><p>Lê Thị Bình</p>", "each filled in for its own viewer");
+        assert_eq!(c.unwrap(), "<h1>U1</h1><p>Lê Thị Bình</p>");
+        assert_eq!(cache.rendering(), 0, "nothing left behind");
+        // stored under the newest generation: served from memory, no render
+        assert_eq!(cache.page_or_render(key(1), &VIEWER, || slow(&renders, wait.clone())).await.unwrap(), a_page());
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    fn a_page() -> String {
+        "<h1>U1</h1><p>Nguyễn Văn An</p>".into()
+    }
+
+    #[tokio::test]
+    async fn when_the_request_rendering_a_page_goes_away_a_waiting_one_renders_it() {
+        let cache = live();
+        let renders = AtomicU64::new(0);
+        let (go, wait) = tokio::sync::watch::channel(false);
+        let mut a = Box::pin(cache.page_or_render(key(1), &VIEWER, || slow(&renders, wait.clone())));
+        let b = cache.page_or_render(key(1), &VIEWER, || slow(&renders, wait.clone()));
+        tokio::pin!(b);
+        assert!(futures_util::poll!(&mut a).is_pending());
+        assert!(futures_util::poll!(&mut b).is_pending());
+        drop(a); // the first client went away
+        go.send(true).unwrap();
+        assert_eq!(b.await.unwrap(), a_page());
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.rendering(), 0);
     }
 
     #[test]

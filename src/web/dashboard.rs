@@ -322,12 +322,24 @@ async fn show(
         today,
     };
     let viewer = Viewer { name: &user.user.display_name, csrf: &user.csrf };
-    // a stored page was rendered after the same scope check, for the same top of scope, on the same data
-    if let Some(page) = state.cache().page(&key, &viewer) {
-        return Ok(Html(page));
-    }
-    let generation = state.cache().data_generation();
-    let (unit, report, bad_period) = load(&state, &user, &code, &q, today).await?;
+    // a stored page (or one being rendered) was rendered after the same scope check, for the same top of scope,
+    // on the same data
+    let cache = state.cache();
+    let page = cache.page_or_render(key, &viewer, || render(&state, &user, &code, &q, today, sort, desc)).await?;
+    Ok(Html(page))
+}
+
+/// The dashboard page, rendered with [`Viewer::MARKS`] for the cache to fill in.
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+    q: &DashboardQuery,
+    today: NaiveDate,
+    sort: Option<Metric>,
+    desc: bool,
+) -> AppResult<String> {
+    let (unit, report, bad_period) = load(state, user, code, q, today).await?;
     let (labels, months): (Vec<String>, Vec<MonthFigures>) =
         trend_steps(metrics::monthly(state.pool(), unit.id, report.period, today).await?).into_iter().unzip();
     let rows = table_rows(sorted_children(&report, sort, desc));
@@ -346,7 +358,7 @@ async fn show(
     let rated: i64 = totals.iter().sum();
     let ancestors = units::ancestors(state.pool(), unit.id, today).await?;
     let page = DashboardPage {
-        layout: Layout::shown_to(&user, &Viewer::MARKS).with_units(&ancestors, user.user.unit_id).dashboards(),
+        layout: Layout::shown_to(user, &Viewer::MARKS).with_units(&ancestors, user.user.unit_id).dashboards(),
         period_label: period_label(&report.period),
         from: report.period.from_label(),
         to: report.period.to_label(),
@@ -398,7 +410,7 @@ async fn show(
         desc,
         unit,
     };
-    Ok(Html(state.cache().store_page(key, generation, page.render()?, &viewer)))
+    Ok(page.render()?)
 }
 
 /// The dashboard's table as a file for people: CSV (`web::report::table_csv`), or with `XLSX` a workbook
