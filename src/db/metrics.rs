@@ -468,24 +468,6 @@ pub async fn monthly(pool: &PgPool, unit_id: i64, asked: Period, today: NaiveDat
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::StoredMetric;
-    use crate::domain::vocab::{Metric, OfficialGroup};
-
-    #[test]
-    fn stored_metric_codes_parse_to_a_metric_or_a_group() {
-        assert_eq!(StoredMetric::parse("cells_good_or_better"), Some(StoredMetric::Metric(Metric::CellsGoodOrBetter)));
-        assert_eq!(
-            StoredMetric::parse("reg18:advisory_staff"),
-            Some(StoredMetric::Reg18(OfficialGroup::AdvisoryStaff))
-        );
-        assert_eq!(StoredMetric::parse("reg18:nobody"), None, "an unknown group is no group");
-        assert_eq!(StoredMetric::parse("reg18_participation:x"), None);
-        assert_eq!(StoredMetric::parse("advisory_staff"), None);
-    }
-}
-
 /// Whether some open cell's places stop before December of next year, the horizon a full rebuild gives every cell
 /// (`refresh_cell_places()`); a structure edit (migration 0019) extends only the cells it concerns. Probes each open
 /// cell's last month by the primary key, stopping at the first one short.
@@ -511,4 +493,22 @@ pub async fn extend_places(pool: &PgPool) -> sqlx::Result<bool> {
     }
     sqlx::query!("select rebuild_metric_stores()").execute(pool).await?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoredMetric;
+    use crate::domain::vocab::{Metric, OfficialGroup};
+
+    #[test]
+    fn stored_metric_codes_parse_to_a_metric_or_a_group() {
+        assert_eq!(StoredMetric::parse("cells_good_or_better"), Some(StoredMetric::Metric(Metric::CellsGoodOrBetter)));
+        assert_eq!(
+            StoredMetric::parse("reg18:advisory_staff"),
+            Some(StoredMetric::Reg18(OfficialGroup::AdvisoryStaff))
+        );
+        assert_eq!(StoredMetric::parse("reg18:nobody"), None, "an unknown group is no group");
+        assert_eq!(StoredMetric::parse("reg18_participation:x"), None);
+        assert_eq!(StoredMetric::parse("advisory_staff"), None);
+    }
 }
