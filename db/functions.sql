@@ -241,6 +241,14 @@ AS $function$
     select valid_from <= day and (valid_to is null or day <= valid_to)
 $function$;
 
+CREATE OR REPLACE FUNCTION public.is_secretarys_account(u users, member bigint, day date)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+AS $function$ select u.role = 'cell_secretary'
+          and ((u.member_id = member and (u.access_until is null or u.access_until >= day))
+               or (u.member_id is null and account_active(u.disabled, u.access_until))) $function$;
+
 CREATE OR REPLACE FUNCTION public.last_due_month(today date, deadline_day integer)
  RETURNS date
  LANGUAGE sql

@@ -24,3 +24,11 @@ $$ select (now() at time zone 'Asia/Ho_Chi_Minh')::date $$;
 -- Whether an account may be used today.
 create function account_active(disabled boolean, access_until date) returns boolean language sql stable as
 $$ select not disabled and (access_until is null or access_until >= local_today()) $$;
+
+-- Whether `u` is the account of the secretary `member` on its cell on `day`: made for that member and not ended by a
+-- handover before that day, or made by hand (no member) and usable. The rule of who already has an account, for the
+-- activation and its page.
+create function is_secretarys_account(u users, member bigint, day date) returns boolean language sql stable as
+$$ select u.role = 'cell_secretary'
+          and ((u.member_id = member and (u.access_until is null or u.access_until >= day))
+               or (u.member_id is null and account_active(u.disabled, u.access_until))) $$;

@@ -80,10 +80,7 @@ pub async fn activate_secretaries(
            cross join lateral parent_on(c.id, $2) pp(parent_id)
            left join units pu on pu.id = pp.parent_id
            where c.id = any($1) and c.kind = 'cell' and c.valid_from <= $2 and (c.valid_to is null or c.valid_to >= $2)
-             and not exists (select 1 from users u
-                             where u.unit_id = c.id and u.role = 'cell_secretary'
-                               and ((u.member_id = m.id and (u.access_until is null or u.access_until >= $2))
-                                    or (u.member_id is null and account_active(u.disabled, u.access_until))))
+             and not exists (select 1 from users u where u.unit_id = c.id and is_secretarys_account(u, m.id, $2))
            order by pu.code, c.code"#,
         &cells,
         today,
@@ -324,9 +321,7 @@ pub async fn status(pool: &PgPool, unit_id: i64, today: NaiveDate) -> sqlx::Resu
            left join lateral (
                select u.username, u.password_hash = $3 as pending, account_active(u.disabled, u.access_until) as active
                from users u
-               where u.unit_id = c.id and u.role = 'cell_secretary'
-                 and ((u.member_id = m.id and (u.access_until is null or u.access_until >= $2))
-                      or (u.member_id is null and account_active(u.disabled, u.access_until)))
+               where u.unit_id = c.id and is_secretarys_account(u, m.id, $2)
                order by account_active(u.disabled, u.access_until) desc, u.id desc
                limit 1) a on m.id is not null
            where c.id = any($1) and c.kind = 'cell' and c.valid_from <= $2 and (c.valid_to is null or c.valid_to >= $2)
@@ -413,10 +408,11 @@ pub async fn end_replaced(tx: &mut sqlx::PgConnection, actor: &Actor) -> sqlx::R
     .execute(&mut *tx)
     .await?;
     // their sessions end with their access, if that is today already
+    let user_ids: Vec<i64> = ended.iter().map(|r| r.id).collect();
     sqlx::query!(
         "delete from sessions s using users u
-         where s.user_id = u.id and u.id = any($1::text[]::bigint[]) and not account_active(u.disabled, u.access_until)",
-        &ids,
+         where s.user_id = u.id and u.id = any($1) and not account_active(u.disabled, u.access_until)",
+        &user_ids,
     )
     .execute(&mut *tx)
     .await?;

@@ -194,17 +194,16 @@ impl Sheet {
 
     /// One stand-alone HTML file per committee: (file name, HTML), for the command line.
     pub fn files(made: &[Activation], origin: &str) -> Result<Vec<(String, String)>, askama::Error> {
-        let all = Sheet::new(made, origin, None, Some(PRINT_CSS));
+        let Sheet { groups, note, inline_css, .. } = Sheet::new(made, origin, None, Some(PRINT_CSS));
         let mut out = Vec::new();
-        for group in all.groups {
+        for group in groups {
             let file: String = group
                 .committee_code
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
                 .collect();
             let name = format!("{}.html", if file.is_empty() { "units".into() } else { file });
-            let one =
-                Sheet { made: group.rows.len(), groups: vec![group], ..Sheet::new(&[], origin, None, Some(PRINT_CSS)) };
+            let one = Sheet { made: group.rows.len(), groups: vec![group], note: note.clone(), back: None, inline_css };
             out.push((name, one.render()?));
         }
         Ok(out)

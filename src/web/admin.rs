@@ -85,7 +85,7 @@ pub(super) async fn render_users(
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let contacts = users::contacts(state.pool(), &ids).await?.into_iter().collect();
     let q = q.to_string();
-    let scope_code = units::by_ids(state.pool(), &[user.user.unit_id]).await?.pop().map(|u| u.code).unwrap_or_default();
+    let scope_code = units::by_id(state.pool(), user.user.unit_id).await?.code;
     let page =
         UsersPage { layout: Layout::new(user), users, paused, done, me: user.user.id, issued, contacts, q, scope_code };
     Ok(Html(page.render()?))
