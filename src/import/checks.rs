@@ -41,6 +41,12 @@ fn dup(table: &str, key: &str, what: &str) -> String {
     )
 }
 
+/// The check is a [`dup`] check: the import leaves it out for a file whose rows' keys were all seen distinct as
+/// it read them (`spec::Streamed::may_repeat`).
+pub fn is_dup(sql: &str) -> bool {
+    sql.contains(", 'dup', array[")
+}
+
 /// Rows whose `later` column comes before their `earlier` one.
 fn order(table: &str, later: &str, earlier: &str) -> String {
     format!("select line, '{later}', 'before', array['{earlier}'] from {table} where {later} < {earlier}")
@@ -442,4 +448,19 @@ pub fn after() -> Vec<(&'static str, String)> {
     ));
     checks.extend(nesting());
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_files_dup_check_is_over_the_key_its_reader_hashes() {
+        for spec in crate::import::spec::FILES {
+            let dups: Vec<_> = before().into_iter().filter(|(f, sql)| *f == spec.name && is_dup(sql)).collect();
+            assert_eq!(dups.len(), 1, "{}", spec.name);
+            let key = spec.key().join(", ").replace("month", "to_char(month, 'YYYY-MM')");
+            assert!(dups[0].1.contains(&format!("partition by {key})")), "{}: {}", spec.name, dups[0].1);
+        }
+    }
 }

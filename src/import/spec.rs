@@ -222,6 +222,25 @@ impl FileSpec {
     }
 
     /// Extra columns computed while reading (members get the accent-free search key).
+    /// The columns no two rows may share (the `dup` check of `import::checks` on the staged rows).
+    pub fn key(&self) -> &'static [&'static str] {
+        match self.name {
+            "moves.csv" => &["code", "effective_on"],
+            "transfers.csv" => &["member_code", "effective_on"],
+            "exemptions.csv" => &["member_code", "valid_from"],
+            "positions.csv" => &["cell_code", "member_code", "position", "valid_from"],
+            "trainings.csv" => &["member_code", "trained_on", "course"],
+            "meetings.csv" => &["ref"],
+            "attendance.csv" => &["meeting_ref", "member_code"],
+            "assignments.csv" => &["official_code", "cell_code", "year"],
+            "guests.csv" => &["meeting_ref", "official_code"],
+            "classifications.csv" => &["year", "subject", "code"],
+            "reports.csv" => &["cell_code", "month"],
+            "settings.csv" => &["key"],
+            _ => &["code"],
+        }
+    }
+
     pub fn extra_cols(&self) -> &'static [&'static str] {
         if self.table == "s_members" { &["search_name"] } else { &[] }
     }
@@ -318,6 +337,29 @@ pub fn read_file_as(
     source: Option<&super::headings::Source>,
     problems: &mut Vec<Problem>,
 ) -> CopyBuffer {
+    read_file_streamed(spec, text, source, problems, &mut |_| {}).buffer
+}
+
+/// What [`read_file_streamed`] leaves: the rows not handed on yet, and whether two rows may share their key.
+pub struct Streamed {
+    pub buffer: CopyBuffer,
+    /// Two rows' keys ([`FileSpec::key`]) had the same 64-bit hash: the `dup` check must look (false: no two
+    /// rows share a key, and the check, a sort of every row, can be left out).
+    pub may_repeat: bool,
+}
+
+/// How much COPY text [`read_file_streamed`] gathers before it hands it on.
+pub const CHUNK: usize = 4 << 20;
+
+/// [`read_file_as`], handing the COPY text to `flush` whenever [`CHUNK`] bytes of it have gathered (the buffer it
+/// returns holds the rest), so that the rows read so far are staged while the file is still being read.
+pub fn read_file_streamed(
+    spec: &FileSpec,
+    text: &str,
+    source: Option<&super::headings::Source>,
+    problems: &mut Vec<Problem>,
+    flush: &mut dyn FnMut(String),
+) -> Streamed {
     let columns = source.map(|s| s.columns.as_slice());
     let header_line = source.map_or(0, |s| s.header_line);
     let file = spec.name;
@@ -334,11 +376,11 @@ pub fn read_file_as(
     let header = match first {
         None => {
             problems.push(Problem::new(file, 0, "no_header", &[]));
-            return buffer;
+            return Streamed { buffer, may_repeat: false };
         }
         Some(Err(e)) => {
             problems.push(Problem::new(file, e.line, e.key, &[]));
-            return buffer;
+            return Streamed { buffer, may_repeat: false };
         }
         Some(Ok(r)) => r,
     };
@@ -369,9 +411,12 @@ pub fn read_file_as(
         }
     }
     if !header_ok {
-        return buffer;
+        return Streamed { buffer, may_repeat: false };
     }
     let width = header.fields.len();
+    let key: Vec<usize> = spec.key().iter().filter_map(|k| spec.cols.iter().position(|c| c.name == *k)).collect();
+    let mut keys = std::collections::HashSet::new();
+    let mut may_repeat = false;
     let mut values: Vec<Option<String>> = Vec::with_capacity(spec.cols.len() + 1);
     for record in records {
         let mut record = match record {
@@ -417,12 +462,23 @@ pub fn read_file_as(
             values.push(values[name].as_deref().map(crate::domain::text::search_key));
         }
         let broken = problems.len() > before;
+        if !may_repeat {
+            use std::hash::{BuildHasher, Hash, Hasher};
+            let mut h = keys.hasher().build_hasher();
+            for &k in &key {
+                values[k].hash(&mut h);
+            }
+            may_repeat = !keys.insert(h.finish());
+        }
         let line = record.line as i64;
         let mut row: Vec<&dyn CopyValue> = vec![&line, &broken];
         row.extend(values.iter().map(|v| v as &dyn CopyValue));
         buffer.row(&row);
+        if buffer.text.len() >= CHUNK {
+            flush(std::mem::take(&mut buffer.text));
+        }
     }
-    buffer
+    Streamed { buffer, may_repeat }
 }
 
 #[cfg(test)]

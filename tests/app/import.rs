@@ -19,6 +19,20 @@ async fn empty_database(pool: &PgPool, tag: &str) -> PgPool {
     copy
 }
 
+/// Every index and constraint of the tables the import loads, by name and definition.
+async fn indexes_and_keys(pool: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "select indexname::text, indexdef from pg_indexes where schemaname = 'public'
+         union all
+         select conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid) from pg_constraint
+         where connamespace = 'public'::regnamespace
+         order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 fn temp_dir(tag: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("chibo-{tag}-{}-{}", std::process::id(), rand_suffix()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -92,6 +106,15 @@ async fn export_import_into_an_empty_database_and_export_again_gives_the_same_by
     let out = import::import_quiet(&copy, import::read_dir(&first).unwrap(), false).await.unwrap();
     assert_eq!(rendered(&out), Vec::<String>::new());
     assert!(out.written && out.total_changed() > 20_000, "{:?}", out.changed);
+    // a large bundle into empty tables is loaded without the tables' indexes and foreign keys, made again after:
+    // every one of them is back as the migrations made it, and a foreign key refuses a row again
+    assert_eq!(indexes_and_keys(&copy).await, indexes_and_keys(&pool).await);
+    let orphan = sqlx::query(
+        "insert into attendance (meeting_id, member_id, status) values ((select min(id) from meetings), -1, 'present')",
+    )
+    .execute(&copy)
+    .await;
+    assert!(orphan.is_err_and(|e| e.to_string().contains("attendance_member_id_fkey")));
 
     let second = temp_dir("export2");
     import::export::export(&copy, &second).await.unwrap();
@@ -186,6 +209,15 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
                     .into(),
             )],
             "units.csv:3: duplicate code 'N1' (also on line 2)",
+        ),
+        (
+            // the reader hashes every row's key as it reads: a repeated key sends the file to the `dup` check
+            "a repeated attendance row",
+            vec![
+                ("meetings.csv", meetings.clone()),
+                ("attendance.csv", format!("{ROSTER}X1,M2,excused\n")),
+            ],
+            "attendance.csv:7: duplicate meeting_ref / member_code 'X1 / M2' (also on line 3)",
         ),
         (
             "a cycle of parents",
