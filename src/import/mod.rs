@@ -18,6 +18,17 @@ use problem::Problem;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::BTreeMap;
 
+/// The tables `rebuild_metric_stores()` empties and writes whole.
+const STORES: &[&str] = &[
+    "cell_places",
+    "cell_month_stats",
+    "cell_year_stats",
+    "cell_secretary_status",
+    "unit_month_rollup",
+    "unit_quarter_rollup",
+    "unit_year_rollup",
+];
+
 /// At most this many problems are listed (a wrong column in a large file would otherwise list every row).
 pub const MAX_PROBLEMS: usize = 1000;
 
@@ -268,7 +279,13 @@ async fn read_and_write(
     }
     if bulk {
         progress(Step::Rebuilding);
+        // every store is emptied and written whole: without its indexes and keys, made again after (on the province
+        // bundle 16 s instead of 25 s)
+        let detached = Detached::take(&mut tx, STORES).await?;
         sqlx::query!("select rebuild_metric_stores()").execute(&mut *tx).await?;
+        if let Some(d) = detached {
+            d.restore(&mut tx).await?;
+        }
     }
     if present.contains(&"positions.csv") {
         // a secretary's position passed to another member: the old secretary's account ends (DOMAIN.md §13)
@@ -700,51 +717,81 @@ impl Merge<'_> {
         }
         let plain = sql.find("on conflict").map(|i| &sql[..i]);
         let Some(plain) = plain.filter(|_| self.bulk) else { return self.apply(file, table, sql).await };
-        let owned = sqlx::query_scalar!(
-            r#"select pg_has_role(relowner, 'USAGE') as "owned!" from pg_class where oid = $1::text::regclass"#,
-            table
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
         // the table is one of the merge's own names
         let empty_sql = format!("select not exists (select 1 from {table})");
         let empty: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(empty_sql)).fetch_one(&mut *self.tx).await?;
-        if !owned || !empty {
+        if !empty {
             return self.apply(file, table, sql).await;
         }
         let started = std::time::Instant::now();
+        let Some(detached) = Detached::take(self.tx, &[table]).await? else {
+            return self.apply(file, table, sql).await;
+        };
+        let n = sqlx::query(sqlx::AssertSqlSafe(plain.to_string())).execute(&mut *self.tx).await?.rows_affected();
+        let rebuilt = detached.restore(self.tx).await?;
+        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, sql = %brief(plain), rebuilt,
+                        "import merge, loaded into an empty table");
+        *self.changed.entry(table).or_default() += n;
+        Ok(n)
+    }
+}
+
+/// The indexes and foreign keys of tables about to be filled in bulk, dropped and kept by definition so that
+/// [`Detached::restore`] makes them again, each in one pass (an index sorted once, a foreign key checked by one
+/// join) instead of an entry and a lookup per row. A table's own foreign keys go, and its indexes but those another
+/// table's foreign key rests on; checks and triggers stay.
+struct Detached {
+    /// `alter table … add constraint …` or `create index …`, indexes and keys first
+    make: Vec<String>,
+}
+
+impl Detached {
+    /// Drops them, or does nothing and says `None` where this role does not own every one of the tables.
+    async fn take(tx: &mut PgConnection, tables: &[&str]) -> sqlx::Result<Option<Detached>> {
+        let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+        let owned = sqlx::query_scalar!(
+            r#"select bool_and(pg_has_role(relowner, 'USAGE')) as "owned!" from pg_class
+               where oid in (select t::regclass from unnest($1::text[]) t)"#,
+            &tables
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !owned {
+            return Ok(None);
+        }
         let parts = sqlx::query!(
             r#"select c.contype = 'f' as "foreign_key!",
                       format('alter table %s drop constraint %I', c.conrelid::regclass, c.conname) as "drop!",
                       format('alter table %s add constraint %I %s', c.conrelid::regclass, c.conname,
                              pg_get_constraintdef(c.oid)) as "make!"
                from pg_constraint c
-               where c.conrelid = $1::text::regclass
+               where c.conrelid in (select t::regclass from unnest($1::text[]) t)
                  and (c.contype = 'f' or (c.contype in ('p', 'u')
                       and not exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = c.conindid)))
                union all
                select false, format('drop index %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
                from pg_index i
-               where i.indrelid = $1::text::regclass
+               where i.indrelid in (select t::regclass from unnest($1::text[]) t)
                  and not exists (select 1 from pg_constraint k
                                  where k.conindid = i.indexrelid and (k.conrelid = i.indrelid or k.contype = 'f'))
                order by 1 desc"#,
-            table
+            &tables
         )
-        .fetch_all(&mut *self.tx)
+        .fetch_all(&mut *tx)
         .await?;
         for p in &parts {
-            sqlx::query(sqlx::AssertSqlSafe(p.drop.clone())).execute(&mut *self.tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(p.drop.clone())).execute(&mut *tx).await?;
         }
-        let n = sqlx::query(sqlx::AssertSqlSafe(plain.to_string())).execute(&mut *self.tx).await?.rows_affected();
-        // indexes first, foreign keys last (the parts came foreign keys first)
-        for p in parts.iter().rev() {
-            sqlx::query(sqlx::AssertSqlSafe(p.make.clone())).execute(&mut *self.tx).await?;
+        // the parts came foreign keys first: made again last
+        Ok(Some(Detached { make: parts.into_iter().rev().map(|p| p.make).collect() }))
+    }
+
+    /// Makes every index and key again; says how many.
+    async fn restore(self, tx: &mut PgConnection) -> sqlx::Result<usize> {
+        for sql in &self.make {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut *tx).await?;
         }
-        tracing::debug!(file, ms = started.elapsed().as_millis() as u64, sql = %brief(plain), rebuilt = parts.len(),
-                        "import merge, loaded into an empty table");
-        *self.changed.entry(table).or_default() += n;
-        Ok(n)
+        Ok(self.make.len())
     }
 }
 
