@@ -6,6 +6,7 @@
 //! constraint); `AFTER` runs on the tables once the bundle is merged, inside the same transaction, and uses the
 //! structure and rolls as they would stand.
 
+use super::spec::{FILES, FileSpec, Kind};
 use crate::domain::vocab::UnitKind;
 
 /// Every unit code known: the bundle's and the database's, with its kind.
@@ -29,10 +30,19 @@ fn not_cell(table: &str, col: &str) -> String {
     )
 }
 
-/// Rows repeating the key of an earlier row.
-fn dup(table: &str, key: &str, what: &str) -> String {
+/// Rows repeating the key ([`FileSpec::key`]) of an earlier row of the file; a month as `YYYY-MM`.
+fn dup(spec: &FileSpec) -> String {
+    let cols: Vec<String> = spec
+        .key()
+        .iter()
+        .map(|k| match spec.cols.iter().find(|c| c.name == *k).map(|c| c.kind) {
+            Some(Kind::Month) => format!("to_char({k}, 'YYYY-MM')"),
+            _ => k.to_string(),
+        })
+        .collect();
+    let (key, what, table) = (cols.join(", "), spec.key().join(" / "), spec.table);
     // the key's first column stands for it
-    let col = what.split(" / ").next().unwrap_or(what);
+    let col = spec.key()[0];
     format!(
         "select line, '{col}', 'dup', array['{what}', k, first::text] from (
              select line, concat_ws(' / ', {key}) as k, min(line) over (partition by {key}) as first
@@ -41,10 +51,10 @@ fn dup(table: &str, key: &str, what: &str) -> String {
     )
 }
 
-/// The check is a [`dup`] check: the import leaves it out for a file whose rows' keys were all seen distinct as
-/// it read them (`spec::Streamed::may_repeat`).
-pub fn is_dup(sql: &str) -> bool {
-    sql.contains(", 'dup', array[")
+/// The `dup` checks of the files in which two rows may share a key: those whose reader saw two keys hash alike
+/// (`spec::Streamed::may_repeat`). Of any other file no two rows do, and its check, a sort of every row, is left out.
+pub fn duplicates(repeating: &[&str]) -> Vec<(&'static str, String)> {
+    FILES.iter().filter(|f| repeating.contains(&f.name)).map(|f| (f.name, dup(f))).collect()
 }
 
 /// Rows whose `later` column comes before their `earlier` one.
@@ -63,7 +73,6 @@ const MEETING_REFS: &str = "(select ref as code from s_meetings
 
 pub fn before() -> Vec<(&'static str, String)> {
     vec![
-        ("units.csv", dup("s_units", "code", "code")),
         ("units.csv", order("s_units", "valid_to", "valid_from")),
         (
             "units.csv",
@@ -89,7 +98,6 @@ pub fn before() -> Vec<(&'static str, String)> {
              where u.kind <> s.kind and 'cell' in (u.kind, s.kind)"
                 .into(),
         ),
-        ("moves.csv", dup("s_moves", "code, effective_on", "code / effective_on")),
         ("moves.csv", unknown("s_moves", "code", UNITS)),
         ("moves.csv", unknown("s_moves", "parent_code", UNITS)),
         (
@@ -103,13 +111,11 @@ pub fn before() -> Vec<(&'static str, String)> {
                  where exists (select 1 from {UNITS} k where k.code = s.parent_code and k.kind = 'cell')"
             ),
         ),
-        ("members.csv", dup("s_members", "code", "code")),
         ("members.csv", strictly_after("s_members", "joined_on", "birth_date")),
         ("members.csv", order("s_members", "official_on", "joined_on")),
         ("members.csv", strictly_after("s_members", "left_on", "joined_on")),
         ("members.csv", unknown("s_members", "cell_code", UNITS)),
         ("members.csv", not_cell("s_members", "cell_code")),
-        ("transfers.csv", dup("s_transfers", "member_code, effective_on", "member_code / effective_on")),
         ("transfers.csv", unknown("s_transfers", "member_code", MEMBERS)),
         (
             "transfers.csv",
@@ -122,14 +128,9 @@ pub fn before() -> Vec<(&'static str, String)> {
         ),
         ("transfers.csv", unknown("s_transfers", "cell_code", UNITS)),
         ("transfers.csv", not_cell("s_transfers", "cell_code")),
-        ("exemptions.csv", dup("s_exemptions", "member_code, valid_from", "member_code / valid_from")),
         ("exemptions.csv", order("s_exemptions", "valid_to", "valid_from")),
         ("exemptions.csv", unknown("s_exemptions", "member_code", MEMBERS)),
         ("exemptions.csv", overlap("s_exemptions", "exemptions e join members m on m.id = e.member_id", "member_code", "m.code")),
-        (
-            "positions.csv",
-            dup("s_positions", "cell_code, member_code, position, valid_from", "cell_code / member_code / position / valid_from"),
-        ),
         ("positions.csv", order("s_positions", "valid_to", "valid_from")),
         ("positions.csv", unknown("s_positions", "cell_code", UNITS)),
         ("positions.csv", not_cell("s_positions", "cell_code")),
@@ -143,9 +144,7 @@ pub fn before() -> Vec<(&'static str, String)> {
                 "m.code",
             ),
         ),
-        ("trainings.csv", dup("s_trainings", "member_code, trained_on, course", "member_code / trained_on / course")),
         ("trainings.csv", unknown("s_trainings", "member_code", MEMBERS)),
-        ("meetings.csv", dup("s_meetings", "ref", "ref")),
         ("meetings.csv", unknown("s_meetings", "cell_code", UNITS)),
         ("meetings.csv", not_cell("s_meetings", "cell_code")),
         (
@@ -168,7 +167,6 @@ pub fn before() -> Vec<(&'static str, String)> {
                 .into(),
         ),
         ("meetings.csv", locked_meetings()),
-        ("attendance.csv", dup("s_attendance", "meeting_ref, member_code", "meeting_ref / member_code")),
         (
             "attendance.csv",
             locked_rows(
@@ -186,13 +184,10 @@ pub fn before() -> Vec<(&'static str, String)> {
         ),
         ("attendance.csv", unknown("s_attendance", "meeting_ref", MEETING_REFS)),
         ("attendance.csv", unknown("s_attendance", "member_code", MEMBERS)),
-        ("officials.csv", dup("s_officials", "code", "code")),
         ("officials.csv", unknown("s_officials", "unit_code", UNITS)),
-        ("assignments.csv", dup("s_assignments", "official_code, cell_code, year", "official_code / cell_code / year")),
         ("assignments.csv", unknown("s_assignments", "official_code", OFFICIALS)),
         ("assignments.csv", unknown("s_assignments", "cell_code", UNITS)),
         ("assignments.csv", not_cell("s_assignments", "cell_code")),
-        ("guests.csv", dup("s_guests", "meeting_ref, official_code", "meeting_ref / official_code")),
         (
             "guests.csv",
             locked_rows(
@@ -204,11 +199,9 @@ pub fn before() -> Vec<(&'static str, String)> {
         ),
         ("guests.csv", unknown("s_guests", "meeting_ref", MEETING_REFS)),
         ("guests.csv", unknown("s_guests", "official_code", OFFICIALS)),
-        ("classifications.csv", dup("s_classifications", "year, subject, code", "year / subject / code")),
         ("classifications.csv", unknown("(select * from s_classifications where subject = 'cell')", "code", UNITS)),
         ("classifications.csv", not_cell("(select * from s_classifications where subject = 'cell')", "code")),
         ("classifications.csv", unknown("(select * from s_classifications where subject = 'member')", "code", MEMBERS)),
-        ("reports.csv", dup("s_reports", "cell_code, to_char(month, 'YYYY-MM')", "cell_code / month")),
         ("reports.csv", unknown("s_reports", "cell_code", UNITS)),
         ("reports.csv", not_cell("s_reports", "cell_code")),
         (
@@ -224,7 +217,6 @@ pub fn before() -> Vec<(&'static str, String)> {
              where submitted_on < month"
                 .into(),
         ),
-        ("settings.csv", dup("s_settings", "key", "key")),
         (
             "settings.csv",
             // the values the `settings` table's checks allow (migration 0011)
@@ -456,11 +448,15 @@ mod tests {
 
     #[test]
     fn each_files_dup_check_is_over_the_key_its_reader_hashes() {
-        for spec in crate::import::spec::FILES {
-            let dups: Vec<_> = before().into_iter().filter(|(f, sql)| *f == spec.name && is_dup(sql)).collect();
-            assert_eq!(dups.len(), 1, "{}", spec.name);
+        let all: Vec<&str> = FILES.iter().map(|f| f.name).collect();
+        assert!(duplicates(&[]).is_empty());
+        assert!(before().iter().all(|(_, sql)| !sql.contains("'dup'")), "the dup checks run apart, where needed");
+        let dups = duplicates(&all);
+        assert_eq!(dups.len(), FILES.len());
+        for (spec, (file, sql)) in FILES.iter().zip(&dups) {
+            assert_eq!(spec.name, *file);
             let key = spec.key().join(", ").replace("month", "to_char(month, 'YYYY-MM')");
-            assert!(dups[0].1.contains(&format!("partition by {key})")), "{}: {}", spec.name, dups[0].1);
+            assert!(sql.contains(&format!("partition by {key})")), "{file}: {sql}");
         }
     }
 }

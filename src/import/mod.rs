@@ -231,8 +231,9 @@ async fn read_and_write(
         .await?;
     }
     progress(Step::Checking);
-    let before = checks::before().into_iter().filter(|(file, sql)| !checks::is_dup(sql) || repeating.contains(file));
-    run_checks(&mut tx, before.collect(), &mut out.problems).await?;
+    let mut before = checks::duplicates(&repeating);
+    before.extend(checks::before());
+    run_checks(&mut tx, before, &mut out.problems).await?;
     if !out.problems.is_empty() {
         finish_problems(&mut out);
         return Ok(out);
@@ -700,9 +701,7 @@ impl Merge<'_> {
         }
         Ok(n)
     }
-}
 
-impl Merge<'_> {
     /// [`Merge::apply`] for the statement that inserts the rows of one of the large tables. When a large bundle
     /// fills the table from empty (a province coming onto the system), its indexes and its own foreign keys are
     /// dropped, the rows inserted as they come, and the same indexes and keys made again from their saved

@@ -221,7 +221,6 @@ impl FileSpec {
         }
     }
 
-    /// Extra columns computed while reading (members get the accent-free search key).
     /// The columns no two rows may share (the `dup` check of `import::checks` on the staged rows).
     pub fn key(&self) -> &'static [&'static str] {
         match self.name {
@@ -241,6 +240,7 @@ impl FileSpec {
         }
     }
 
+    /// Extra columns computed while reading (members get the accent-free search key).
     pub fn extra_cols(&self) -> &'static [&'static str] {
         if self.table == "s_members" { &["search_name"] } else { &[] }
     }

@@ -19,7 +19,7 @@ async fn empty_database(pool: &PgPool, tag: &str) -> PgPool {
     copy
 }
 
-/// Every index and constraint of the tables the import loads, by name and definition.
+/// Every index and constraint of the database's tables, by name and definition.
 async fn indexes_and_keys(pool: &PgPool) -> Vec<(String, String)> {
     sqlx::query_as(
         "select indexname::text, indexdef from pg_indexes where schemaname = 'public'
