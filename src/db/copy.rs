@@ -19,6 +19,11 @@ pub trait CopyValue {
 
 impl CopyValue for &str {
     fn write_to(&self, out: &mut String) {
+        // most values hold nothing COPY text escapes: copied whole
+        if !self.as_bytes().iter().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+            out.push_str(self);
+            return;
+        }
         for c in self.chars() {
             match c {
                 '\\' => out.push_str("\\\\"),

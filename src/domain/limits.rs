@@ -28,7 +28,8 @@ pub enum TextProblem {
 
 /// The length of `s` as a browser counts it: the CR LF a form sends for a line break counts once.
 pub fn length(s: &str) -> usize {
-    s.chars().count() - s.matches("\r\n").count()
+    let chars = s.chars().count();
+    if s.as_bytes().contains(&b'\r') { chars - s.matches("\r\n").count() } else { chars }
 }
 
 /// A character no text may hold: a control character other than tab, CR and LF.

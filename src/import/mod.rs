@@ -162,6 +162,9 @@ async fn read_and_write(
     let mut present = Vec::new();
     // the files in which two rows may share a key: only their `dup` checks run
     let mut repeating = Vec::new();
+    // the rows staged of the files that make a bundle large (members, meetings, attendance, units, moves)
+    let mut staged = 0;
+    let mut attendance_rows = 0;
     let mut conn = pool.acquire().await?;
     let mut tx = conn.begin().await?;
     for spec in spec::FILES {
@@ -204,6 +207,12 @@ async fn read_and_write(
         }
         // staging: the planner's statistics of the rows just copied
         sqlx::query(sqlx::AssertSqlSafe(format!("analyze {}", spec.table))).execute(&mut *tx).await?;
+        if matches!(spec.name, "members.csv" | "meetings.csv" | "attendance.csv" | "units.csv" | "moves.csv") {
+            staged += rows;
+        }
+        if spec.name == "attendance.csv" {
+            attendance_rows += rows;
+        }
         progress(Step::Read { file: &name.shown, rows });
         out.read.insert(name.file, rows);
         out.problems.extend(problems);
@@ -211,21 +220,16 @@ async fn read_and_write(
     }
     reader.await?;
 
-    // staging: the temporary tables exist only in this transaction, so these cannot be checked at build time
-    let staged: i64 = sqlx::query_scalar(
-        "select (select count(*) from s_members) + (select count(*) from s_meetings) + (select count(*) from s_attendance)
-              + (select count(*) from s_units) + (select count(*) from s_moves)",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     // a large bundle: pause the stores and rebuild them whole at the end; a smaller one, structure edits included
     // (migration 0019), keeps them by its own changes only
     let bulk = staged > 20_000;
     if bulk {
-        // and give this transaction's sorts, hashes and index builds the memory a bulk load wants
+        // and give this transaction's sorts, hashes and index builds the memory a bulk load wants; no JIT: each of
+        // its few dozen long statements would compile its expressions for longer than they save (about 1 s in all on
+        // the province bundle)
         sqlx::query!(
             "select set_config('chibo.bulk', 'on', true) as bulk, set_config('work_mem', '64MB', true) as work,
-                    set_config('maintenance_work_mem', '256MB', true) as maintenance"
+                    set_config('maintenance_work_mem', '256MB', true) as maintenance, set_config('jit', 'off', true) as jit"
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -233,6 +237,14 @@ async fn read_and_write(
     progress(Step::Checking);
     let mut before = checks::duplicates(&repeating);
     before.extend(checks::before());
+    // attendance loaded into an empty table: the load proves its references (checks::attendance_refs)
+    let first_attendance = present.contains(&"attendance.csv")
+        && sqlx::query_scalar!(r#"select not exists (select 1 from attendance) as "empty!""#)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !first_attendance {
+        before.extend(checks::attendance_refs());
+    }
     run_checks(&mut tx, before, &mut out.problems).await?;
     if !out.problems.is_empty() {
         finish_problems(&mut out);
@@ -255,19 +267,30 @@ async fn read_and_write(
         finish_problems(&mut out);
         return Ok(out);
     }
+    if first_attendance && out.changed.get("attendance").copied().unwrap_or(0) != attendance_rows as u64 {
+        // fewer rows inserted than read: some name a meeting or member nobody knows
+        run_checks(&mut tx, checks::attendance_refs(), &mut out.problems).await?;
+    }
     if bulk {
         // the checks after the merge join the tables the bundle has just filled: their plans want the statistics of
         // the rows as they now stand (on a first load, the planner would take 6 million attendance rows for none)
         sqlx::query!(
             "analyze units, unit_moves, members, member_transfers, exemptions, positions, trainings, meetings,
                      attendance, officials, reg18_assignments, meeting_guests, cell_classifications,
-                     member_classifications, cell_reports"
+                     member_classifications, cell_reports, settings"
         )
         .execute(&mut *tx)
         .await?;
+        // and rebuild_metric_stores() need not take them again (migration 0025)
+        sqlx::query!("select set_config('chibo.analyzed', 'on', true) as analyzed").fetch_one(&mut *tx).await?;
     }
     progress(Step::CheckingResult);
+    // these checks are anti joins that find nothing in a good bundle, which the planner cannot know: it takes half
+    // the rows to come out and, for that many, sorts both sides of a join on the rolls (member_stints, a view it has
+    // no statistics of) instead of hashing the smaller one (not_on_roll on the province bundle: 4.9 s instead of 2.4)
+    sqlx::query!("select set_config('enable_mergejoin', 'off', true) as off").fetch_one(&mut *tx).await?;
     run_checks(&mut tx, checks::after(), &mut out.problems).await?;
+    sqlx::query!("select set_config('enable_mergejoin', 'on', true) as on").fetch_one(&mut *tx).await?;
     if !out.problems.is_empty() || dry_run {
         finish_problems(&mut out);
         return Ok(out);
@@ -444,7 +467,7 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
          where unit_moves.parent_id <> excluded.parent_id",
     )
     .await?;
-    m.apply(
+    m.load(
         "members.csv",
         "members",
         "insert into members (code, full_name, search_name, gender, birth_date, ethnicity, joined_on, official_on, cell_id, left_on)
@@ -788,7 +811,9 @@ impl Detached {
     /// Makes every index and key again; says how many.
     async fn restore(self, tx: &mut PgConnection) -> sqlx::Result<usize> {
         for sql in &self.make {
+            let started = std::time::Instant::now();
             sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut *tx).await?;
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, sql = %brief(sql), "import, made again");
         }
         Ok(self.make.len())
     }

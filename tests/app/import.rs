@@ -286,8 +286,26 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
             "attendance.csv:7: member 'M6' is not on the roll of cell 'A' on 08/10/2026",
         ),
         (
+            // while the attendance table is empty the load itself proves the references: these are found after it
+            "an attendance row of a member nobody knows",
+            vec![("meetings.csv", meetings.clone()), ("attendance.csv", format!("{ROSTER}X1,M99,present\n"))],
+            "attendance.csv:7: member_code: unknown 'M99' (not in the bundle nor in the database)",
+        ),
+        (
+            "an attendance row of a meeting nobody knows",
+            vec![("meetings.csv", meetings.clone()), ("attendance.csv", format!("{ROSTER}X9,M1,present\n"))],
+            "attendance.csv:7: meeting_ref: unknown 'X9' (not in the bundle nor in the database)",
+        ),
+        (
             "a regular meeting whose roster misses a member",
             vec![("meetings.csv", meetings.clone()), ("attendance.csv", ROSTER.replace("X1,M4,present\n", ""))],
+            "meetings.csv:2: regular meeting 'X1' has no row for member 'M4', who is on the cell's roll on 08/10/2026",
+        ),
+        (
+            // as many rows as the roll has members, one of them for a member who is not on it: the roster check,
+            // which counts before it searches, still names the one missing
+            "a roster with a member swapped for one not on the roll",
+            vec![("meetings.csv", meetings.clone()), ("attendance.csv", ROSTER.replace("X1,M4,present", "X1,M6,present"))],
             "meetings.csv:2: regular meeting 'X1' has no row for member 'M4', who is on the cell's roll on 08/10/2026",
         ),
         (
@@ -447,6 +465,17 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
     assert_eq!(out.changed.get("attendance"), Some(&5));
     let again = import::import_quiet(&pool, bundle(&good), false).await.unwrap();
     assert_eq!(again.total_changed(), 0);
+    // with attendance stored, unknown references are found before anything is written
+    for (extra, expected) in [
+        ("X1,M99,present\n", "attendance.csv:7: member_code: unknown 'M99' (not in the bundle nor in the database)"),
+        ("X9,M1,present\n", "attendance.csv:7: meeting_ref: unknown 'X9' (not in the bundle nor in the database)"),
+    ] {
+        let attendance = format!("{ROSTER}{extra}");
+        let files = [("meetings.csv", meetings.as_str()), ("attendance.csv", attendance.as_str())];
+        let out = import::import_quiet(&pool, bundle(&files), false).await.unwrap();
+        assert!(rendered(&out).iter().any(|l| l.starts_with(expected)), "{expected}: {:?}", rendered(&out));
+        assert!(!out.written);
+    }
     let report = report_json(&pool, "A", "2026-10", "2026-10").await;
     assert!(report.contains(r#""attendance_rate":{"denominator":4,"met":null,"numerator":3"#), "{report}");
 

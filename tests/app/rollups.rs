@@ -50,6 +50,24 @@ async fn assert_rollups_agree(pool: &PgPool, when: &str) {
     .await
     .unwrap();
     assert_eq!(diff, 0, "the cell-month sums disagree with the raw rows {when}");
+    // members' classes counted on the cell cell_of() gives for 31 December or their last day
+    let placed: i64 = sqlx::query_scalar(
+        "with ruled as (
+             select c.cell_id, mc.year::int as year, count(*) filter (where mc.level in ('excellent', 'good')) as num,
+                    count(*) as den
+             from member_classifications mc join members m on m.id = mc.member_id
+             cross join lateral cell_of(m.id, least(make_date(mc.year, 12, 31), m.left_on - 1)) c(cell_id)
+             group by 1, 2),
+         stored as (
+             select cell_id, year::int as year, num::bigint, den::bigint from cell_year_stats
+             where metric = 'members_good_or_better')
+         select count(*) from ((select * from ruled except select * from stored)
+                               union all (select * from stored except select * from ruled)) d",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(placed, 0, "members' classes are not counted on their cells by cell_of() {when}");
 
     // the rollups kept by deltas against the same rollups rebuilt whole from the raw rows (rolled back after)
     let mut tx = pool.begin().await.unwrap();
