@@ -289,7 +289,7 @@ async fn read_and_write(
     // the rows to come out and, for that many, sorts both sides of a join on the rolls (member_stints, a view it has
     // no statistics of) instead of hashing the smaller one (not_on_roll on the province bundle: 4.9 s instead of 2.4)
     sqlx::query!("select set_config('enable_mergejoin', 'off', true) as off").fetch_one(&mut *tx).await?;
-    run_checks(&mut tx, checks::after(), &mut out.problems).await?;
+    run_checks(&mut tx, checks::after(first_attendance), &mut out.problems).await?;
     sqlx::query!("select set_config('enable_mergejoin', 'on', true) as on").fetch_one(&mut *tx).await?;
     if !out.problems.is_empty() || dry_run {
         finish_problems(&mut out);
