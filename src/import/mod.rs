@@ -615,7 +615,7 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
                is distinct from (excluded.full_name, excluded.\"group\", excluded.unit_id)",
     )
     .await?;
-    m.apply(
+    m.load(
         "assignments.csv",
         "reg18_assignments",
         "insert into reg18_assignments (official_id, cell_id, year, required)

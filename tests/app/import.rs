@@ -465,10 +465,12 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
     assert_eq!(out.changed.get("attendance"), Some(&5));
     let again = import::import_quiet(&pool, bundle(&good), false).await.unwrap();
     assert_eq!(again.total_changed(), 0);
-    // with attendance stored, unknown references are found before anything is written
+    // with attendance stored, unknown references are found before anything is written, and a member off the roll
+    // by the search line by line (on a first load: counted on the loaded rows first)
     for (extra, expected) in [
         ("X1,M99,present\n", "attendance.csv:7: member_code: unknown 'M99' (not in the bundle nor in the database)"),
         ("X9,M1,present\n", "attendance.csv:7: meeting_ref: unknown 'X9' (not in the bundle nor in the database)"),
+        ("X1,M6,present\n", "attendance.csv:7: member 'M6' is not on the roll of cell 'A' on 08/10/2026"),
     ] {
         let attendance = format!("{ROSTER}{extra}");
         let files = [("meetings.csv", meetings.as_str()), ("attendance.csv", attendance.as_str())];
