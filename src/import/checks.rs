@@ -86,8 +86,8 @@ const MEETING_REFS: &[&str] = &[
 /// Attendance rows naming no meeting or member. Not among [`before`]: when the attendance table is empty (a province
 /// coming onto the system) the load itself proves them, for an attendance row can only be inserted by joining its
 /// meeting and its member, each at most once: as many rows inserted as the file gave means none names anything
-/// unknown, and these checks (a pass over the 6 million rows of a province bundle, 1.2 s) run only when fewer were.
-/// Otherwise they run with the others before anything is written.
+/// unknown, and these checks (a pass over the 6 million rows of a province bundle, 1.2 s) run only when fewer were,
+/// or when the import stops before or in the merge. Otherwise they run with the others before anything is written.
 pub fn attendance_refs() -> Vec<(&'static str, String)> {
     vec![
         ("attendance.csv", unknown("s_attendance", "meeting_ref", MEETING_REFS)),

@@ -247,29 +247,42 @@ async fn read_and_write(
     }
     run_checks(&mut tx, before, &mut out.problems).await?;
     if !out.problems.is_empty() {
+        if first_attendance {
+            // nothing is loaded: the attendance references are listed with the rest, as the checks before the merge
+            run_checks(&mut tx, checks::attendance_refs(), &mut out.problems).await?;
+        }
         finish_problems(&mut out);
         return Ok(out);
     }
 
     progress(Step::Writing);
     sqlx::query!("savepoint merge").execute(&mut *tx).await?;
-    if let Err(e) = merge(&mut tx, &present, bulk, &mut out).await {
+    let loaded = match merge(&mut tx, &present, bulk, &mut out).await {
+        Ok(attendance) => Some(attendance),
         // an approved month's lock (migration 0012) said as the checks say it; any other refusal as the database says it
-        if let Some((cell, month)) = crate::db::reports::locked_month(&e).as_deref().and_then(|d| d.split_once('/')) {
-            let month =
-                crate::domain::time::parse_month(month).map_or(month.to_string(), |m| m.format("%m/%Y").to_string());
-            out.problems.push(Problem::new("bundle", 0, "month_locked", &[cell, &month]));
-            finish_problems(&mut out);
-            return Ok(out);
+        Err(e) => {
+            if let Some((cell, month)) = crate::db::reports::locked_month(&e).as_deref().and_then(|d| d.split_once('/'))
+            {
+                let month = crate::domain::time::parse_month(month)
+                    .map_or(month.to_string(), |m| m.format("%m/%Y").to_string());
+                out.problems.push(Problem::new("bundle", 0, "month_locked", &[cell, &month]));
+            } else {
+                let Some(db) = e.as_database_error() else { return Err(e.into()) };
+                out.problems.push(Problem::new("bundle", 0, "db", &[db.message()]));
+            }
+            sqlx::query!("rollback to savepoint merge").execute(&mut *tx).await?;
+            None
         }
-        let Some(db) = e.as_database_error() else { return Err(e.into()) };
-        out.problems.push(Problem::new("bundle", 0, "db", &[db.message()]));
+    };
+    // attendance loaded into an empty table: a row was inserted for each one read, or some may name a meeting or
+    // member nobody knows, listed as the checks before the merge would have (and only they: what the after-checks
+    // would find of the rows left out is their consequence)
+    if first_attendance && loaded != Some(attendance_rows as u64) {
+        run_checks(&mut tx, checks::attendance_refs(), &mut out.problems).await?;
+    }
+    if !out.problems.is_empty() {
         finish_problems(&mut out);
         return Ok(out);
-    }
-    if first_attendance && out.changed.get("attendance").copied().unwrap_or(0) != attendance_rows as u64 {
-        // fewer rows inserted than read: some name a meeting or member nobody knows
-        run_checks(&mut tx, checks::attendance_refs(), &mut out.problems).await?;
     }
     if bulk {
         // the checks after the merge join the tables the bundle has just filled: their plans want the statistics of
@@ -288,9 +301,11 @@ async fn read_and_write(
     // these checks are anti joins that find nothing in a good bundle, which the planner cannot know: it takes half
     // the rows to come out and, for that many, sorts both sides of a join on the rolls (member_stints, a view it has
     // no statistics of) instead of hashing the smaller one (not_on_roll on the province bundle: 4.9 s instead of 2.4)
+    let merge_joins =
+        sqlx::query_scalar!(r#"select current_setting('enable_mergejoin') as "setting!""#).fetch_one(&mut *tx).await?;
     sqlx::query!("select set_config('enable_mergejoin', 'off', true) as off").fetch_one(&mut *tx).await?;
     run_checks(&mut tx, checks::after(first_attendance), &mut out.problems).await?;
-    sqlx::query!("select set_config('enable_mergejoin', 'on', true) as on").fetch_one(&mut *tx).await?;
+    sqlx::query!("select set_config('enable_mergejoin', $1, true) as back", merge_joins).fetch_one(&mut *tx).await?;
     if !out.problems.is_empty() || dry_run {
         finish_problems(&mut out);
         return Ok(out);
@@ -435,7 +450,8 @@ fn brief(sql: &str) -> String {
 
 /// Writes the staged rows into the tables: inserts what is new, updates what changed, leaves alike rows alone
 /// (so that the same bundle imported twice changes nothing the second time).
-async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Outcome) -> sqlx::Result<()> {
+/// Says how many attendance rows the attendance statement inserted or changed.
+async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Outcome) -> sqlx::Result<u64> {
     let mut m = Merge { tx, changed: &mut out.changed, present, bulk };
     // units, parents first: each round adds the units whose parent is known by then
     loop {
@@ -593,16 +609,17 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
                                where sa.meeting_ref = s.ref and mm.id = a.member_id)",
     )
     .await?;
-    m.load(
-        "attendance.csv",
-        "attendance",
-        "insert into attendance (meeting_id, member_id, status, mode)
+    let attendance = m
+        .load(
+            "attendance.csv",
+            "attendance",
+            "insert into attendance (meeting_id, member_id, status, mode)
              select m.id, mm.id, s.status, coalesce(s.mode, 'in_person') from s_attendance s
                   join meetings m on m.ref = s.meeting_ref join members mm on mm.code = s.member_code where not s.broken
              on conflict (meeting_id, member_id) do update set status = excluded.status, mode = excluded.mode
              where (attendance.status, attendance.mode) is distinct from (excluded.status, excluded.mode)",
-    )
-    .await?;
+        )
+        .await?;
     m.apply(
         "officials.csv",
         "officials",
@@ -694,7 +711,7 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
     )
     .await?;
     out.changed.retain(|_, n| *n > 0);
-    Ok(())
+    Ok(attendance)
 }
 
 /// The merge's statements, each reading the staged rows of one file. Staging: they read the temporary tables of

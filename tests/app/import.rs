@@ -416,6 +416,35 @@ async fn bad_bundles_are_listed_by_file_and_line_and_write_nothing(pool: PgPool)
         assert_eq!(rows(&pool).await, before, "{what}: something was written");
     }
 
+    // attendance still empty: an unknown member found by the load is listed as the checks before it would (alone: not
+    // also as a member missing from the roster), and with the other files' problems when the import stops earlier
+    let typo = ROSTER.replace("X1,M4,present", "X1,M4x,present");
+    let out = import::import_quiet(
+        &pool,
+        bundle(&[("meetings.csv", meetings.as_str()), ("attendance.csv", typo.as_str())]),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rendered(&out),
+        ["attendance.csv:5: member_code: unknown 'M4x' (not in the bundle nor in the database)"],
+        "a typo in a member's code"
+    );
+    let files = [
+        ("meetings.csv", meetings.as_str()),
+        ("attendance.csv", typo.as_str()),
+        ("classifications.csv", "year,subject,code,level\n2025,cell,A,superb\n"),
+    ];
+    let listed = rendered(&import::import_quiet(&pool, bundle(&files), false).await.unwrap());
+    for expected in [
+        "attendance.csv:5: member_code: unknown 'M4x' (not in the bundle nor in the database)",
+        "classifications.csv:2: level: 'superb' is not one of: excellent, good, complete, fail",
+    ] {
+        assert!(listed.iter().any(|l| l == expected), "{expected}: {listed:?}");
+    }
+    assert_eq!(rows(&pool).await, before, "nothing was written");
+
     // every error of a bundle is listed, each with its file and line, in Vietnamese by default
     let out = import::import_quiet(
         &pool,
