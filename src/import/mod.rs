@@ -552,7 +552,8 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
                 and t.trained_on = s.trained_on and t.course is not distinct from s.course)",
     )
     .await?;
-    // meetings made on the web are exported as web-<id>: the same meeting when it comes back
+    // meetings made on the web are exported as web-<id>: the same meeting when it comes back, also when only its
+    // attendance or guests come back (the checks know web-<id>; the rows below join meetings by ref)
     m.apply(
         "meetings.csv",
         "",
@@ -560,6 +561,17 @@ async fn merge(tx: &mut PgConnection, present: &[&str], bulk: bool, out: &mut Ou
          where m.ref is null and s.ref like 'web-%' and s.ref = 'web-' || m.id",
     )
     .await?;
+    for (file, staged) in [("attendance.csv", "s_attendance"), ("guests.csv", "s_guests")] {
+        m.apply(
+            file,
+            "",
+            &format!(
+                "update meetings m set ref = 'web-' || m.id
+                 where m.ref is null and 'web-' || m.id in (select meeting_ref from {staged} where meeting_ref like 'web-%')"
+            ),
+        )
+        .await?;
+    }
     m.load(
         "meetings.csv",
         "meetings",
