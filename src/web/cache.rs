@@ -240,15 +240,7 @@ impl Cache {
 
     /// Stores a page rendered with [`Viewer::MARKS`] and returns it filled in for `viewer`.
     pub fn store_page(&self, key: PageKey, generation: u64, marked: String, viewer: &Viewer) -> String {
-        let parts: Vec<String> = marked.split(MARK).map(str::to_string).collect();
-        // the marks must be exactly ours: anything else (a control character in the data?) is not stored
-        let ours = parts.len() % 2 == 1 && parts.iter().skip(1).step_by(2).all(|m| m == "name" || m == "csrf");
-        let page = fill(&parts, viewer);
-        if ours && self.is_live() {
-            let bytes = page_bytes(&key, &parts);
-            self.pages.lock().expect("cache lock").insert(key, Arc::new(Page { generation, parts }), bytes);
-        }
-        page
+        fill(&self.keep_page(key, generation, marked), viewer)
     }
 
     /// The page for `key`, filled in for `viewer`: the stored one if current; else rendered by `render` (with
